@@ -1,0 +1,21 @@
+#ifndef OTR_AGENT_H
+#define OTR_AGENT_H
+/* opentlsrpt-agent: shared state of the subcommands. */
+#include "config.h"
+#include "spool.h"
+
+typedef struct agent_ctx {
+    config *cfg;
+    int verbose;
+    spool *spool;             /* opened on first use by agent_spool */
+} agent_ctx;
+
+/* Returns the spool, opening it on first use (fatal when it cannot be used). */
+spool *agent_spool(agent_ctx *ctx);
+
+/* Subcommands: each parses its own options (argv[0] is its name) and returns the exit
+ * status. One file per subcommand (cmd_*.c); the table is in main.c. */
+int cmd_config(agent_ctx *ctx, int argc, char **argv);
+int cmd_report(agent_ctx *ctx, int argc, char **argv);
+int cmd_expire(agent_ctx *ctx, int argc, char **argv);
+#endif

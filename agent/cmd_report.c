@@ -1,0 +1,89 @@
+/* opentlsrpt-agent report: the reports a day's outcomes yield, printed, never sent. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "domain.h"
+#include "msg.h"
+#include "report.h"
+
+typedef struct {
+    report_set *rs;
+    const char *only;
+} report_walk;
+
+static int report_visit(const outcome *o, void *ctx)
+{
+    report_walk *rw = ctx;
+
+    report_set_add(rw->rs, o, rw->only);
+    return 0;
+}
+
+int cmd_report(agent_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"day", required_argument, NULL, 'd'},
+        {"domain", required_argument, NULL, 'D'},
+        {"pretty", no_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *day = NULL, *domain = NULL;
+    char norm[DOMAIN_MAX + 2];
+    int ch, pretty = 0;
+
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            day = optarg;
+            break;
+        case 'D':
+            domain = optarg;
+            break;
+        case 'p':
+            pretty = 1;
+            break;
+        default:
+            goto usage;
+        }
+    }
+    if (day == NULL || optind != argc)
+        goto usage;
+    if (spool_day_parse(day) < 0) {
+        msg_error("--day: expected a date as YYYY-MM-DD, got \"%s\"", day);
+        return 2;
+    }
+    if (domain) {
+        if (domain_normalize(domain, strlen(domain), norm, sizeof(norm)) < 0) {
+            msg_error("--domain: \"%s\" is not a domain name", domain);
+            return 2;
+        }
+        domain = norm;
+    }
+    report_walk rw = {report_set_new(day), domain};
+    journal_stats js;
+    if (spool_iterate_day(agent_spool(ctx), day, report_visit, &rw, &js) < 0) {
+        report_set_free(rw.rs);
+        return 1;
+    }
+    report_opts ro;
+    report_opts_init(&ro, ctx->cfg);
+    const char *const *domains = report_set_domains(rw.rs);
+    for (size_t i = 0; domains[i]; i++) {
+        json_object *obj = report_set_json(rw.rs, domains[i], &ro);
+        fputs(report_json_text(obj, pretty), stdout);
+        fputc('\n', stdout);
+        json_object_put(obj);
+    }
+    if (ctx->verbose)
+        fprintf(stderr, "%s: %llu outcomes, %zu report domain(s)\n", day,
+                (unsigned long long)js.records, (size_t)(report_set_domains(rw.rs) - domains));
+    report_opts_done(&ro);
+    report_set_free(rw.rs);
+    return fflush(stdout) == 0 ? 0 : 1;
+
+usage:
+    fprintf(stderr, "usage: opentlsrpt-agent report --day YYYY-MM-DD [--domain D] [--pretty]\n");
+    return 2;
+}

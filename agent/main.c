@@ -1,0 +1,88 @@
+/* opentlsrpt-agent: reports, delivery and tools, run from cron or by hand. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "msg.h"
+
+#define MAX_OVERRIDES 64
+
+static const struct {
+    const char *name;
+    int (*fn)(agent_ctx *ctx, int argc, char **argv);
+    const char *help;
+} agent_cmds[] = {
+    {"config", cmd_config, "print the effective settings (-n: only those set)"},
+    {"report", cmd_report, "print the reports of a day: --day YYYY-MM-DD [--domain D] [--pretty]"},
+    {"expire", cmd_expire, "remove outcomes older than retention_days"},
+};
+
+#define NCMDS (sizeof(agent_cmds) / sizeof(agent_cmds[0]))
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: opentlsrpt-agent [-v] [-c FILE] [-o name=value]... COMMAND [ARGS]\n"
+                    "commands:\n");
+    for (size_t i = 0; i < NCMDS; i++)
+        fprintf(stderr, "  %-8s %s\n", agent_cmds[i].name, agent_cmds[i].help);
+    exit(2);
+}
+
+spool *agent_spool(agent_ctx *ctx)
+{
+    if (ctx->spool == NULL)
+        ctx->spool = spool_open(ctx->cfg->spool_directory);
+    return ctx->spool;
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = config_default_path();
+    const char *overrides[MAX_OVERRIDES + 1];
+    size_t noverrides = 0;
+    agent_ctx ctx;
+    int ch;
+
+    memset(&ctx, 0, sizeof(ctx));
+    /* Cron mails what a job prints: errors go to stderr, and to syslog when unattended. */
+    msg_open("opentlsrpt-agent", MSG_TO_STDERR | (isatty(2) ? 0 : MSG_TO_SYSLOG));
+    while ((ch = getopt(argc, argv, "+vc:o:h")) != -1) {
+        switch (ch) {
+        case 'v':
+            ctx.verbose++;
+            break;
+        case 'c':
+            path = optarg;
+            break;
+        case 'o':
+            if (noverrides == MAX_OVERRIDES)
+                msg_fatal("too many -o options");
+            overrides[noverrides++] = optarg;
+            break;
+        default:
+            usage();
+        }
+    }
+    if (optind >= argc)
+        usage();
+    overrides[noverrides] = NULL;
+    msg_set_verbose(ctx.verbose > 1);
+    char **sub = argv + optind;
+    int subc = argc - optind;
+    for (size_t i = 0; i < NCMDS; i++) {
+        if (strcmp(sub[0], agent_cmds[i].name) != 0)
+            continue;
+        ctx.cfg = config_load(path, path != config_default_path(), overrides);
+        if (ctx.cfg == NULL)
+            return 1;
+        optind = 0; /* glibc: restart option parsing on the subcommand's own argv */
+        int status = agent_cmds[i].fn(&ctx, subc, sub);
+        spool_close(ctx.spool);
+        config_free(ctx.cfg);
+        return status;
+    }
+    msg_error("unknown command \"%s\"", sub[0]);
+    usage();
+}

@@ -1,0 +1,135 @@
+#include "htable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mymalloc.h"
+
+uint64_t htable_hash(const void *key, size_t len)
+{
+    /* FNV-1a with a final avalanche: fast, and good enough for trusted-size tables. */
+    const unsigned char *p = key;
+    uint64_t h = 1469598103934665603ULL;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+htable *htable_create(size_t hint)
+{
+    htable *t = mymalloc(sizeof(*t));
+    size_t size = 16;
+
+    while (size < hint)
+        size <<= 1;
+    t->buckets = mycalloc(size, sizeof(*t->buckets));
+    t->size = size;
+    t->used = 0;
+    return t;
+}
+
+htable *htable_free(htable *t, void (*free_value)(void *))
+{
+    if (t == NULL)
+        return NULL;
+    for (size_t i = 0; i < t->size; i++) {
+        htable_entry *e = t->buckets[i];
+        while (e) {
+            htable_entry *next = e->next;
+            if (free_value)
+                free_value(e->value);
+            myfree(e);
+            e = next;
+        }
+    }
+    myfree(t->buckets);
+    myfree(t);
+    return NULL;
+}
+
+htable_entry *htable_locate(const htable *t, const void *key, size_t klen)
+{
+    uint64_t h = htable_hash(key, klen);
+
+    for (htable_entry *e = t->buckets[h & (t->size - 1)]; e; e = e->next)
+        if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
+            return e;
+    return NULL;
+}
+
+static void htable_grow(htable *t)
+{
+    size_t size = t->size * 2;
+    htable_entry **b = mycalloc(size, sizeof(*b));
+
+    for (size_t i = 0; i < t->size; i++) {
+        htable_entry *e = t->buckets[i];
+        while (e) {
+            htable_entry *next = e->next;
+            e->next = b[e->hash & (size - 1)];
+            b[e->hash & (size - 1)] = e;
+            e = next;
+        }
+    }
+    myfree(t->buckets);
+    t->buckets = b;
+    t->size = size;
+}
+
+htable_entry *htable_enter(htable *t, const void *key, size_t klen, int *created)
+{
+    uint64_t h = htable_hash(key, klen);
+    htable_entry *e;
+
+    for (e = t->buckets[h & (t->size - 1)]; e; e = e->next)
+        if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
+            if (created)
+                *created = 0;
+            return e;
+        }
+    if (t->used >= t->size)
+        htable_grow(t);
+    e = mymalloc(sizeof(*e) + klen + 1);
+    memcpy(e->key, key, klen);
+    e->key[klen] = 0;
+    e->klen = klen;
+    e->hash = h;
+    e->value = NULL;
+    e->next = t->buckets[h & (t->size - 1)];
+    t->buckets[h & (t->size - 1)] = e;
+    t->used++;
+    if (created)
+        *created = 1;
+    return e;
+}
+
+static int htable_cmp(const void *a, const void *b)
+{
+    const htable_entry *x = *(htable_entry *const *)a;
+    const htable_entry *y = *(htable_entry *const *)b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+
+    if (c)
+        return c;
+    return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+htable_entry **htable_sorted(const htable *t)
+{
+    htable_entry **v = mymalloc((t->used + 1) * sizeof(*v));
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->size; i++)
+        for (htable_entry *e = t->buckets[i]; e; e = e->next)
+            v[n++] = e;
+    qsort(v, n, sizeof(*v), htable_cmp);
+    v[n] = NULL;
+    return v;
+}

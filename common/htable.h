@@ -1,0 +1,32 @@
+#ifndef OTR_HTABLE_H
+#define OTR_HTABLE_H
+/* Hash table keyed by byte strings; the table owns copies of the keys, not the values. */
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct htable_entry {
+    struct htable_entry *next;
+    uint64_t hash;
+    size_t klen;
+    void *value;
+    char key[];       /* NUL-terminated copy, klen bytes */
+} htable_entry;
+
+typedef struct htable {
+    htable_entry **buckets;
+    size_t size;      /* number of buckets, a power of two */
+    size_t used;
+} htable;
+
+/* Returns a new empty table the caller frees with htable_free. */
+htable *htable_create(size_t hint);
+/* Frees the table; free_value (may be NULL) is called on each value. Returns NULL. */
+htable *htable_free(htable *t, void (*free_value)(void *));
+/* Returns the entry for key, or NULL. */
+htable_entry *htable_locate(const htable *t, const void *key, size_t klen);
+/* Returns the entry for key, creating it with value NULL when absent (*created says which). */
+htable_entry *htable_enter(htable *t, const void *key, size_t klen, int *created);
+/* Returns a new array of the t->used entries sorted by key (memcmp order); the caller frees it. */
+htable_entry **htable_sorted(const htable *t);
+uint64_t htable_hash(const void *key, size_t len);
+#endif

@@ -1,0 +1,44 @@
+#ifndef OTR_REPORT_H
+#define OTR_REPORT_H
+/* Aggregation of a day's outcomes into RFC 8460 reports, one per report domain. */
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "outcome.h"
+
+typedef struct report_opts {
+    char *organization_name;
+    char *contact_info;
+    char *submitter;          /* the domain of contact_info unless report_submitter is set */
+    char *id_tag;             /* distinguishes this host's report-ids from its peers' */
+    size_t max_failure_details;
+} report_opts;
+
+/* Fills opts from cfg, deriving empty settings from the host name; free with
+ * report_opts_done. */
+void report_opts_init(report_opts *opts, const config *cfg);
+void report_opts_done(report_opts *opts);
+
+typedef struct report_set report_set;
+
+/* Returns an empty set for day (YYYY-MM-DD); the caller frees it with report_set_free. */
+report_set *report_set_new(const char *day);
+report_set *report_set_free(report_set *rs);
+/* Counts o in the report of its report domain (only when it equals only_domain, if set). */
+void report_set_add(report_set *rs, const outcome *o, const char *only_domain);
+/* Counts o also in the report of report_domain (e.g. an MX host's own record). */
+void report_set_add_to(report_set *rs, const char *report_domain, const outcome *o);
+/* Returns the report domains, sorted, NULL-terminated; owned by rs, valid until it changes. */
+const char *const *report_set_domains(report_set *rs);
+/* Sessions counted for domain: successes and failures over all its policies. */
+void report_set_totals(report_set *rs, const char *domain, uint64_t *ok, uint64_t *failed);
+/* Returns the report of domain as a new JSON object (the caller puts it), or NULL. */
+json_object *report_set_json(report_set *rs, const char *domain, const report_opts *opts);
+/* Writes the report-id for (day, domain) into out: stable, so retries carry the same id. */
+void report_id(char *out, size_t size, const char *day, const char *domain,
+               const report_opts *opts);
+/* Returns the compact JSON text of a report (json-c owns it until obj is put). */
+const char *report_json_text(json_object *obj, int pretty);
+#endif

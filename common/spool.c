@@ -1,0 +1,426 @@
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "msg.h"
+#include "mymalloc.h"
+
+#define SPOOL_JOURNAL_MODE 0640
+#define SPOOL_DIR_MODE 0750
+#define SPOOL_STATE_MODE 0600
+#define SPOOL_FLUSH_AT (4 * 1024 * 1024) /* write out a buffer this large without waiting */
+#define SPOOL_STATE_MAX (64 * 1024 * 1024)
+
+struct spool {
+    char *dir;
+};
+
+struct spool_writer {
+    spool *spool;
+    char *role;
+    char day[SPOOL_DAY_LEN + 1];
+    int fd;
+    off_t size;             /* bytes known good in the file */
+    vstring *buf;           /* framed records not yet written */
+    size_t buffered;        /* records in buf */
+    vstring *payload;
+    spool_writer_stats stats;
+    msg_rate rate;
+};
+
+void spool_day_of(time_t t, char *out)
+{
+    struct tm tm;
+
+    char tmp[64];
+
+    gmtime_r(&t, &tm);
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    memcpy(out, tmp, SPOOL_DAY_LEN);
+    out[SPOOL_DAY_LEN] = 0;
+}
+
+time_t spool_day_parse(const char *day)
+{
+    struct tm tm;
+    char back[SPOOL_DAY_LEN + 1];
+
+    if (strlen(day) != SPOOL_DAY_LEN)
+        return -1;
+    for (int i = 0; i < SPOOL_DAY_LEN; i++)
+        if ((i == 4 || i == 7) ? day[i] != '-' : (day[i] < '0' || day[i] > '9'))
+            return -1;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = (day[0] - '0') * 1000 + (day[1] - '0') * 100 + (day[2] - '0') * 10 +
+                 (day[3] - '0') - 1900;
+    tm.tm_mon = (day[5] - '0') * 10 + (day[6] - '0') - 1;
+    tm.tm_mday = (day[8] - '0') * 10 + (day[9] - '0');
+    time_t t = timegm(&tm);
+    /* Reject 2026-02-31 and the like: the day must read back the same. */
+    spool_day_of(t, back);
+    return strcmp(back, day) == 0 ? t : -1;
+}
+
+static void spool_path(char *out, size_t size, const spool *s, const char *a, const char *b)
+{
+    int n = b ? snprintf(out, size, "%s/%s/%s", s->dir, a, b) : snprintf(out, size, "%s/%s", s->dir, a);
+
+    if (n < 0 || (size_t)n >= size)
+        msg_fatal("spool path too long under %s", s->dir);
+}
+
+spool *spool_open(const char *dir)
+{
+    spool *s = mymalloc(sizeof(*s));
+    char path[PATH_MAX];
+
+    s->dir = mystrdup(dir);
+    if (fsutil_mkdirs(dir, SPOOL_DIR_MODE) < 0)
+        msg_fatal("cannot create spool directory %s: %m", dir);
+    spool_path(path, sizeof(path), s, "journal", NULL);
+    if (fsutil_mkdirs(path, SPOOL_DIR_MODE) < 0)
+        msg_fatal("cannot create %s: %m", path);
+    spool_path(path, sizeof(path), s, "state", NULL);
+    if (fsutil_mkdirs(path, SPOOL_DIR_MODE) < 0)
+        msg_fatal("cannot create %s: %m", path);
+    return s;
+}
+
+spool *spool_close(spool *s)
+{
+    if (s) {
+        myfree(s->dir);
+        myfree(s);
+    }
+    return NULL;
+}
+
+const char *spool_dir(const spool *s)
+{
+    return s->dir;
+}
+
+spool_writer *spool_writer_open(spool *s, const char *role)
+{
+    spool_writer *w = mycalloc(1, sizeof(*w));
+    msg_rate rate = MSG_RATE_INIT(3, 60);
+
+    w->spool = s;
+    w->role = mystrdup(role);
+    w->fd = -1;
+    w->buf = vstring_alloc(0);
+    w->payload = vstring_alloc(0);
+    w->rate = rate;
+    return w;
+}
+
+static int spool_writer_roll(spool_writer *w, const char *day)
+{
+    char path[PATH_MAX], name[NAME_MAX];
+    struct stat st;
+
+    if (w->fd >= 0) {
+        if (fdatasync(w->fd) == 0)
+            w->stats.syncs++;
+        close(w->fd);
+        w->fd = -1;
+    }
+    memcpy(w->day, day, SPOOL_DAY_LEN + 1);
+    spool_path(path, sizeof(path), w->spool, "journal", day);
+    if (fsutil_mkdirs(path, SPOOL_DIR_MODE) < 0)
+        return -1;
+    snprintf(name, sizeof(name), "%s/%s.jnl", day, w->role);
+    spool_path(path, sizeof(path), w->spool, "journal", name);
+    w->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, SPOOL_JOURNAL_MODE);
+    if (w->fd < 0)
+        return -1;
+    if (fstat(w->fd, &st) < 0) {
+        close(w->fd);
+        w->fd = -1;
+        return -1;
+    }
+    w->size = st.st_size;
+    /* A new journal's directory entry must survive a crash too. */
+    if (st.st_size == 0)
+        fsutil_sync_parent(path);
+    return 0;
+}
+
+static int spool_write_out(spool_writer *w)
+{
+    if (w->buf->len == 0)
+        return 0;
+    if (w->fd < 0 && spool_writer_roll(w, w->day) < 0)
+        goto fail;
+    if (fsutil_write_all(w->fd, w->buf->data, w->buf->len) < 0)
+        goto fail;
+    w->size += (off_t)w->buf->len;
+    w->stats.written += w->buffered;
+    vstring_reset(w->buf);
+    w->buffered = 0;
+    return 0;
+
+fail:
+    if (msg_rate_ok(&w->rate))
+        msg_error("cannot write %s journal of %s in %s: %m; %zu outcome(s) lost", w->role,
+                  w->day, w->spool->dir, w->buffered);
+    /* Cut a partial write so the journal stays a clean sequence of records. */
+    if (w->fd >= 0 && ftruncate(w->fd, w->size) < 0) {
+        close(w->fd);
+        w->fd = -1;
+    }
+    w->stats.lost += w->buffered;
+    vstring_reset(w->buf);
+    w->buffered = 0;
+    return -1;
+}
+
+int spool_append(spool_writer *w, const outcome *o)
+{
+    char day[SPOOL_DAY_LEN + 1];
+
+    spool_day_of(o->received, day);
+    if (strcmp(day, w->day) != 0) {
+        spool_write_out(w);
+        if (spool_writer_roll(w, day) < 0 && msg_rate_ok(&w->rate))
+            msg_error("cannot open %s journal of %s in %s: %m", w->role, day, w->spool->dir);
+    }
+    vstring_reset(w->payload);
+    outcome_encode(o, w->payload);
+    journal_frame(w->buf, w->payload->data, w->payload->len);
+    w->buffered++;
+    w->stats.appended++;
+    if (w->buf->len >= SPOOL_FLUSH_AT)
+        return spool_write_out(w);
+    return 0;
+}
+
+int spool_flush(spool_writer *w, int sync)
+{
+    int r = spool_write_out(w);
+
+    if (sync && w->fd >= 0) {
+        if (fdatasync(w->fd) < 0) {
+            if (msg_rate_ok(&w->rate))
+                msg_error("cannot sync %s journal of %s: %m", w->role, w->day);
+            return -1;
+        }
+        w->stats.syncs++;
+    }
+    return r;
+}
+
+spool_writer *spool_writer_close(spool_writer *w)
+{
+    if (w == NULL)
+        return NULL;
+    spool_flush(w, 1);
+    if (w->fd >= 0)
+        close(w->fd);
+    vstring_free(w->buf);
+    vstring_free(w->payload);
+    myfree(w->role);
+    myfree(w);
+    return NULL;
+}
+
+const spool_writer_stats *spool_writer_stats_get(const spool_writer *w)
+{
+    return &w->stats;
+}
+
+typedef struct {
+    outcome o;
+    int (*fn)(const outcome *, void *);
+    void *ctx;
+    uint64_t undecodable;
+} spool_iter;
+
+static int spool_iter_record(const void *payload, size_t len, void *ctx)
+{
+    spool_iter *it = ctx;
+
+    if (outcome_decode(&it->o, payload, len) < 0) {
+        it->undecodable++;
+        return 0;
+    }
+    return it->fn(&it->o, it->ctx);
+}
+
+static int spool_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Returns the sorted entries of dir that end in suffix (NULL: any not starting with '.'). */
+static char **spool_list(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0, cap = 16;
+    char **v;
+    struct dirent *de;
+
+    if (d == NULL)
+        return NULL;
+    v = mymalloc(cap * sizeof(*v));
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.')
+            continue;
+        if (suffix && (len <= strlen(suffix) || strcmp(de->d_name + len - strlen(suffix), suffix)))
+            continue;
+        if (n + 1 >= cap)
+            v = myrealloc(v, (cap *= 2) * sizeof(*v));
+        v[n++] = mystrdup(de->d_name);
+    }
+    closedir(d);
+    qsort(v, n, sizeof(*v), spool_name_cmp);
+    v[n] = NULL;
+    return v;
+}
+
+static void spool_list_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        myfree(v[i]);
+    myfree(v);
+}
+
+int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, void *ctx),
+                      void *ctx, journal_stats *stats)
+{
+    char dir[PATH_MAX], path[PATH_MAX + NAME_MAX + 2];
+    spool_iter it;
+    journal_stats one;
+    int ret = 0;
+
+    if (spool_day_parse(day) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (stats)
+        memset(stats, 0, sizeof(*stats));
+    spool_path(dir, sizeof(dir), s, "journal", day);
+    char **files = spool_list(dir, ".jnl");
+    if (files == NULL)
+        return errno == ENOENT ? 0 : -1;
+    outcome_init(&it.o);
+    it.fn = fn;
+    it.ctx = ctx;
+    it.undecodable = 0;
+    for (size_t i = 0; files[i]; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        if (journal_read_file(path, spool_iter_record, &it, &one) < 0) {
+            msg_error("cannot read %s: %m", path);
+            ret = -1;
+            continue;
+        }
+        if (stats) {
+            stats->records += one.records;
+            stats->bad_records += one.bad_records;
+            stats->bad_bytes += one.bad_bytes;
+            stats->torn_tail |= one.torn_tail;
+        }
+    }
+    if (it.undecodable)
+        msg_warn("%s: %llu record(s) with a good checksum could not be decoded", dir,
+                 (unsigned long long)it.undecodable);
+    outcome_done(&it.o);
+    spool_list_free(files);
+    return ret;
+}
+
+char **spool_days(spool *s)
+{
+    char dir[PATH_MAX];
+    char **v, **days;
+    size_t n = 0;
+
+    spool_path(dir, sizeof(dir), s, "journal", NULL);
+    v = spool_list(dir, NULL);
+    if (v == NULL)
+        return mycalloc(1, sizeof(char *));
+    for (size_t i = 0; v[i]; i++)
+        n++;
+    days = mycalloc(n + 1, sizeof(char *));
+    n = 0;
+    for (size_t i = 0; v[i]; i++) {
+        if (spool_day_parse(v[i]) >= 0)
+            days[n++] = v[i];
+        else
+            myfree(v[i]);
+    }
+    myfree(v);
+    return days;
+}
+
+int spool_expire(spool *s, int retention_days, time_t now)
+{
+    char **days = spool_days(s);
+    char cutoff[SPOOL_DAY_LEN + 1], dir[PATH_MAX], path[PATH_MAX + NAME_MAX + 2];
+    int removed = 0;
+
+    spool_day_of(now - (time_t)retention_days * 86400, cutoff);
+    for (size_t i = 0; days[i]; i++) {
+        if (strcmp(days[i], cutoff) >= 0)
+            continue;
+        spool_path(dir, sizeof(dir), s, "journal", days[i]);
+        char **files = spool_list(dir, NULL);
+        for (size_t j = 0; files && files[j]; j++) {
+            snprintf(path, sizeof(path), "%s/%s", dir, files[j]);
+            if (unlink(path) < 0)
+                msg_warn("cannot remove %s: %m", path);
+        }
+        spool_list_free(files);
+        if (rmdir(dir) == 0) {
+            removed++;
+            msg_info("removed outcomes of %s (older than %d days)", days[i], retention_days);
+        } else {
+            msg_warn("cannot remove %s: %m", dir);
+        }
+        snprintf(path, sizeof(path), "%s/state/%s.state", s->dir, days[i]);
+        unlink(path);
+    }
+    spool_list_free(days);
+    return removed;
+}
+
+int spool_state_load(spool *s, const char *day, vstring *out)
+{
+    char path[PATH_MAX];
+
+    if (spool_day_parse(day) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/state/%s.state", s->dir, day);
+    if (fsutil_read_file(path, out, SPOOL_STATE_MAX) < 0) {
+        if (errno == ENOENT) {
+            vstring_reset(out);
+            return 0;
+        }
+        return -1;
+    }
+    return 0;
+}
+
+int spool_state_save(spool *s, const char *day, const char *data, size_t len)
+{
+    char path[PATH_MAX];
+
+    if (spool_day_parse(day) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/state/%s.state", s->dir, day);
+    return fsutil_write_atomic(path, data, len, SPOOL_STATE_MODE);
+}

@@ -1,0 +1,65 @@
+#ifndef OTR_SPOOL_H
+#define OTR_SPOOL_H
+/*
+ * The spool: where intake roles append outcomes and the agent reads them back by UTC day,
+ * and where the agent keeps its delivery state. Callers see only this interface; the file
+ * backend (one journal per role per day) is the one there is, and a shared SQL backend for
+ * fleets can be added behind the same operations.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "journal.h"
+#include "outcome.h"
+#include "vstring.h"
+
+#define SPOOL_DAY_LEN 10 /* "YYYY-MM-DD" */
+
+typedef struct spool spool;
+typedef struct spool_writer spool_writer;
+
+typedef struct spool_writer_stats {
+    uint64_t appended;        /* records accepted by spool_append */
+    uint64_t written;         /* records that reached the file */
+    uint64_t lost;            /* records that could not be written (disk full, I/O error) */
+    uint64_t syncs;
+} spool_writer_stats;
+
+/* Opens the spool at dir (created if missing); fatal when it cannot be used. Caller frees
+ * with spool_close. */
+spool *spool_open(const char *dir);
+spool *spool_close(spool *s);
+const char *spool_dir(const spool *s);
+
+/* Opens the single writer of role (e.g. "tlsrpt", "sts", "log"); one per role at a time. */
+spool_writer *spool_writer_open(spool *s, const char *role);
+/* Buffers o for its UTC day of o->received; rolls to a new journal at day change (the old
+ * one is synced first). Returns 0. */
+int spool_append(spool_writer *w, const outcome *o);
+/* Writes what is buffered; with sync, also makes it durable. Returns 0, or -1 on I/O error
+ * (the buffered records are then counted as lost and dropped, the journal stays clean). */
+int spool_flush(spool_writer *w, int sync);
+/* Flushes, syncs and closes; returns NULL. */
+spool_writer *spool_writer_close(spool_writer *w);
+const spool_writer_stats *spool_writer_stats_get(const spool_writer *w);
+
+/* Calls fn on each outcome of day (all roles' journals); fn returning non-zero stops.
+ * Returns 0, or -1 when the day cannot be read. stats (may be NULL) sums the journals'. */
+int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, void *ctx),
+                      void *ctx, journal_stats *stats);
+/* Returns a NULL-terminated, sorted array of the days present; caller frees each and it. */
+char **spool_days(spool *s);
+/* Removes the outcomes of days older than retention_days before now; returns how many. */
+int spool_expire(spool *s, int retention_days, time_t now);
+
+/* Delivery state of a day: an opaque document owned by the agent. Load replaces out's
+ * content (empty when none; returns 0, or -1 on error); save is atomic and durable. */
+int spool_state_load(spool *s, const char *day, vstring *out);
+int spool_state_save(spool *s, const char *day, const char *data, size_t len);
+
+/* Writes the UTC day of t as YYYY-MM-DD into out (size > SPOOL_DAY_LEN). */
+void spool_day_of(time_t t, char *out);
+/* Parses YYYY-MM-DD; returns the epoch of its 00:00:00 UTC, or -1 when invalid. */
+time_t spool_day_parse(const char *day);
+#endif

@@ -1,0 +1,95 @@
+/* opentlsrpt: the MTA-facing daemon. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "msg.h"
+#include "supervisor.h"
+
+#define MAX_OVERRIDES 64
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: opentlsrpt [-f] [-n] [-v] [-c FILE] [-o name=value]...\n"
+                    "  -f  stay in the foreground and log to stderr\n"
+                    "  -n  check the configuration, print the effective settings, exit\n"
+                    "  -v  verbose logging\n"
+                    "  -c  configuration file (default %s)\n"
+                    "  -o  override a setting\n",
+            config_default_path());
+    exit(2);
+}
+
+static void daemonize(void)
+{
+    pid_t pid = fork();
+
+    if (pid < 0)
+        msg_fatal("fork: %m");
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        msg_fatal("setsid: %m");
+    if (chdir("/") < 0)
+        msg_fatal("chdir /: %m");
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = config_default_path();
+    const char *overrides[MAX_OVERRIDES + 1];
+    size_t noverrides = 0;
+    int foreground = 0, check = 0, ch;
+
+    msg_open("opentlsrpt", MSG_TO_STDERR);
+    while ((ch = getopt(argc, argv, "fnvc:o:h")) != -1) {
+        switch (ch) {
+        case 'f':
+            foreground = 1;
+            break;
+        case 'n':
+            check = 1;
+            break;
+        case 'v':
+            msg_set_verbose(msg_verbose() + 1);
+            break;
+        case 'c':
+            path = optarg;
+            break;
+        case 'o':
+            if (noverrides == MAX_OVERRIDES)
+                msg_fatal("too many -o options");
+            overrides[noverrides++] = optarg;
+            break;
+        default:
+            usage();
+        }
+    }
+    if (optind != argc)
+        usage();
+    overrides[noverrides] = NULL;
+    config *cfg = config_load(path, path != config_default_path(), overrides);
+    if (cfg == NULL)
+        return 1;
+    if (check) {
+        config_print(cfg, stdout, 0);
+        config_free(cfg);
+        return 0;
+    }
+    if (!foreground) {
+        daemonize();
+        msg_destinations(MSG_TO_SYSLOG);
+    }
+    return supervisor_run(cfg, path, overrides);
+}

@@ -1,0 +1,172 @@
+/*
+ * Role "tlsrpt": the datagram socket Postfix >= 3.10 writes TLSRPT outcomes to.
+ * Postfix never retries a datagram, so a receive thread does nothing but recv() into an
+ * in-memory queue; a writer thread decodes and appends to the journal. No disk I/O and no
+ * DNS ever happen on the receive path.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dgram.h"
+#include "dgram_queue.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "roles.h"
+#include "sockets.h"
+#include "spool.h"
+
+typedef struct {
+    int fd;
+    dgram_queue *queue;
+    uint64_t received;
+    uint64_t queue_full;      /* read, but the queue had no room */
+    uint64_t truncated;       /* over DGRAM_MAX_SIZE */
+} tlsrpt_rx;
+
+static int tlsrpt_enabled(const config *cfg)
+{
+    return *cfg->tlsrpt_socket != 0;
+}
+
+static int tlsrpt_prepare(const config *cfg, const config *old, role_ctx *ctx)
+{
+    if (old && ctx->nfds && strcmp(old->tlsrpt_socket, cfg->tlsrpt_socket) == 0 &&
+        strcmp(old->tlsrpt_socket_owner, cfg->tlsrpt_socket_owner) == 0 &&
+        strcmp(old->tlsrpt_socket_group, cfg->tlsrpt_socket_group) == 0 &&
+        old->tlsrpt_socket_mode == cfg->tlsrpt_socket_mode)
+        return 0;
+    int fd = sockets_unix_listen(cfg->tlsrpt_socket, SOCK_DGRAM, cfg->tlsrpt_socket_owner,
+                                 cfg->tlsrpt_socket_group, (mode_t)cfg->tlsrpt_socket_mode);
+    if (fd < 0)
+        return -1;
+    /* A large receive buffer absorbs bursts while the receive thread is descheduled. */
+    int size = 8 * 1024 * 1024;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    role_ctx_close(ctx);
+    ctx->fds[0] = fd;
+    ctx->nfds = 1;
+    sockets_check_dgram_qlen();
+    msg_info("tlsrpt: listening on %s", cfg->tlsrpt_socket);
+    return 0;
+}
+
+static void *tlsrpt_receive(void *arg)
+{
+    tlsrpt_rx *rx = arg;
+    char *buf = mymalloc(DGRAM_MAX_SIZE + 1);
+    struct timeval tv = {0, 200 * 1000};
+    int draining = 0;
+
+    /* The timeout only lets the thread notice role_stop; it costs nothing under load. */
+    setsockopt(rx->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    for (;;) {
+        if (role_stop && !draining)
+            draining = 1; /* take what the kernel queued, then stop */
+        ssize_t n = recv(rx->fd, buf, DGRAM_MAX_SIZE + 1, MSG_TRUNC | (draining ? MSG_DONTWAIT : 0));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (draining)
+                    break;
+                continue;
+            }
+            msg_error("tlsrpt: recv: %m");
+            break;
+        }
+        rx->received++;
+        if ((size_t)n > DGRAM_MAX_SIZE) {
+            /* Keep a prefix, so the writer counts and logs it like other bad input. */
+            rx->truncated++;
+            n = DGRAM_MAX_SIZE + 1;
+        }
+        if (dgram_queue_put(rx->queue, buf, (size_t)n, time(NULL)) < 0)
+            rx->queue_full++;
+    }
+    dgram_queue_close(rx->queue);
+    myfree(buf);
+    return NULL;
+}
+
+static int tlsrpt_run(const config *cfg, role_ctx *ctx)
+{
+    spool *sp = spool_open(cfg->spool_directory);
+    spool_writer *w = spool_writer_open(sp, "tlsrpt");
+    dgram_decoder *dec = dgram_decoder_new();
+    tlsrpt_rx rx = {ctx->fds[0], dgram_queue_new((size_t)cfg->tlsrpt_queue_size), 0, 0, 0};
+    uint64_t bad[DGRAM_NSTATUS] = {0}, repaired_total = 0, stored = 0;
+    msg_rate rate = MSG_RATE_INIT(10, 60);
+    time_t last_sync = time(NULL);
+    pthread_t thr;
+    outcome o;
+    int dirty = 0;
+
+    outcome_init(&o);
+    if (pthread_create(&thr, NULL, tlsrpt_receive, &rx) != 0)
+        msg_fatal("tlsrpt: cannot start the receive thread");
+    for (;;) {
+        dgram_batch batch;
+        int open = dgram_queue_take(rx.queue, &batch, 1000);
+        for (size_t i = 0; i < batch.count; i++) {
+            const dgram_item *it = &batch.items[i];
+            size_t repaired = 0;
+            dgram_status st = dgram_decode(dec, it->data, it->len, &o, &repaired);
+            if (st != DGRAM_OK) {
+                bad[st]++;
+                if (msg_rate_ok(&rate)) {
+                    char hex[2 * 32 + 1];
+                    msg_warn("tlsrpt: rejected datagram (%s, %zu bytes): %s...",
+                             dgram_status_name(st), it->len,
+                             msg_hex_prefix(hex, it->data, it->len, 32));
+                }
+                continue;
+            }
+            repaired_total += repaired;
+            o.received = it->received;
+            spool_append(w, &o);
+            stored++;
+            dirty = 1;
+        }
+        dgram_queue_release(rx.queue, &batch);
+        time_t now = time(NULL);
+        if (dirty) {
+            spool_flush(w, now != last_sync);
+            if (now != last_sync) {
+                last_sync = now;
+                dirty = 0;
+            }
+        }
+        if (!open)
+            break;
+    }
+    pthread_join(thr, NULL);
+    spool_flush(w, 1);
+    const spool_writer_stats *ws = spool_writer_stats_get(w);
+    msg_info("tlsrpt: stopping: received=%llu stored=%llu written=%llu lost_on_write=%llu "
+             "queue_full=%llu oversize=%llu repaired_utf8=%llu not_json=%llu bad_version=%llu "
+             "wrong_type=%llu unknown_code=%llu oversize_field=%llu bad_domain=%llu "
+             "missing_field=%llu",
+             (unsigned long long)rx.received, (unsigned long long)stored,
+             (unsigned long long)ws->written, (unsigned long long)ws->lost,
+             (unsigned long long)rx.queue_full, (unsigned long long)rx.truncated,
+             (unsigned long long)repaired_total, (unsigned long long)bad[DGRAM_ERR_JSON],
+             (unsigned long long)bad[DGRAM_ERR_VERSION], (unsigned long long)bad[DGRAM_ERR_TYPE],
+             (unsigned long long)bad[DGRAM_ERR_CODE], (unsigned long long)bad[DGRAM_ERR_SIZE],
+             (unsigned long long)bad[DGRAM_ERR_DOMAIN],
+             (unsigned long long)bad[DGRAM_ERR_MISSING]);
+    spool_writer_close(w);
+    spool_close(sp);
+    dgram_decoder_free(dec);
+    dgram_queue_free(rx.queue);
+    outcome_done(&o);
+    return 0;
+}
+
+const role_ops role_tlsrpt = {"tlsrpt", tlsrpt_enabled, tlsrpt_prepare, tlsrpt_run};

@@ -1,0 +1,38 @@
+#ifndef OTR_ROLES_H
+#define OTR_ROLES_H
+/*
+ * The daemon's roles. The supervisor (supervisor.c) prepares each enabled role in the
+ * parent (as root: listening sockets are created there and survive child restarts), drops
+ * privileges, then runs each role in a child process of its own and restarts it on a crash.
+ */
+#include <signal.h>
+
+#include "config.h"
+
+#define ROLE_MAX_FDS 4
+
+typedef struct role_ctx {
+    int fds[ROLE_MAX_FDS];   /* listening sockets the parent opened; -1 when unused */
+    int nfds;
+} role_ctx;
+
+typedef struct role_ops {
+    const char *name;
+    /* Whether cfg switches the role on. */
+    int (*enabled)(const config *cfg);
+    /* Parent, at start (old NULL) and on reload: open what the child needs into ctx; keep
+     * ctx as it is when old has the same socket settings. Returns 0, or -1 after logging. */
+    int (*prepare)(const config *cfg, const config *old, role_ctx *ctx);
+    /* Child: serve until role_stop is set; flush everything read; return an exit status. */
+    int (*run)(const config *cfg, role_ctx *ctx);
+} role_ops;
+
+/* Set by SIGTERM/SIGINT in a role child: finish what was read, then return from run. */
+extern volatile sig_atomic_t role_stop;
+
+extern const role_ops role_tlsrpt;
+/* Later roles (policy service, log follower, milter) add themselves to supervisor.c's list. */
+
+/* Closes the fds of ctx and marks them unused. */
+void role_ctx_close(role_ctx *ctx);
+#endif

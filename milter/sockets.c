@@ -1,0 +1,161 @@
+#include "sockets.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "msg.h"
+
+int sockets_unix_listen(const char *path, int type, const char *owner, const char *group,
+                        mode_t mode)
+{
+    struct sockaddr_un sun;
+    struct stat st;
+    char dir[PATH_MAX];
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        msg_error("socket path too long (max %zu bytes): %s", sizeof(sun.sun_path) - 1, path);
+        return -1;
+    }
+    if (*owner) {
+        struct passwd *pw = getpwnam(owner);
+        if (pw == NULL) {
+            msg_error("socket owner \"%s\" of %s: no such user", owner, path);
+            return -1;
+        }
+        uid = pw->pw_uid;
+    }
+    if (*group) {
+        struct group *gr = getgrnam(group);
+        if (gr == NULL) {
+            msg_error("socket group \"%s\" of %s: no such group", group, path);
+            return -1;
+        }
+        gid = gr->gr_gid;
+    }
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        if (fsutil_mkdirs(dir, 0755) < 0) {
+            msg_error("cannot create socket directory %s: %m", dir);
+            return -1;
+        }
+    }
+    /* Replace a socket left behind by an earlier run, never any other kind of file. */
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            msg_error("%s exists and is not a socket; not replacing it", path);
+            return -1;
+        }
+        unlink(path);
+    }
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        msg_error("socket: %m");
+        return -1;
+    }
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    mode_t old = umask(0177);
+    int r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+    umask(old);
+    if (r < 0) {
+        msg_error("cannot bind %s: %m", path);
+        close(fd);
+        return -1;
+    }
+    if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0) {
+        msg_error("cannot set owner/group of %s: %m", path);
+        close(fd);
+        return -1;
+    }
+    if (chmod(path, mode) < 0) {
+        msg_error("cannot set mode of %s: %m", path);
+        close(fd);
+        return -1;
+    }
+    if (type == SOCK_STREAM && listen(fd, 128) < 0) {
+        msg_error("cannot listen on %s: %m", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int sockets_inet_listen(const char *hostport)
+{
+    char host[256];
+    const char *colon = strrchr(hostport, ':');
+    struct addrinfo hints, *res, *ai;
+    int fd = -1, one = 1;
+
+    if (colon == NULL || (size_t)(colon - hostport) >= sizeof(host)) {
+        msg_error("expected host:port, got \"%s\"", hostport);
+        return -1;
+    }
+    memcpy(host, hostport, (size_t)(colon - hostport));
+    host[colon - hostport] = 0;
+    /* [::1]:port */
+    char *h = host;
+    if (h[0] == '[' && h[strlen(h) - 1] == ']') {
+        h[strlen(h) - 1] = 0;
+        h++;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int gai = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
+    if (gai != 0) {
+        msg_error("cannot resolve %s: %s", hostport, gai_strerror(gai));
+        return -1;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+            break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        msg_error("cannot listen on %s: %m", hostport);
+    return fd;
+}
+
+void sockets_check_dgram_qlen(void)
+{
+    char buf[32];
+    int fd = open("/proc/sys/net/unix/max_dgram_qlen", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = 0;
+    long q = strtol(buf, NULL, 10);
+    if (q < 512)
+        msg_warn("net.unix.max_dgram_qlen is %ld: bursts of Postfix TLSRPT datagrams will be "
+                 "lost; install contrib/sysctl.d/60-opentlsrpt.conf in /etc/sysctl.d and run "
+                 "\"sysctl --system\" (raises it to 1024)",
+                 q);
+}

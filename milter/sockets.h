@@ -1,0 +1,16 @@
+#ifndef OTR_SOCKETS_H
+#define OTR_SOCKETS_H
+/* Listening sockets the daemon's roles need, created by the parent before it drops root. */
+#include <sys/types.h>
+
+/* Binds a unix socket of type (SOCK_DGRAM/SOCK_STREAM) at path, creating the directory,
+ * replacing a stale socket, and setting owner, group (names; "" leaves them) and mode.
+ * Returns the fd, or -1 after logging why. */
+int sockets_unix_listen(const char *path, int type, const char *owner, const char *group,
+                        mode_t mode);
+/* Binds a TCP socket for "host:port" and listens; returns the fd, or -1 after logging. */
+int sockets_inet_listen(const char *hostport);
+/* Warns when net.unix.max_dgram_qlen is below 512: Postfix's datagrams are then lost in
+ * bursts. */
+void sockets_check_dgram_qlen(void);
+#endif
