@@ -126,6 +126,21 @@ static dgram_status dgram_host(dgram_decoder *d, json_object *v, const char **ou
     return st;
 }
 
+/* An mx-host pattern ("host" or "*.suffix") in A-label form when it is a valid name;
+ * otherwise kept as given (patterns compare case-insensitively). */
+static const char *dgram_pattern(dgram_decoder *d, const char *pat)
+{
+    char norm[DOMAIN_MAX + 4];
+    int wild = strncmp(pat, "*.", 2) == 0;
+
+    if (domain_normalize(pat + (wild ? 2 : 0), strlen(pat) - (wild ? 2 : 0), norm + 2,
+                         sizeof(norm) - 2) < 0)
+        return pat;
+    norm[0] = '*';
+    norm[1] = '.';
+    return arena_strdup(&d->o->mem, wild ? norm : norm + 2);
+}
+
 static dgram_status dgram_int(json_object *v, int *out, int required)
 {
     if (v == NULL)
@@ -211,13 +226,8 @@ static dgram_status dgram_policy(dgram_decoder *d, json_object *j, outcome_polic
     TRY(dgram_domain(d, dgram_get(j, "policy-domain"), &p->domain));
     TRY(dgram_string_array(d, dgram_get(j, "policy-string"), &p->strings, &p->nstrings));
     TRY(dgram_string_array(d, dgram_get(j, "mx-host"), &p->mx_hosts, &p->nmx_hosts));
-    for (size_t i = 0; i < p->nmx_hosts; i++) {
-        /* Patterns compare case-insensitively; reports carry them in lower case. */
-        char *m = (char *)p->mx_hosts[i];
-        for (; *m; m++)
-            if (*m >= 'A' && *m <= 'Z')
-                *m += 'a' - 'A';
-    }
+    for (size_t i = 0; i < p->nmx_hosts; i++)
+        p->mx_hosts[i] = dgram_pattern(d, p->mx_hosts[i]);
     TRY(dgram_int(dgram_get(j, "t"), &t, 0));
     TRY(dgram_int(dgram_get(j, "f"), &failed, 0));
     if (failed > 1)

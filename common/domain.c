@@ -71,6 +71,30 @@ int domain_punycode(const unsigned *cps, size_t n, char *out, size_t outsize)
     return 0;
 }
 
+/* Simple lower-case mapping of the scripts seen in mail domains (Latin-1, Latin
+ * Extended-A, Greek, Cyrillic); full UTS #46 mapping is out of scope. */
+static uint32_t domain_lower(uint32_t cp)
+{
+    if (cp >= 'A' && cp <= 'Z')
+        return cp + 32;
+    if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7)
+        return cp + 32;
+    if (cp >= 0x100 && cp <= 0x17f && cp != 0x130 && cp != 0x138 && cp != 0x149 && cp != 0x17f) {
+        /* Pairs: even upper/odd lower, except 0x139-0x148 and 0x179-0x17e (odd upper). */
+        int odd_upper = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e);
+        if (odd_upper ? (cp & 1) : !(cp & 1))
+            return cp + 1;
+        return cp;
+    }
+    if (cp >= 0x391 && cp <= 0x3ab && cp != 0x3a2)
+        return cp + 32;
+    if (cp >= 0x410 && cp <= 0x42f)
+        return cp + 32;
+    if (cp >= 0x400 && cp <= 0x40f)
+        return cp + 80;
+    return cp;
+}
+
 static int domain_ascii_ok(int c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -116,8 +140,7 @@ int domain_normalize(const char *in, size_t len, char *out, size_t outsize)
                 size_t k = utf8_decode((const unsigned char *)in + j, end - j, &cp);
                 if (k == 0 || n >= sizeof(cps) / sizeof(cps[0]))
                     return -1;
-                if (cp >= 'A' && cp <= 'Z')
-                    cp += 'a' - 'A';
+                cp = domain_lower(cp);
                 if (cp < 128 && !domain_ascii_ok((int)cp))
                     return -1;
                 cps[n++] = cp;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -60,6 +61,49 @@ static long journal_check(const unsigned char *p, size_t n)
     if (journal_crc(p + 4, p + JOURNAL_HEADER, len) != get_u32(p + 8))
         return -1;
     return (long)(JOURNAL_HEADER + len);
+}
+
+long journal_repair_tail(int fd)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) < 0)
+        return -1;
+    if (st.st_size == 0)
+        return 0;
+    /* Any complete record fits in this window, so the last good one is in it. */
+    size_t window = 2 * (JOURNAL_HEADER + JOURNAL_MAX_RECORD);
+    off_t start = st.st_size > (off_t)window ? st.st_size - (off_t)window : 0;
+    size_t len = (size_t)(st.st_size - start);
+    unsigned char *buf = mymalloc(len);
+    ssize_t got = pread(fd, buf, len, start);
+    if (got < 0 || (size_t)got != len) {
+        myfree(buf);
+        return -1;
+    }
+    long good_end = -1;
+    for (size_t pos = 0; pos + JOURNAL_HEADER <= len;) {
+        const unsigned char *m = memmem(buf + pos, len - pos, JOURNAL_MAGIC, 4);
+        if (m == NULL)
+            break;
+        pos = (size_t)(m - buf);
+        long n = journal_check(buf + pos, len - pos);
+        if (n > 0) {
+            good_end = (long)(pos + (size_t)n);
+            pos += (size_t)n;
+        } else {
+            pos++;
+        }
+    }
+    myfree(buf);
+    if (good_end < 0 && start > 0)
+        return 0; /* no record in the window: not a torn tail; leave it for the readers */
+    off_t keep = start + (good_end < 0 ? 0 : good_end);
+    if (keep == st.st_size)
+        return 0;
+    if (ftruncate(fd, keep) < 0)
+        return -1;
+    return (long)(st.st_size - keep);
 }
 
 int journal_read_file(const char *path, int (*fn)(const void *payload, size_t len, void *ctx),

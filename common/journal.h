@@ -24,6 +24,11 @@ typedef struct journal_stats {
     int torn_tail;           /* the file ended inside a record */
 } journal_stats;
 
+/* For a writer reopening its journal after a crash: cuts an incomplete record at the end of
+ * the file (fd open for writing). Returns the bytes removed (0 when the end is clean), or
+ * -1 on I/O error. */
+long journal_repair_tail(int fd);
+
 /* Calls fn on each good record of the file at path, in order; fn returning non-zero stops.
  * Corruption is reported once per file with msg_warn and skipped. Returns 0, or -1 when the
  * file cannot be read (errno set). */

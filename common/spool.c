@@ -140,13 +140,23 @@ static int spool_writer_roll(spool_writer *w, const char *day)
         return -1;
     snprintf(name, sizeof(name), "%s/%s.jnl", day, w->role);
     spool_path(path, sizeof(path), w->spool, "journal", name);
-    w->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, SPOOL_JOURNAL_MODE);
+    w->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, SPOOL_JOURNAL_MODE);
     if (w->fd < 0)
         return -1;
     if (fstat(w->fd, &st) < 0) {
         close(w->fd);
         w->fd = -1;
         return -1;
+    }
+    if (st.st_size > 0) {
+        /* After a crash mid-write: drop the incomplete record so appends start clean. */
+        long cut = journal_repair_tail(w->fd);
+        if (cut > 0) {
+            msg_warn("%s: removed an incomplete record of %ld bytes at the end (a crash "
+                     "interrupted its write)",
+                     path, cut);
+            fstat(w->fd, &st);
+        }
     }
     w->size = st.st_size;
     /* A new journal's directory entry must survive a crash too. */
