@@ -1,14 +1,23 @@
 #!/bin/sh
 # Installs what building opentlsrpt and running its whole test suite needs (Debian 12).
+# With --build, only what building needs.
 set -eu
+BUILD_DEPS="build-essential autoconf automake pkg-config
+    libjson-c-dev libunbound-dev libevent-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
+    libmilter-dev libesmtp-dev"
+if [ "${1:-}" = "--build" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $BUILD_DEPS >/dev/null
+    exit 0
+fi
 export DEBIAN_FRONTEND=noninteractive
 # Postfix asks how to configure itself; the tests run private instances instead.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
-    build-essential autoconf automake pkg-config clang libclang-rt-14-dev \
-    libjson-c-dev libunbound-dev libevent-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
-    libmilter-dev libesmtp-dev \
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $BUILD_DEPS clang libclang-rt-14-dev \
     python3 python3-jsonschema python3-dkim \
     postfix unbound nginx-light opendkim-tools ldnsutils knot-dnsutils swaks \
     iproute2 procps openssl ca-certificates >/dev/null
