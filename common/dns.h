@@ -35,6 +35,8 @@ typedef struct dns_result {
  * dns_resolver_free. */
 dns_resolver *dns_resolver_new(const config *cfg);
 dns_resolver *dns_resolver_free(dns_resolver *r);
+/* Bounds each lookup (validation included) to seconds; the default is 15. */
+void dns_resolver_set_timeout(dns_resolver *r, int seconds);
 
 /* TXT: each rr is one record's character-strings concatenated (no separator). */
 dns_status dns_txt(dns_resolver *r, const char *name, dns_result *out);
