@@ -1,0 +1,27 @@
+#!/bin/sh
+# Started as root, the daemon creates its socket with the configured owner, group and mode,
+# then runs its roles as `user`, writing journals of mode 0640 in a spool it owns.
+. "$top_srcdir/tests/lib.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root to drop privileges (CI runs as root)"
+id nobody >/dev/null 2>&1 || skip "no user nobody"
+chmod 755 "$T"
+group=$(id -gn nobody)
+write_conf "$T/c.conf" "user=nobody" "tlsrpt_socket_group=$group" "tlsrpt_socket_mode=0660"
+start_daemon "$T/c.conf"
+[ "$(stat -c '%G %a' "$T/tlsrpt.sock")" = "$group 660" ] || fail "socket: $(stat -c '%U %G %a' "$T/tlsrpt.sock")"
+child=$(pgrep -P "$DAEMON_PID" | head -n 1)
+[ -n "$child" ] || fail "no role process"
+[ "$(ps -o user= -p "$child" | tr -d ' ')" = nobody ] || fail "role runs as $(ps -o user= -p "$child")"
+[ "$(ps -o user= -p "$DAEMON_PID" | tr -d ' ')" = nobody ] || fail "supervisor kept root"
+grep Groups: "/proc/$child/status" | grep -qw 0 && fail "root group kept"
+"$SEND" -s "$T/tlsrpt.sock" -n 1 "$DATA/datagrams/tlsa-success.json" | grep -q accepted=1 || fail "send"
+stop_daemon
+jnl=$(ls "$T"/spool/journal/*/tlsrpt.jnl)
+[ "$(stat -c '%U %a' "$jnl")" = "nobody 640" ] || fail "journal: $(stat -c '%U %a' "$jnl")"
+[ "$(stat -c '%U %a' "$T/spool")" = "nobody 750" ] || fail "spool: $(stat -c '%U %a' "$T/spool")"
+
+# A user that does not exist is a clear start-up error.
+write_conf "$T/bad.conf" "user=no-such-user-otr"
+if "$OTR" -f -c "$T/bad.conf" 2> "$T/err"; then fail "started with a missing user"; fi
+grep -q 'user "no-such-user-otr" (setting user) does not exist' "$T/err" || { cat "$T/err"; fail "message"; }
+pass "privileges dropped"
