@@ -36,7 +36,8 @@ int msg_verbose(void)
     return msg_verbose_level;
 }
 
-static void msg_vlog(int prio, const char *label, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void msg_vlog(int prio, const char *label,
+                                                           const char *fmt, va_list ap)
 {
     char buf[2048];
     int saved = errno;
