@@ -26,7 +26,7 @@ dgram_queue *dgram_queue_free(dgram_queue *q);
 int dgram_queue_put(dgram_queue *q, const void *data, size_t len, time_t received);
 /* Producer: no more datagrams will come. */
 void dgram_queue_close(dgram_queue *q);
-/* Consumer: waits up to timeout_ms for datagrams and describes them in batch. Returns 1
+/* Consumer: waits (polling every few ms) up to timeout_ms for datagrams and describes them in batch. Returns 1
  * while the producer may send more, 0 once it closed and everything was taken. */
 int dgram_queue_take(dgram_queue *q, dgram_batch *batch, int timeout_ms);
 /* Consumer: gives the space of batch back to the producer. */

@@ -1,0 +1,939 @@
+/*
+ * Mail log parser: Postfix <= 3.9 smtp(8)/tlsproxy and sendmail TLS lines to outcomes.
+ * Formats confirmed against real Postfix 3.7 runs (tests/data/logs/). The hot path looks at
+ * the syslog header and the first bytes of the message only; everything else is skipped
+ * before any real parsing.
+ */
+#include "logparse.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "domain.h"
+#include "htable.h"
+#include "mymalloc.h"
+#include "spool.h"
+
+#define LP_MAX_PENDING 8      /* sessions of one process awaiting a delivery line */
+#define LP_MAX_IP 64
+#define LP_MAX_REASON 128
+#define LP_MAX_QID 32
+#define LP_MAX_STS_CACHE 10000
+
+typedef struct lp_session {
+    char host[DOMAIN_MAX + 1];
+    char ip[LP_MAX_IP];
+    int result;               /* 0: success, else an RFC 8460 result code */
+    int dane;                 /* the failure came from DANE (TLSA) */
+    int verified;             /* "Verified TLS connection" */
+    char reason[LP_MAX_REASON];
+} lp_session;
+
+typedef struct lp_proc {
+    lp_session pend[LP_MAX_PENDING];
+    size_t npend;
+    lp_session fail;          /* a verification failure awaiting its "established" line */
+    int has_fail;
+    char last_qid[LP_MAX_QID];
+    char last_relay[DOMAIN_MAX + LP_MAX_IP + 3];
+    time_t last_time;
+    time_t seen;
+} lp_proc;
+
+typedef struct lp_sts_entry {
+    int found;
+    logparse_sts sts;
+} lp_sts_entry;
+
+struct logparse {
+    logparse_format format;
+    int source;
+    logparse_emit_fn emit;
+    void *emit_ctx;
+    logparse_sts_fn sts_fn;
+    void *sts_ctx;
+    htable *sts_cache;        /* domain -> lp_sts_entry (in sts_mem), for sts_day */
+    arena sts_mem;
+    char sts_day[SPOOL_DAY_LEN + 1];
+    htable *procs;            /* "host tag" -> lp_proc */
+    htable *own;              /* queue ids of our report mail -> (uintptr_t) log time */
+    time_t now;               /* reference for classic timestamps */
+    time_t last;              /* log time of the latest relevant line */
+    time_t next_expire;
+    logparse_stats st;
+    outcome o;
+    /* Cache of the epoch of the last classic timestamp's hour. */
+    int c_mon, c_mday, c_hour;
+    time_t c_base;
+};
+
+logparse *logparse_new(logparse_format format, int source, logparse_emit_fn emit, void *ctx)
+{
+    logparse *lp = mycalloc(1, sizeof(*lp));
+
+    lp->format = format;
+    lp->source = source;
+    lp->emit = emit;
+    lp->emit_ctx = ctx;
+    lp->procs = htable_create(256);
+    lp->own = htable_create(64);
+    lp->sts_cache = htable_create(256);
+    arena_init(&lp->sts_mem, 16384);
+    lp->now = time(NULL);
+    lp->c_mon = -1;
+    outcome_init(&lp->o);
+    return lp;
+}
+
+static void lp_free_value(void *v)
+{
+    myfree(v);
+}
+
+logparse *logparse_free(logparse *lp)
+{
+    if (lp) {
+        htable_free(lp->procs, lp_free_value);
+        htable_free(lp->own, NULL);
+        htable_free(lp->sts_cache, NULL);
+        arena_destroy(&lp->sts_mem);
+        outcome_done(&lp->o);
+        myfree(lp);
+    }
+    return NULL;
+}
+
+void logparse_set_sts(logparse *lp, logparse_sts_fn fn, void *ctx)
+{
+    lp->sts_fn = fn;
+    lp->sts_ctx = ctx;
+}
+
+void logparse_set_now(logparse *lp, time_t now)
+{
+    lp->now = now;
+    lp->c_mon = -1;
+}
+
+const logparse_stats *logparse_stats_get(const logparse *lp)
+{
+    return &lp->st;
+}
+
+/* ---- small string helpers over (pointer, end) ranges ---- */
+
+static int lp_prefix(const char *p, const char *end, const char *lit, size_t n)
+{
+    return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0;
+}
+#define LP_PREFIX(p, end, lit) lp_prefix((p), (end), (lit), sizeof(lit) - 1)
+
+static const char *lp_find(const char *p, const char *end, const char *lit, size_t n)
+{
+    if (p >= end)
+        return NULL;
+    return memmem(p, (size_t)(end - p), lit, n);
+}
+#define LP_FIND(p, end, lit) lp_find((p), (end), (lit), sizeof(lit) - 1)
+
+static void lp_copy(char *dst, size_t size, const char *s, size_t n)
+{
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, s, n);
+    dst[n] = 0;
+}
+
+/* Free text for a report field: printable ASCII only, bounded. */
+static void lp_copy_text(char *dst, size_t size, const char *s, size_t n)
+{
+    size_t j = 0;
+
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    for (size_t i = 0; i < n && j + 1 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        dst[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    dst[j] = 0;
+}
+
+/* ---- timestamps ---- */
+
+static long lp_num(const char *s, size_t n)
+{
+    long v = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static long lp_days(long y, long m, long d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static time_t lp_rfc3339(const char *s, size_t len, size_t *used)
+{
+    /* YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM) */
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+        s[13] != ':' || s[16] != ':')
+        return -1;
+    long y = lp_num(s, 4), mo = lp_num(s + 5, 2), d = lp_num(s + 8, 2);
+    long h = lp_num(s + 11, 2), mi = lp_num(s + 14, 2), se = lp_num(s + 17, 2);
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || se < 0 || se > 60)
+        return -1;
+    size_t i = 19;
+    if (i < len && s[i] == '.') {
+        i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+    }
+    long off = 0;
+    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i + 6 <= len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        long oh = lp_num(s + i + 1, 2), om = lp_num(s + i + 4, 2);
+        if (oh < 0 || oh > 23 || om < 0 || om > 59)
+            return -1;
+        off = (oh * 60 + om) * 60 * (s[i] == '-' ? -1 : 1);
+        i += 6;
+    } else {
+        return -1;
+    }
+    *used = i;
+    return (time_t)(lp_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off);
+}
+
+static const char lp_months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+static time_t lp_classic(logparse *lp, const char *s, size_t len, time_t now)
+{
+    /* "Mmm dd hh:mm:ss": local time, no year. */
+    if (len < 15 || s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':')
+        return -1;
+    int mon = -1;
+    for (int i = 0; i < 12; i++)
+        if (memcmp(s, lp_months + 3 * i, 3) == 0)
+            mon = i;
+    long d = lp_num(s + 4 + (s[4] == ' '), s[4] == ' ' ? 1 : 2);
+    long h = lp_num(s + 7, 2), mi = lp_num(s + 10, 2), se = lp_num(s + 13, 2);
+    if (mon < 0 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
+        return -1;
+    if (lp && lp->c_mon == mon && lp->c_mday == d && lp->c_hour == h)
+        return lp->c_base + mi * 60 + se;
+    struct tm now_tm, tm;
+    localtime_r(&now, &now_tm);
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = now_tm.tm_year;
+    tm.tm_mon = mon;
+    tm.tm_mday = (int)d;
+    tm.tm_hour = (int)h;
+    tm.tm_isdst = -1;
+    time_t base = mktime(&tm);
+    /* A date more than a week ahead belongs to last year (a log read across New Year). */
+    if (base != (time_t)-1 && base > now + 7 * 86400) {
+        memset(&tm, 0, sizeof(tm));
+        tm.tm_year = now_tm.tm_year - 1;
+        tm.tm_mon = mon;
+        tm.tm_mday = (int)d;
+        tm.tm_hour = (int)h;
+        tm.tm_isdst = -1;
+        base = mktime(&tm);
+    }
+    if (base == (time_t)-1)
+        return -1;
+    if (lp) {
+        lp->c_mon = mon;
+        lp->c_mday = (int)d;
+        lp->c_hour = (int)h;
+        lp->c_base = base;
+    }
+    return base + mi * 60 + se;
+}
+
+time_t logparse_time(const char *s, size_t len, time_t now, size_t *used)
+{
+    if (len > 0 && s[0] >= '0' && s[0] <= '9')
+        return lp_rfc3339(s, len, used);
+    time_t t = lp_classic(NULL, s, len, now);
+    if (t != -1)
+        *used = 15;
+    return t;
+}
+
+/* ---- result mapping ---- */
+
+typedef struct {
+    const char *text;         /* substring of the log text */
+    int result;
+    const char *code;         /* failure-reason-code */
+    int dane;
+} lp_map;
+
+static const lp_map lp_reasons[] = {
+    {"no matching DANE TLSA records", 304, "X509_V_ERR_DANE_NO_MATCH", 1},
+    {"all TLSA records unusable", 304, "tlsa-records-unusable", 1},
+    {"certificate has expired", 204, "X509_V_ERR_CERT_HAS_EXPIRED", 0},
+    {"certificate is not yet valid", 204, "X509_V_ERR_CERT_NOT_YET_VALID", 0},
+    {"certificate not yet valid", 204, "X509_V_ERR_CERT_NOT_YET_VALID", 0},
+    {"hostname mismatch", 202, "X509_V_ERR_HOSTNAME_MISMATCH", 0},
+    {"subject name mismatch", 202, "X509_V_ERR_HOSTNAME_MISMATCH", 0},
+    {"self-signed certificate in certificate chain", 203, "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN", 0},
+    {"self signed certificate in certificate chain", 203, "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN", 0},
+    {"self-signed certificate", 203, "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT", 0},
+    {"self signed certificate", 203, "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT", 0},
+    {"untrusted issuer", 203, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY", 0},
+    {"unable to get local issuer certificate", 203, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY", 0},
+    {"unable to get issuer certificate", 203, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT", 0},
+    {"certificate revoked", 205, "X509_V_ERR_CERT_REVOKED", 0},
+};
+
+/* Fills s->result, reason and dane from a verification failure text. */
+static void lp_map_reason(lp_session *s, const char *t, const char *end)
+{
+    for (size_t i = 0; i < sizeof(lp_reasons) / sizeof(lp_reasons[0]); i++) {
+        if (lp_find(t, end, lp_reasons[i].text, strlen(lp_reasons[i].text))) {
+            s->result = lp_reasons[i].result;
+            s->dane = lp_reasons[i].dane;
+            snprintf(s->reason, sizeof(s->reason), "%s", lp_reasons[i].code);
+            return;
+        }
+    }
+    s->result = 205;
+    s->dane = 0;
+    lp_copy_text(s->reason, sizeof(s->reason), t, (size_t)(end - t));
+}
+
+/* ---- host[ip] ---- */
+
+/* Parses "host[ip]" at p (up to end); host normalized. Returns the byte after ']' or NULL. */
+static const char *lp_hostip(const char *p, const char *end, char *host, char *ip)
+{
+    const char *lb = memchr(p, '[', (size_t)(end - p));
+    if (lb == NULL || lb == p)
+        return NULL;
+    const char *rb = memchr(lb, ']', (size_t)(end - lb));
+    if (rb == NULL || rb == lb + 1 || (size_t)(rb - lb - 1) >= LP_MAX_IP)
+        return NULL;
+    for (const char *q = lb + 1; q < rb; q++)
+        if (!isxdigit((unsigned char)*q) && *q != '.' && *q != ':')
+            return NULL;
+    if (domain_normalize(p, (size_t)(lb - p), host, DOMAIN_MAX + 1) < 0)
+        return NULL;
+    lp_copy(ip, LP_MAX_IP, lb + 1, (size_t)(rb - lb - 1));
+    return rb + 1;
+}
+
+/* ---- per-process state ---- */
+
+static void lp_expire(logparse *lp)
+{
+    /* htable has no removal: rebuild with the live entries (rare: on expiry or when full). */
+    htable *fresh = htable_create(lp->procs->used + 16);
+    htable_entry **all = htable_sorted(lp->procs);
+    for (size_t i = 0; all[i]; i++) {
+        lp_proc *pr = all[i]->value;
+        if (pr->seen + LOGPARSE_EXPIRE >= lp->last && (pr->npend || pr->has_fail)) {
+            htable_enter(fresh, all[i]->key, all[i]->klen, NULL)->value = pr;
+        } else {
+            lp->st.unmatched += pr->npend + (size_t)pr->has_fail;
+            myfree(pr);
+        }
+    }
+    myfree(all);
+    htable_free(lp->procs, NULL);
+    lp->procs = fresh;
+
+    htable *own = htable_create(lp->own->used + 16);
+    all = htable_sorted(lp->own);
+    for (size_t i = 0; all[i]; i++)
+        if ((time_t)(uintptr_t)all[i]->value + 2 * 86400 >= lp->last)
+            htable_enter(own, all[i]->key, all[i]->klen, NULL)->value = all[i]->value;
+    myfree(all);
+    htable_free(lp->own, NULL);
+    lp->own = own;
+    lp->next_expire = lp->last + 60;
+}
+
+static lp_proc *lp_proc_get(logparse *lp, const char *key, size_t klen, int create)
+{
+    htable_entry *e = htable_locate(lp->procs, key, klen);
+    if (e)
+        return e->value;
+    if (!create)
+        return NULL;
+    if (lp->procs->used >= LOGPARSE_MAX_PROCS) {
+        lp_expire(lp);
+        if (lp->procs->used >= LOGPARSE_MAX_PROCS) {
+            lp->st.state_full++;
+            return NULL;
+        }
+    }
+    e = htable_enter(lp->procs, key, klen, NULL);
+    e->value = mycalloc(1, sizeof(lp_proc));
+    return e->value;
+}
+
+static void lp_push(logparse *lp, lp_proc *pr, const lp_session *s)
+{
+    if (pr->npend == LP_MAX_PENDING) {
+        memmove(pr->pend, pr->pend + 1, (LP_MAX_PENDING - 1) * sizeof(lp_session));
+        pr->npend--;
+        lp->st.unmatched++;
+    }
+    pr->pend[pr->npend++] = *s;
+}
+
+/* ---- policy attribution and emission ---- */
+
+static const lp_sts_entry *lp_sts(logparse *lp, const char *day, const char *domain)
+{
+    if (lp->sts_fn == NULL)
+        return NULL;
+    if (strcmp(day, lp->sts_day) != 0 || lp->sts_cache->used >= LP_MAX_STS_CACHE) {
+        htable_free(lp->sts_cache, NULL);
+        lp->sts_cache = htable_create(256);
+        arena_reset(&lp->sts_mem);
+        snprintf(lp->sts_day, sizeof(lp->sts_day), "%s", day);
+    }
+    int created;
+    htable_entry *e = htable_enter(lp->sts_cache, domain, strlen(domain), &created);
+    if (created) {
+        lp_sts_entry *se = arena_alloc(&lp->sts_mem, sizeof(*se));
+        memset(se, 0, sizeof(*se));
+        se->found = lp->sts_fn(lp->sts_ctx, day, domain, &lp->sts_mem, &se->sts) == 1;
+        e->value = se;
+    }
+    const lp_sts_entry *se = e->value;
+    return se->found ? se : NULL;
+}
+
+static const char **lp_strv(arena *a, const char *const *v, size_t n)
+{
+    const char **out = arena_alloc(a, (n ? n : 1) * sizeof(*out));
+    for (size_t i = 0; i < n; i++)
+        out[i] = arena_strdup(a, v[i]);
+    return out;
+}
+
+static void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_t when)
+{
+    outcome *o = &lp->o;
+    char day[SPOOL_DAY_LEN + 1];
+
+    outcome_clear(o);
+    o->received = when;
+    o->source = lp->source;
+    o->domain = arena_strdup(&o->mem, domain);
+    o->record = NULL;
+    o->npolicies = 1;
+    o->policies = arena_alloc(&o->mem, sizeof(outcome_policy));
+    outcome_policy *p = o->policies;
+    memset(p, 0, sizeof(*p));
+    spool_day_of(when, day);
+    const lp_sts_entry *se = s->dane ? NULL : lp_sts(lp, day, domain);
+    if (s->dane || (se == NULL && s->verified)) {
+        /* DANE failed, or a verified session with no STS policy: under Postfix's dane
+         * level only a TLSA match yields "Verified". The TLSA base domain is the MX. */
+        p->type = OUTCOME_POLICY_TLSA;
+        p->domain = arena_strdup(&o->mem, s->host);
+    } else if (se) {
+        p->type = OUTCOME_POLICY_STS;
+        p->domain = o->domain;
+        p->strings = lp_strv(&o->mem, se->sts.strings, se->sts.nstrings);
+        p->nstrings = se->sts.nstrings;
+        p->mx_hosts = lp_strv(&o->mem, se->sts.mx, se->sts.nmx);
+        p->nmx_hosts = se->sts.nmx;
+    } else {
+        p->type = OUTCOME_POLICY_NONE;
+        p->domain = o->domain;
+    }
+    if (s->result) {
+        p->failed = 1;
+        p->nfailures = 1;
+        p->failures = arena_alloc(&o->mem, sizeof(outcome_failure));
+        outcome_failure *f = p->failures;
+        memset(f, 0, sizeof(*f));
+        f->result = s->result;
+        f->mx_hostname = s->host[0] ? arena_strdup(&o->mem, s->host) : NULL;
+        f->receiving_ip = s->ip[0] ? arena_strdup(&o->mem, s->ip) : NULL;
+        f->reason_code = s->reason[0] ? arena_strdup(&o->mem, s->reason) : NULL;
+    }
+    lp->st.outcomes++;
+    lp->emit(o, lp->emit_ctx);
+}
+
+/* Recipient domain of "to=<local@domain>" (or sendmail's bare address list) at p. */
+static int lp_rcpt_domain(const char *p, const char *end, char *out)
+{
+    const char *stop = p;
+    int angle = p < end && *p == '<';
+    if (angle)
+        p++;
+    stop = p;
+    while (stop < end && *stop != (angle ? '>' : ',') && *stop != ' ')
+        stop++;
+    if (angle && (stop == end || *stop != '>'))
+        return -1;
+    const char *at = NULL;
+    for (const char *q = p; q < stop; q++)
+        if (*q == '@')
+            at = q;
+    if (at == NULL)
+        return -1;
+    return domain_normalize(at + 1, (size_t)(stop - at - 1), out, DOMAIN_MAX + 1);
+}
+
+/* ---- Postfix ---- */
+
+static void lp_session_from(lp_session *s, const char *host, const char *ip)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->host, sizeof(s->host), "%s", host);
+    snprintf(s->ip, sizeof(s->ip), "%s", ip);
+}
+
+static time_t lp_when(logparse *lp, const char *line, size_t len)
+{
+    size_t used;
+    time_t t;
+
+    if (len > 0 && line[0] >= '0' && line[0] <= '9')
+        t = lp_rfc3339(line, len, &used);
+    else
+        t = lp_classic(lp, line, len, lp->now);
+    if (t == -1)
+        t = lp->last ? lp->last : time(NULL);
+    lp->last = t;
+    return t;
+}
+
+/* "Xxx TLS connection established to host[ip]:port: ..." / "... verification failed for
+ * host[ip]:port: reason" / "SSL_connect error to host[ip]:port: ..." */
+static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *m, const char *end,
+                           int verified)
+{
+    char host[DOMAIN_MAX + 1], ip[LP_MAX_IP];
+    const char *after = lp_hostip(m, end, host, ip);
+    if (after == NULL) {
+        lp->st.malformed++;
+        return;
+    }
+    lp_session s;
+    if (kind == 'E') { /* established */
+        if (pr->has_fail && strcmp(pr->fail.host, host) == 0 && strcmp(pr->fail.ip, ip) == 0) {
+            s = pr->fail;
+        } else {
+            if (pr->has_fail)
+                lp_push(lp, pr, &pr->fail);
+            lp_session_from(&s, host, ip);
+            s.verified = verified;
+        }
+        pr->has_fail = 0;
+        lp_push(lp, pr, &s);
+        return;
+    }
+    if (pr->has_fail)
+        lp_push(lp, pr, &pr->fail);
+    lp_session_from(&pr->fail, host, ip);
+    pr->has_fail = 1;
+    /* The text after "host[ip]:port: " */
+    const char *t = after;
+    while (t < end && *t != ' ')
+        t++;
+    if (t < end)
+        t++;
+    if (kind == 'F') {
+        lp_map_reason(&pr->fail, t, end);
+    } else {
+        pr->fail.result = 205;
+        snprintf(pr->fail.reason, sizeof(pr->fail.reason), "tls-handshake-failure");
+    }
+}
+
+/* "QID: to=<rcpt>, relay=host[ip]:port, ..., status=X (reason)" */
+static void lp_postfix_delivery(logparse *lp, const char *key, size_t klen, const char *qid,
+                                size_t qlen, const char *p, const char *end, time_t when)
+{
+    char domain[DOMAIN_MAX + 1], host[DOMAIN_MAX + 1], ip[LP_MAX_IP];
+    lp_proc *pr = lp_proc_get(lp, key, klen, 0);
+    const char *relay = LP_FIND(p, end, ", relay=");
+    const char *status = LP_FIND(p, end, ", status=");
+    const char *tlsreq = status ? LP_FIND(status, end, "TLS is required, but ") : NULL;
+
+    if (pr == NULL && tlsreq == NULL)
+        return; /* a reused connection, plain text, or not smtp(8): nothing new */
+    lp->st.relevant++;
+    if (relay == NULL || status == NULL || lp_rcpt_domain(p + 3, end, domain) < 0) {
+        lp->st.malformed++;
+        return;
+    }
+    relay += 8;
+    if (LP_PREFIX(relay, end, "none,") || lp_hostip(relay, end, host, ip) == NULL) {
+        if (pr && pr->npend == 0 && !pr->has_fail)
+            return;
+        /* No relay (e.g. DNS failure) after TLS lines of another attempt: keep waiting. */
+        if (pr == NULL || !LP_PREFIX(relay, end, "none,"))
+            lp->st.malformed++;
+        return;
+    }
+    int own = htable_locate(lp->own, qid, qlen) != NULL;
+    if (tlsreq) {
+        char rkey[sizeof(pr->last_relay)];
+        snprintf(rkey, sizeof(rkey), "%s[%s]", host, ip);
+        if (pr == NULL)
+            pr = lp_proc_get(lp, key, klen, 1);
+        if (pr == NULL)
+            return;
+        /* Every recipient of one attempt repeats the reason: count the attempt once. */
+        int dup = pr->npend == 0 && qlen < sizeof(pr->last_qid) &&
+                  strlen(pr->last_qid) == qlen && memcmp(pr->last_qid, qid, qlen) == 0 &&
+                  strcmp(pr->last_relay, rkey) == 0 && when - pr->last_time <= 2;
+        if (!dup) {
+            lp_session s;
+            lp_session_from(&s, host, ip);
+            s.result = 201;
+            snprintf(s.reason, sizeof(s.reason), "%s",
+                     LP_FIND(tlsreq, end, "refused to start TLS") ? "starttls-refused"
+                                                                  : "starttls-not-offered");
+            lp_push(lp, pr, &s);
+        }
+    }
+    pr->seen = when;
+    if (pr->has_fail) {
+        lp_push(lp, pr, &pr->fail);
+        pr->has_fail = 0;
+    }
+    for (size_t i = 0; i < pr->npend; i++) {
+        if (own)
+            lp->st.own_reports++;
+        else
+            lp_emit(lp, &pr->pend[i], domain, when);
+    }
+    if (pr->npend) {
+        lp_copy(pr->last_qid, sizeof(pr->last_qid), qid, qlen);
+        snprintf(pr->last_relay, sizeof(pr->last_relay), "%s[%s]", host, ip);
+        pr->last_time = when;
+    }
+    pr->npend = 0;
+}
+
+/* "<YYYYMMDD.domain.otr-XXXXXXXX@submitter>": the Message-ID of our own report mail. */
+static int lp_own_msgid(const char *p, const char *end)
+{
+    if (end - p < 12 || *p != '<')
+        return 0;
+    for (int i = 1; i <= 8; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+    if (p[9] != '.')
+        return 0;
+    const char *gt = memchr(p, '>', (size_t)(end - p));
+    const char *otr = lp_find(p + 10, gt ? gt : end, ".otr-", 5);
+    if (gt == NULL || otr == NULL || gt - otr < 5 + 8 + 2 || otr[13] != '@')
+        return 0;
+    for (int i = 5; i < 13; i++)
+        if (!isxdigit((unsigned char)otr[i]))
+            return 0;
+    return 1;
+}
+
+static void lp_own_add(logparse *lp, const char *qid, size_t qlen, time_t when)
+{
+    if (lp->own->used >= LOGPARSE_MAX_OWN)
+        lp_expire(lp);
+    if (lp->own->used >= LOGPARSE_MAX_OWN)
+        return;
+    htable_enter(lp->own, qid, qlen, NULL)->value = (void *)(uintptr_t)when;
+}
+
+/* Queue ids: Postfix short (hex) or long (base 52) ids, sendmail ids: alphanumerics. */
+static size_t lp_qid(const char *p, const char *end)
+{
+    size_t n = 0;
+    while (p + n < end && n < LP_MAX_QID && isalnum((unsigned char)p[n]))
+        n++;
+    if (n < 5 || n >= LP_MAX_QID || p + n + 2 > end || p[n] != ':' || p[n + 1] != ' ')
+        return 0;
+    return n;
+}
+
+static void lp_postfix(logparse *lp, const char *line, size_t len, const char *key, size_t klen,
+                       const char *m, const char *end)
+{
+    int kind = 0, verified = 0;
+
+    switch (*m) {
+    case 'A': /* Anonymous */
+    case 'U': /* Untrusted */
+    case 'T': /* Trusted */
+    case 'V': /* Verified */
+    {
+        const char *sp = memchr(m, ' ', (size_t)(end - m) < 12 ? (size_t)(end - m) : 12);
+        if (sp == NULL || !LP_PREFIX(sp, end, " TLS connection established to "))
+            return;
+        verified = *m == 'V';
+        m = sp + sizeof(" TLS connection established to ") - 1;
+        kind = 'E';
+        break;
+    }
+    case 'c':
+        if (!LP_PREFIX(m, end, "certificate verification failed for "))
+            return;
+        m += sizeof("certificate verification failed for ") - 1;
+        kind = 'F';
+        break;
+    case 's':
+        if (!LP_PREFIX(m, end, "server certificate verification failed for "))
+            return;
+        m += sizeof("server certificate verification failed for ") - 1;
+        kind = 'F';
+        break;
+    case 'S':
+        if (!LP_PREFIX(m, end, "SSL_connect error to "))
+            return;
+        m += sizeof("SSL_connect error to ") - 1;
+        kind = 'H';
+        break;
+    default: {
+        size_t qlen = lp_qid(m, end);
+        if (qlen == 0)
+            return;
+        const char *p = m + qlen + 2;
+        if (LP_PREFIX(p, end, "to=<")) {
+            lp_postfix_delivery(lp, key, klen, m, qlen, p, end, lp_when(lp, line, len));
+        } else if (LP_PREFIX(p, end, "message-id=<") && LP_FIND(p, end, ".otr-")) {
+            lp->st.relevant++;
+            if (lp_own_msgid(p + 11, end))
+                lp_own_add(lp, m, qlen, lp_when(lp, line, len));
+        }
+        return;
+    }
+    }
+    lp->st.relevant++;
+    time_t when = lp_when(lp, line, len);
+    lp_proc *pr = lp_proc_get(lp, key, klen, 1);
+    if (pr == NULL)
+        return;
+    pr->seen = when;
+    lp_postfix_tls(lp, pr, kind, m, end, verified);
+}
+
+/* ---- sendmail ---- */
+
+typedef struct {
+    const char *name;
+    int result;
+    const char *code;
+} lp_verify;
+
+/* verify= values (sendmail's ${verify} macro) and what they mean for the session. */
+static const lp_verify lp_verifies[] = {
+    {"OK", 0, NULL},
+    {"FAIL", 203, "verify-fail"},
+    {"NO", 205, "no-certificate"},
+    {"NOT", 205, "certificate-not-requested"},
+    {"NONE", 201, "starttls-not-performed"},
+    {"SOFTWARE", 205, "tls-handshake-failure"},
+    {"PROTOCOL", 205, "tls-protocol-error"},
+    {"TEMP", 205, "temporary-error"},
+    {"TIME", 205, "handshake-timeout"},
+    {"CRLFAIL", 203, "crl-verification-failed"},
+    {"DANE_FAIL", 304, "dane-verification-failed"},
+    {"TRUSTED", 0, NULL},
+};
+
+static void lp_sendmail(logparse *lp, const char *line, size_t len, const char *key, size_t klen,
+                        const char *m, const char *end)
+{
+    size_t qlen = lp_qid(m, end);
+    const char *p = qlen ? m + qlen + 2 : m;
+
+    if (LP_PREFIX(p, end, "STARTTLS=client, ")) {
+        lp->st.relevant++;
+        time_t when = lp_when(lp, line, len);
+        lp_proc *pr = lp_proc_get(lp, key, klen, 1);
+        if (pr == NULL)
+            return;
+        pr->seen = when;
+        const char *r = LP_FIND(p, end, "relay=");
+        const char *v = LP_FIND(p, end, "verify=");
+        lp_session s;
+        memset(&s, 0, sizeof(s));
+        if (r) {
+            r += 6;
+            const char *e = r;
+            while (e < end && *e != ',' && *e != ' ')
+                e++;
+            if (domain_normalize(r, (size_t)(e - r), s.host, sizeof(s.host)) < 0)
+                s.host[0] = 0;
+        }
+        if (LP_FIND(p, end, "error:")) {
+            s.result = 205;
+            snprintf(s.reason, sizeof(s.reason), "tls-handshake-failure");
+        } else if (v == NULL) {
+            lp->st.malformed++;
+            return;
+        } else {
+            v += 7;
+            size_t vl = 0;
+            while (v + vl < end && v[vl] != ',' && v[vl] != ' ')
+                vl++;
+            size_t i, n = sizeof(lp_verifies) / sizeof(lp_verifies[0]);
+            for (i = 0; i < n; i++)
+                if (strlen(lp_verifies[i].name) == vl && memcmp(lp_verifies[i].name, v, vl) == 0)
+                    break;
+            if (i == n) {
+                lp->st.malformed++;
+                return;
+            }
+            s.result = lp_verifies[i].result;
+            s.dane = s.result == 304;
+            if (lp_verifies[i].code)
+                snprintf(s.reason, sizeof(s.reason), "%s", lp_verifies[i].code);
+        }
+        /* A "STARTTLS=client" line of a new connection: anything older was never delivered */
+        lp_push(lp, pr, &s);
+        return;
+    }
+    if (qlen == 0)
+        return;
+    if (LP_PREFIX(p, end, "from=") && LP_FIND(p, end, "msgid=<")) {
+        const char *mid = LP_FIND(p, end, "msgid=<") + 6;
+        if (LP_FIND(mid, end, ".otr-")) {
+            lp->st.relevant++;
+            if (lp_own_msgid(mid, end))
+                lp_own_add(lp, m, qlen, lp_when(lp, line, len));
+        }
+        return;
+    }
+    if (!LP_PREFIX(p, end, "to="))
+        return;
+    lp_proc *pr = lp_proc_get(lp, key, klen, 0);
+    if (pr == NULL || pr->npend == 0)
+        return;
+    lp->st.relevant++;
+    time_t when = lp_when(lp, line, len);
+    char domain[DOMAIN_MAX + 1], host[DOMAIN_MAX + 1] = "", ip[LP_MAX_IP] = "";
+    if (lp_rcpt_domain(p + 3, end, domain) < 0) {
+        lp->st.malformed++;
+        return;
+    }
+    /* relay=host. [ip] (or relay=[ip] when the name is unknown) */
+    const char *r = LP_FIND(p, end, ", relay=");
+    if (r) {
+        r += 8;
+        const char *e = r;
+        while (e < end && *e != ' ' && *e != ',')
+            e++;
+        if (e > r && *r != '[')
+            domain_normalize(r, (size_t)(e - r), host, sizeof(host));
+        const char *lb = (e < end && *e == ' ' && e + 1 < end && e[1] == '[') ? e + 1
+                         : (*r == '[' ? r : NULL);
+        if (lb) {
+            const char *rb = memchr(lb, ']', (size_t)(end - lb));
+            if (rb && rb - lb - 1 > 0 && rb - lb - 1 < LP_MAX_IP)
+                lp_copy(ip, sizeof(ip), lb + 1, (size_t)(rb - lb - 1));
+            for (char *q = ip; *q; q++)
+                if (!isxdigit((unsigned char)*q) && *q != '.' && *q != ':')
+                    ip[0] = 0;
+        }
+    }
+    int own = htable_locate(lp->own, m, qlen) != NULL;
+    pr->seen = when;
+    for (size_t i = 0; i < pr->npend; i++) {
+        lp_session *s = &pr->pend[i];
+        if (s->host[0] == 0)
+            snprintf(s->host, sizeof(s->host), "%s", host);
+        if (s->ip[0] == 0 && (host[0] == 0 || strcmp(s->host, host) == 0))
+            snprintf(s->ip, sizeof(s->ip), "%s", ip);
+        if (own)
+            lp->st.own_reports++;
+        else
+            lp_emit(lp, s, domain, when);
+    }
+    pr->npend = 0;
+}
+
+/* ---- the line ---- */
+
+void logparse_line(logparse *lp, const char *line, size_t len)
+{
+    const char *end = line + len, *p;
+
+    lp->st.lines++;
+    if (len > LOGPARSE_MAX_LINE) {
+        lp->st.oversize++;
+        return;
+    }
+    if (len > 0 && line[len - 1] == '\r')
+        end--;
+    /* The syslog header: timestamp, host, "tag[pid]: ". */
+    if (len > 0 && line[0] >= '0' && line[0] <= '9') {
+        p = memchr(line, ' ', len);
+        if (p == NULL)
+            return;
+    } else {
+        if (len < 17 || line[15] != ' ')
+            return;
+        p = line + 15;
+    }
+    const char *host = p + 1;
+    const char *sp = memchr(host, ' ', (size_t)(end - host));
+    if (sp == NULL)
+        return;
+    const char *colon = memchr(sp + 1, ':', (size_t)(end - sp - 1));
+    if (colon == NULL || colon[-1] != ']' || colon + 2 > end || colon[1] != ' ')
+        return;
+    const char *m = colon + 2;
+    if (m >= end)
+        return;
+    /* The state key is "host tag[pid]": logs of several hosts may be merged. A tlsproxy's
+     * handshakes are joined by the smtp(8) process that uses them, through the relay. */
+    size_t klen = (size_t)(colon - host);
+    if (lp->format == LOGPARSE_SENDMAIL)
+        lp_sendmail(lp, line, len, host, klen, m, end);
+    else
+        lp_postfix(lp, line, len, host, klen, m, end);
+    if (lp->last >= lp->next_expire && lp->procs->used)
+        lp_expire(lp);
+}
+
+size_t logparse_buffer(logparse *lp, const char *buf, size_t len)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        const char *nl = memchr(buf + off, '\n', len - off);
+        if (nl == NULL)
+            break;
+        logparse_line(lp, buf + off, (size_t)(nl - buf - off));
+        off = (size_t)(nl - buf) + 1;
+    }
+    return off;
+}
+
+void logparse_finish(logparse *lp)
+{
+    htable_entry **all = htable_sorted(lp->procs);
+    for (size_t i = 0; all[i]; i++) {
+        lp_proc *pr = all[i]->value;
+        lp->st.unmatched += pr->npend + (size_t)pr->has_fail;
+        pr->npend = 0;
+        pr->has_fail = 0;
+    }
+    myfree(all);
+}

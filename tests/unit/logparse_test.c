@@ -1,0 +1,166 @@
+/* Mail log parser: each tests/data/logs/NAME.log (real Postfix 3.7 captures, sendmail lines
+ * from its documented formats) against NAME.expect, one line per outcome plus the counters.
+ * NAME.sts, when present, lists domains the MTA-STS policy service applied a policy to.
+ * Classic timestamps are read as UTC relative to 2026-11-23. OTR_REGEN=1 rewrites .expect. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "fsutil.h"
+#include "logparse.h"
+#include "mymalloc.h"
+#include "t.h"
+
+static void emit(const outcome *o, void *ctx)
+{
+    vstring *out = ctx;
+    const outcome_policy *p = &o->policies[0];
+    char day[32];
+    struct tm tm;
+    time_t t = o->received;
+
+    gmtime_r(&t, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+    vstring_sprintf_append(out, "%s %s %s %s", day, o->domain, outcome_policy_name(p->type),
+                           p->domain ? p->domain : "-");
+    for (size_t i = 0; i < p->nstrings; i++)
+        vstring_sprintf_append(out, " [%s]", p->strings[i]);
+    if (!p->failed) {
+        vstring_append_str(out, " ok\n");
+        return;
+    }
+    const outcome_failure *f = &p->failures[0];
+    vstring_sprintf_append(out, " %s %s %s %s\n", outcome_result_name(f->result),
+                           f->mx_hostname ? f->mx_hostname : "-",
+                           f->receiving_ip ? f->receiving_ip : "-",
+                           f->reason_code ? f->reason_code : "-");
+}
+
+static vstring *sts_domains;
+
+static int sts_lookup(void *ctx, const char *day, const char *domain, arena *mem,
+                      logparse_sts *out)
+{
+    (void)ctx;
+    (void)day;
+    char needle[300];
+    snprintf(needle, sizeof(needle), "\n%s\n", domain);
+    if (sts_domains == NULL || strstr(sts_domains->data, needle) == NULL)
+        return 0;
+    out->strings = arena_alloc(mem, 2 * sizeof(char *));
+    out->strings[0] = "version: STSv1";
+    out->strings[1] = "mode: enforce";
+    out->nstrings = 2;
+    out->mx = arena_alloc(mem, sizeof(char *));
+    out->mx[0] = arena_strdup(mem, domain);
+    out->nmx = 1;
+    return 1;
+}
+
+static void run_case(const char *dir, const char *name, size_t len)
+{
+    char path[4096];
+    vstring *in = vstring_alloc(0), *want = vstring_alloc(0), *got = vstring_alloc(0);
+    logparse *lp = logparse_new(strstr(name, "sendmail") ? LOGPARSE_SENDMAIL : LOGPARSE_POSTFIX,
+                                OUTCOME_SRC_IMPORT, emit, got);
+
+    logparse_set_now(lp, 1795392000); /* 2026-11-23T00:00:00Z */
+    snprintf(path, sizeof(path), "%s/%.*s.sts", dir, (int)len, name);
+    sts_domains = vstring_alloc(0);
+    vstring_append_str(sts_domains, "\n");
+    if (fsutil_read_file(path, sts_domains, 1 << 20) == 0) {
+        vstring *nl = vstring_alloc(0);
+        vstring_sprintf_append(nl, "\n%s\n", sts_domains->data);
+        vstring_free(sts_domains);
+        sts_domains = nl;
+    }
+    logparse_set_sts(lp, sts_lookup, NULL);
+    snprintf(path, sizeof(path), "%s/%.*s.log", dir, (int)len, name);
+    CHECK(fsutil_read_file(path, in, 64 << 20) == 0);
+    size_t used = logparse_buffer(lp, in->data, in->len);
+    if (used < in->len)
+        logparse_line(lp, in->data + used, in->len - used);
+    logparse_finish(lp);
+    const logparse_stats *st = logparse_stats_get(lp);
+    vstring_sprintf_append(got,
+                           "lines=%llu relevant=%llu malformed=%llu oversize=%llu outcomes=%llu "
+                           "own_reports=%llu unmatched=%llu\n",
+                           (unsigned long long)st->lines, (unsigned long long)st->relevant,
+                           (unsigned long long)st->malformed, (unsigned long long)st->oversize,
+                           (unsigned long long)st->outcomes, (unsigned long long)st->own_reports,
+                           (unsigned long long)st->unmatched);
+    snprintf(path, sizeof(path), "%s/%.*s.expect", dir, (int)len, name);
+    if (getenv("OTR_REGEN")) {
+        fsutil_write_atomic(path, got->data, got->len, 0644);
+    } else if (fsutil_read_file(path, want, 1 << 20) < 0) {
+        fprintf(stderr, "%s: missing expected output\n", path);
+        CHECK(0);
+    } else if (strcmp(got->data, want->data) != 0) {
+        fprintf(stderr, "case %.*s:\n--- want\n%s--- got\n%s", (int)len, name, want->data,
+                got->data);
+        CHECK(0);
+    } else {
+        CHECK(1);
+    }
+    logparse_free(lp);
+    vstring_free(sts_domains);
+    sts_domains = NULL;
+    vstring_free(in);
+    vstring_free(want);
+    vstring_free(got);
+}
+
+static void test_time(void)
+{
+    static const struct {
+        const char *in;
+        long long want;
+    } cases[] = {
+        {"2026-11-22T21:43:05.123456+00:00 h", 1795383785},
+        {"2026-11-22T22:43:05+01:00 h", 1795383785},
+        {"2026-11-22T21:43:05Z", 1795383785},
+        {"Nov 22 21:43:05 h", 1795383785},
+        {"Dec 31 23:59:59 h", 1767225599}, /* a week ahead of now: last year */
+        {"Nov  2 00:00:00 h", 1793577600},
+        {"Foo 22 21:43:05 h", -1},
+        {"2026-13-22T21:43:05Z", -1},
+        {"2026-11-22T21:43:05", -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t used = 0;
+        CHECK_INT(logparse_time(cases[i].in, strlen(cases[i].in), 1795392000, &used),
+                  cases[i].want);
+    }
+}
+
+int main(void)
+{
+    const char *dir = TEST_DATA "/logs";
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    setenv("TZ", "UTC", 1);
+    tzset();
+    test_time();
+    CHECK(d != NULL);
+    while (d && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".log") == 0) {
+            run_case(dir, e->d_name, len - 4);
+            n++;
+        }
+    }
+    if (d)
+        closedir(d);
+    CHECK(n >= 3);
+    /* An oversize line is counted and skipped; a very long run of them costs nothing. */
+    logparse *lp = logparse_new(LOGPARSE_POSTFIX, OUTCOME_SRC_LOG, emit, NULL);
+    char *big = mymalloc(LOGPARSE_MAX_LINE + 2);
+    memset(big, 'x', LOGPARSE_MAX_LINE + 1);
+    logparse_line(lp, big, LOGPARSE_MAX_LINE + 1);
+    CHECK_INT(logparse_stats_get(lp)->oversize, 1);
+    myfree(big);
+    logparse_free(lp);
+    return t_done("logparse_test");
+}
