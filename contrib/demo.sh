@@ -7,11 +7,17 @@
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
-if [ ! -x ./opentlsrpt ] || [ ! -x ./tests/tools/tlsrpt-send ]; then
+# Build out of the source tree (build-demo/), unless it is configured in place.
+if [ -f config.status ]; then
+    build=$top
+else
+    build=$top/build-demo
     [ -f configure ] || autoreconf -fi
-    [ -f Makefile ] || ./configure -q
-    make -s -j2 opentlsrpt opentlsrpt-agent tests/tools/tlsrpt-send
+    if [ ! -f "$build/Makefile" ]; then
+        mkdir -p "$build" && (cd "$build" && "$top/configure" -q)
+    fi
 fi
+make -s -C "$build" -j2 opentlsrpt opentlsrpt-agent tests/tools/tlsrpt-send
 demo="$top/demo"
 rm -rf "$demo"
 mkdir -p "$demo"
@@ -21,7 +27,7 @@ spool_directory = $demo/spool
 tlsrpt_socket = $demo/tlsrpt.sock
 user = $(id -un)
 CONF
-./opentlsrpt -f -c "$demo/opentlsrpt.conf" 2> "$demo/daemon.log" &
+"$build/opentlsrpt" -f -c "$demo/opentlsrpt.conf" 2> "$demo/daemon.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
 i=0
@@ -29,13 +35,13 @@ while [ ! -S "$demo/tlsrpt.sock" ]; do
     i=$((i + 1)); [ $i -lt 100 ] || { cat "$demo/daemon.log"; exit 1; }; sleep 0.1
 done
 echo "== feeding 20,000 outcomes for 12 domains, as Postfix 3.10 sends them" >&2
-./tests/tools/tlsrpt-send -s "$demo/tlsrpt.sock" -P 2 -n 10000 -r 20000 -d 12 >&2
+"$build/tests/tools/tlsrpt-send" -s "$demo/tlsrpt.sock" -P 2 -n 10000 -r 20000 -d 12 >&2
 # The sample datagrams too: a malformed one is counted and logged, never stored.
-./tests/tools/tlsrpt-send -s "$demo/tlsrpt.sock" -n 6 tests/data/datagrams/*.json \
+"$build/tests/tools/tlsrpt-send" -s "$demo/tlsrpt.sock" -n 6 tests/data/datagrams/*.json \
     tests/data/datagrams/*.bin > /dev/null
 kill $pid
 wait $pid 2>/dev/null || true
 trap - EXIT
 grep 'stopping:' "$demo/daemon.log" >&2
 echo "== the reports of $(date -u +%Y-%m-%d) (opentlsrpt-agent report --day ...)" >&2
-./opentlsrpt-agent -c "$demo/opentlsrpt.conf" report --day "$(date -u +%Y-%m-%d)" --pretty
+"$build/opentlsrpt-agent" -c "$demo/opentlsrpt.conf" report --day "$(date -u +%Y-%m-%d)" --pretty
