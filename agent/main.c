@@ -17,6 +17,7 @@ static const struct {
     {"config", cmd_config, "print the effective settings (-n: only those set)"},
     {"report", cmd_report, "print the reports of a day: --day YYYY-MM-DD [--domain D] [--pretty]"},
     {"expire", cmd_expire, "remove outcomes older than retention_days"},
+    {"policy", cmd_policy, "what the MTA-STS policy service answers for a domain and why: [--fetch] DOMAIN"},
     {"import-log", cmd_import_log, "backfill outcomes from mail logs: [--format postfix|sendmail] FILE..."},
 };
 

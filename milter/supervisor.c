@@ -17,6 +17,7 @@ volatile sig_atomic_t role_stop;
 
 static const role_ops *const supervisor_roles[] = {
     &role_tlsrpt,
+    &role_policy,
 };
 
 #define NROLES (sizeof(supervisor_roles) / sizeof(supervisor_roles[0]))

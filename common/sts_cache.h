@@ -1,0 +1,46 @@
+#ifndef OTR_STS_CACHE_H
+#define OTR_STS_CACHE_H
+/*
+ * What the MTA-STS policy service knows about one domain, as kept on disk in
+ * <spool>/sts/cache/<domain> (survives restarts), and the socketmap answer it gives for it.
+ * Shared by the daemon's policy role and `opentlsrpt-agent policy`.
+ */
+#include <stddef.h>
+#include <time.h>
+
+#include "sts.h"
+#include "vstring.h"
+
+typedef struct sts_cache_entry {
+    char id[STS_ID_MAX + 1];       /* TXT id of the cached policy */
+    int have_policy;
+    sts_policy policy;
+    time_t fetched;                /* when the policy was fetched */
+    time_t expires;                /* fetched + max_age */
+    time_t failed_at;              /* last failed fetch, 0 when none since the last success */
+    char failed_id[STS_ID_MAX + 1];
+    int failed_result;             /* 301, 302 or 303 */
+    char failed_reason[48];        /* failure-reason-code */
+} sts_cache_entry;
+
+/* Loads the entry of domain (normalized): 1 found, 0 none, -1 unreadable or corrupt. Free
+ * with sts_cache_entry_free. */
+int sts_cache_load(const char *spool_dir, const char *domain, sts_cache_entry *e);
+/* Replaces the entry of domain on disk atomically (removes it when it holds nothing);
+ * 0 or -1 after logging. */
+int sts_cache_save(const char *spool_dir, const char *domain, const sts_cache_entry *e);
+/* Calls fn for every cached domain; fn owns nothing (the entry is freed after it returns).
+ * Returns how many were loaded. */
+size_t sts_cache_load_all(const char *spool_dir,
+                          void (*fn)(const char *domain, const sts_cache_entry *e, void *ctx),
+                          void *ctx);
+void sts_cache_entry_copy(sts_cache_entry *dst, const sts_cache_entry *src);
+void sts_cache_entry_free(sts_cache_entry *e);
+/* Whether e holds a policy that may be applied at now. */
+int sts_cache_usable(const sts_cache_entry *e, time_t now);
+/* Writes into out (replaced) the socketmap reply for domain given e (NULL: nothing known):
+ * "OK secure match=... servername=hostname" for enforce, testing_policy or NOTFOUND for
+ * testing, "NOTFOUND " otherwise; attrs adds Postfix >= 3.10 TLSRPT attributes. */
+void sts_cache_answer(const sts_cache_entry *e, const char *domain, time_t now, int attrs,
+                      const char *testing_policy, vstring *out);
+#endif
