@@ -18,6 +18,8 @@ spool *agent_spool(agent_ctx *ctx);
 int cmd_config(agent_ctx *ctx, int argc, char **argv);
 int cmd_report(agent_ctx *ctx, int argc, char **argv);
 int cmd_expire(agent_ctx *ctx, int argc, char **argv);
+int cmd_ingest(agent_ctx *ctx, int argc, char **argv);
+int cmd_summary(agent_ctx *ctx, int argc, char **argv);
 int cmd_policy(agent_ctx *ctx, int argc, char **argv);
 int cmd_import_log(agent_ctx *ctx, int argc, char **argv);
 #endif

@@ -17,6 +17,9 @@ static const struct {
     {"config", cmd_config, "print the effective settings (-n: only those set)"},
     {"report", cmd_report, "print the reports of a day: --day YYYY-MM-DD [--domain D] [--pretty]"},
     {"expire", cmd_expire, "remove outcomes older than retention_days"},
+    {"ingest", cmd_ingest, "store received reports from files: FILE... (.eml, .json, .json.gz)"},
+    {"summary", cmd_summary, "received reports in plain words: [--since D] [--domain X] "
+                             "[--format text|json|html] [--alerts]"},
     {"policy", cmd_policy, "what the MTA-STS policy service answers for a domain and why: [--fetch] DOMAIN"},
     {"import-log", cmd_import_log, "backfill outcomes from mail logs: [--format postfix|sendmail] FILE..."},
 };

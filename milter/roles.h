@@ -31,6 +31,7 @@ typedef struct role_ops {
 extern volatile sig_atomic_t role_stop;
 
 extern const role_ops role_tlsrpt;
+extern const role_ops role_milter;
 extern const role_ops role_policy;
 /* Later roles (policy service, log follower, milter) add themselves to supervisor.c's list. */
 

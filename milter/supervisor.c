@@ -17,6 +17,7 @@ volatile sig_atomic_t role_stop;
 
 static const role_ops *const supervisor_roles[] = {
     &role_tlsrpt,
+    &role_milter,
     &role_policy,
 };
 

@@ -1,0 +1,191 @@
+/* opentlsrpt-agent summary: the received reports translated into plain words, with the
+ * issues worth acting on; --alerts prints only the issues new since its last run. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+#include "domain.h"
+#include "fsutil.h"
+#include "htable.h"
+#include "msg.h"
+#include "report_store.h"
+#include "summary.h"
+
+#define SUMMARY_STATE "state/alerts.seen"
+#define SUMMARY_STATE_MAX (16 * 1024 * 1024)
+
+typedef struct {
+    summary *sum;
+} summary_walk;
+
+static int summary_visit(const inreport *r, const report_store_info *info, void *ctx)
+{
+    summary_walk *w = ctx;
+    summary_add(w->sum, r, info->header_domain);
+    return 0;
+}
+
+/* --since: YYYY-MM-DD, or N days back ("7d"; "0d" is today). */
+static int summary_since(const char *arg, char *out)
+{
+    char *end;
+    if (spool_day_parse(arg) >= 0) {
+        snprintf(out, SPOOL_DAY_LEN + 1, "%s", arg);
+        return 0;
+    }
+    errno = 0;
+    long n = strtol(arg, &end, 10);
+    if (errno || end == arg || strcmp(end, "d") != 0 || n < 0 || n > 36600)
+        return -1;
+    spool_day_of(time(NULL) - n * 86400L, out);
+    return 0;
+}
+
+/* Prints the issues not in the state file, then records them all; returns how many were new. */
+static int summary_alerts(agent_ctx *ctx, summary *sum)
+{
+    char path[PATH_MAX], oldest[SPOOL_DAY_LEN + 1];
+    vstring *state = vstring_alloc(0), *next = vstring_alloc(0);
+    htable *seen = htable_create(64);
+    size_t n;
+    int fresh = 0;
+
+    snprintf(path, sizeof(path), "%s/%s", spool_dir(agent_spool(ctx)), SUMMARY_STATE);
+    if (fsutil_read_file(path, state, SUMMARY_STATE_MAX) < 0 && errno != ENOENT)
+        msg_warn("%s: %m; every issue counts as new", path);
+    /* Keys name their day (kind|domain|day|detail): forget those past retention. */
+    spool_day_of(time(NULL) - (time_t)ctx->cfg->retention_days * 86400, oldest);
+    for (char *line = state->data, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        int created;
+        char *d1 = strchr(line, '|'), *d2 = d1 ? strchr(d1 + 1, '|') : NULL;
+        if (d2 == NULL || strncmp(d2 + 1, oldest, SPOOL_DAY_LEN) < 0)
+            continue;
+        htable_enter(seen, line, strlen(line), &created);
+        if (created) {
+            vstring_append_str(next, line);
+            vstring_append_char(next, '\n');
+        }
+    }
+    const summary_issue *is = summary_issues(sum, &n);
+    for (size_t i = 0; i < n; i++) {
+        int created;
+        htable_enter(seen, is[i].key, strlen(is[i].key), &created);
+        if (!created)
+            continue;
+        printf("%s\n", is[i].text);
+        vstring_append_str(next, is[i].key);
+        vstring_append_char(next, '\n');
+        fresh++;
+    }
+    if (fresh && fsutil_write_atomic(path, next->data, next->len, 0600) < 0)
+        msg_error("%s: %m (the same issues will be reported again)", path);
+    htable_free(seen, NULL);
+    vstring_free(state);
+    vstring_free(next);
+    return fresh;
+}
+
+int cmd_summary(agent_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"since", required_argument, NULL, 's'},
+        {"domain", required_argument, NULL, 'D'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"alerts", no_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
+    };
+    char since[SPOOL_DAY_LEN + 1], from[SPOOL_DAY_LEN + 1], norm[DOMAIN_MAX + 2];
+    const char *domain = NULL, *format = "text", *output = NULL;
+    int ch, alerts = 0;
+
+    spool_day_of(time(NULL) - 7 * 86400L, since);
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 's':
+            if (summary_since(optarg, since) < 0) {
+                msg_error("--since: expected YYYY-MM-DD or a number of days such as 7d");
+                return 2;
+            }
+            break;
+        case 'D':
+            if (domain_normalize(optarg, strlen(optarg), norm, sizeof(norm)) < 0) {
+                msg_error("--domain: \"%s\" is not a domain name", optarg);
+                return 2;
+            }
+            domain = norm;
+            break;
+        case 'f':
+            format = optarg;
+            if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html")) {
+                msg_error("--format: expected text, json or html");
+                return 2;
+            }
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'a':
+            alerts = 1;
+            break;
+        default:
+            goto usage;
+        }
+    }
+    if (optind != argc)
+        goto usage;
+    size_t max = (size_t)ctx->cfg->max_report_size;
+    report_store *st = report_store_open(spool_dir(agent_spool(ctx)), 4 * max);
+    if (st == NULL) {
+        msg_error("cannot use the report store in %s: %m", ctx->cfg->spool_directory);
+        return 1;
+    }
+    summary_walk w = {summary_new(since, domain)};
+    /* The day before since is read too: issues compare each day with its predecessor. */
+    spool_day_of(spool_day_parse(since) - 86400, from);
+    report_store_iterate(st, from, summary_visit, &w);
+    report_store_close(st);
+    int status = 0;
+    if (alerts) {
+        status = summary_alerts(ctx, w.sum) > 0;
+        summary_free(w.sum);
+        return fflush(stdout) == 0 ? status : 2;
+    }
+    vstring *out = vstring_alloc(0);
+    if (strcmp(format, "json") == 0) {
+        json_object *obj = summary_json(w.sum);
+        vstring_append_str(out, json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+                                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
+        vstring_append_char(out, '\n');
+        json_object_put(obj);
+    } else if (strcmp(format, "html") == 0) {
+        summary_html(w.sum, out);
+    } else {
+        summary_text(w.sum, out);
+    }
+    if (output) {
+        if (fsutil_write_atomic(output, out->data, out->len, 0644) < 0) {
+            msg_error("%s: %m", output);
+            status = 1;
+        }
+    } else {
+        fwrite(out->data, 1, out->len, stdout);
+        status = fflush(stdout) == 0 ? 0 : 1;
+    }
+    vstring_free(out);
+    summary_free(w.sum);
+    return status;
+
+usage:
+    fprintf(stderr, "usage: opentlsrpt-agent summary [--since YYYY-MM-DD|Nd] [--domain D] "
+                    "[--format text|json|html] [--output FILE] [--alerts]\n");
+    return 2;
+}

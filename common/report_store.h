@@ -1,0 +1,41 @@
+#ifndef OTR_REPORT_STORE_H
+#define OTR_REPORT_STORE_H
+/*
+ * Received reports, kept in <spool>/reports/: one file per report, written atomically,
+ * named <first day>-<hash>.json where the hash is of (submitter, report-id), so the same
+ * report received twice (two rua addresses, a resend, an ingest of a copy) is stored once
+ * and no file name ever comes from the network.
+ */
+#include <stddef.h>
+#include <time.h>
+
+#include "inreport.h"
+
+#define REPORT_STORE_DIR "reports"
+
+/* Where and how a report arrived, stored next to it. Strings may be NULL. */
+typedef struct report_store_info {
+    time_t received;
+    const char *source;           /* "milter" or "ingest" */
+    const char *dkim;             /* e.g. "pass", "fail", "none (not verified)" */
+    int dkim_aligned;             /* DKIM d= matches the submitter (-1: unknown) */
+    const char *header_domain;    /* TLS-Report-Domain */
+    const char *header_submitter; /* TLS-Report-Submitter */
+} report_store_info;
+
+typedef struct report_store report_store;
+
+/* Opens (creating) the store under spool_dir; files over max_file bytes are never read.
+ * Returns NULL (errno set) when the directory cannot be made; free with report_store_close. */
+report_store *report_store_open(const char *spool_dir, size_t max_file);
+report_store *report_store_close(report_store *st);
+/* Stores r; returns 1 when stored, 0 when it was already there, -1 on error (errno set). */
+int report_store_put(report_store *st, const inreport *r, const report_store_info *info);
+/* Calls fn on each stored report whose first day is >= since (YYYY-MM-DD, NULL: all), in
+ * file name order; fn returning non-zero stops. Unreadable files are skipped with a warning.
+ * Returns how many reports fn saw. */
+size_t report_store_iterate(report_store *st, const char *since,
+                            int (*fn)(const inreport *r, const report_store_info *info,
+                                      void *ctx),
+                            void *ctx);
+#endif

@@ -1,0 +1,444 @@
+/*
+ * Role "milter": a libmilter filter that catches the TLS-RPT reports sent to this site's
+ * domains at SMTP time, stores them (de-duplicated) for `opentlsrpt-agent summary`, and
+ * optionally counts the TLS of inbound mail. It must never get in the way of ordinary mail:
+ * only messages whose Content-Type could hold a report are buffered (at most a bound per
+ * message), and any internal failure answers CONTINUE with a log line (fail open).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "domain.h"
+#include "fsutil.h"
+#include "inbound_tls.h"
+#include "inreport.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "report_store.h"
+#include "roles.h"
+
+typedef struct mlt_msg {
+    vstring *buf;         /* header + body as the MTA passed them, while it may be a report */
+    int buffering;
+    int overflow;         /* the message outgrew the bound */
+    int rcpt_match;       /* a recipient is in report_recipients (or there is no list) */
+} mlt_msg;
+
+typedef struct mlt_conn {
+    mlt_msg msg;
+} mlt_conn;
+
+static const config *mlt_cfg;
+static report_store *mlt_store;
+static inbound_tls *mlt_tls;
+/* One writer at a time: two threads storing the same report share a temp file name. */
+static pthread_mutex_t mlt_store_lock = PTHREAD_MUTEX_INITIALIZER;
+static msg_rate mlt_rate = MSG_RATE_INIT(20, 60);
+
+static size_t mlt_max_message(void)
+{
+    /* Room for a report of max_report_size sent uncompressed and base64-encoded. */
+    size_t max = (size_t)mlt_cfg->max_report_size;
+    return max + max / 2 + 1024 * 1024;
+}
+
+static void mlt_msg_reset(mlt_msg *m)
+{
+    m->buf = vstring_free(m->buf);
+    m->buffering = 0;
+    m->overflow = 0;
+    m->rcpt_match = *mlt_cfg->report_recipients == 0;
+}
+
+static mlt_conn *mlt_get(SMFICTX *ctx)
+{
+    return smfi_getpriv(ctx);
+}
+
+static void mlt_append(mlt_msg *m, const void *data, size_t len)
+{
+    if (!m->buffering || m->overflow)
+        return;
+    if (vstring_append(m->buf, data, len) < 0) {
+        /* Keep the header block: it tells a too large report from ordinary mail. */
+        m->overflow = 1;
+    }
+}
+
+static sfsistat mlt_connect(SMFICTX *ctx, char *host, struct sockaddr *addr)
+{
+    (void)host;
+    (void)addr;
+    mlt_conn *c = mycalloc(1, sizeof(*c));
+    mlt_msg_reset(&c->msg);
+    if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+        myfree(c);
+        msg_warn("milter: cannot keep per-connection state; letting this connection pass");
+        return SMFIS_ACCEPT;
+    }
+    return SMFIS_CONTINUE;
+}
+
+/* Registered so that MTAs (and miltertest) go through HELO as usual; nothing to do. */
+static sfsistat mlt_helo(SMFICTX *ctx, char *name)
+{
+    (void)ctx;
+    (void)name;
+    return SMFIS_CONTINUE;
+}
+
+/* The domain of "<local@domain>" as normalized; "" for the null sender or junk. */
+static void mlt_addr_domain(const char *addr, char *out, size_t size)
+{
+    const char *at = strrchr(addr, '@');
+    out[0] = 0;
+    if (at == NULL)
+        return;
+    at++;
+    size_t n = strcspn(at, ">");
+    if (domain_normalize(at, n, out, size) < 0)
+        out[0] = 0;
+}
+
+static sfsistat mlt_envfrom(SMFICTX *ctx, char **argv)
+{
+    mlt_conn *c = mlt_get(ctx);
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    mlt_msg_reset(&c->msg);
+    if (mlt_tls && argv && argv[0]) {
+        char domain[DOMAIN_MAX + 1];
+        mlt_addr_domain(argv[0], domain, sizeof(domain));
+        inbound_tls_count(mlt_tls, time(NULL), domain, smfi_getsymval(ctx, "{tls_version}"),
+                          smfi_getsymval(ctx, "{cipher}"));
+    }
+    return SMFIS_CONTINUE;
+}
+
+/* report_recipients: addresses ("tlsrpt@example.com") or domains ("example.com",
+ * "@example.com"), separated by commas or spaces. */
+static int mlt_rcpt_listed(const char *rcpt)
+{
+    char addr[512];
+    const char *p = rcpt;
+    while (*p == '<' || *p == ' ')
+        p++;
+    size_t n = strcspn(p, ">");
+    if (n >= sizeof(addr))
+        return 0;
+    memcpy(addr, p, n);
+    addr[n] = 0;
+    const char *at = strrchr(addr, '@');
+    const char *list = mlt_cfg->report_recipients;
+    while (*list) {
+        list += strspn(list, ", \t");
+        size_t len = strcspn(list, ", \t");
+        if (len == 0)
+            break;
+        const char *item = list;
+        list += len;
+        if (memchr(item, '@', len) && item[0] != '@') {
+            if (strlen(addr) == len && strncasecmp(addr, item, len) == 0)
+                return 1;
+            continue;
+        }
+        if (item[0] == '@') {
+            item++;
+            len--;
+        }
+        if (at && strlen(at + 1) == len && strncasecmp(at + 1, item, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
+{
+    mlt_conn *c = mlt_get(ctx);
+    if (c && argv && argv[0] && !c->msg.rcpt_match && mlt_rcpt_listed(argv[0]))
+        c->msg.rcpt_match = 1;
+    return SMFIS_CONTINUE;
+}
+
+/* Only a multipart or a bare report part can be a report; all else passes unbuffered. */
+static int mlt_maybe_report(const char *ct)
+{
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return strncasecmp(ct, "multipart/", 10) == 0 || strncasecmp(ct, "application/tlsrpt", 18) == 0;
+}
+
+static sfsistat mlt_header(SMFICTX *ctx, char *name, char *value)
+{
+    mlt_conn *c = mlt_get(ctx);
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    mlt_msg *m = &c->msg;
+    if (m->buf == NULL) {
+        m->buf = vstring_alloc(mlt_max_message());
+        m->buffering = 1;
+    }
+    if (strcasecmp(name, "Content-Type") == 0 && mlt_maybe_report(value))
+        m->buffering = 2; /* decided at eoh */
+    mlt_append(m, name, strlen(name));
+    mlt_append(m, ": ", 2);
+    mlt_append(m, value, strlen(value));
+    mlt_append(m, "\r\n", 2);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlt_eoh(SMFICTX *ctx)
+{
+    mlt_conn *c = mlt_get(ctx);
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    mlt_msg *m = &c->msg;
+    if (m->buffering != 2 || !m->rcpt_match) {
+        /* Ordinary mail: nothing more to look at, and nothing is kept. */
+        mlt_msg_reset(m);
+        return SMFIS_ACCEPT;
+    }
+    mlt_append(m, "\r\n", 2);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlt_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+    mlt_conn *c = mlt_get(ctx);
+    if (c)
+        mlt_append(&c->msg, data, len);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlt_malformed(SMFICTX *ctx, const char *why)
+{
+    if (strcmp(mlt_cfg->milter_action, "reject") != 0)
+        return SMFIS_CONTINUE;
+    char text[200];
+    /* why is one of the parser's fixed texts, never the sender's bytes. */
+    snprintf(text, sizeof(text), "malformed TLS-RPT report: %s", why);
+    for (char *p = text; *p; p++)
+        if (*p == '%' || (unsigned char)*p < 0x20)
+            *p = ' ';
+    if (smfi_setreply(ctx, "550", "5.6.0", text) != MI_SUCCESS)
+        return SMFIS_CONTINUE;
+    return SMFIS_REJECT;
+}
+
+/* The queue id goes into log lines: only letters and digits, as every MTA makes them. */
+static int mlt_qid_ok(const char *qid)
+{
+    size_t n = qid ? strlen(qid) : 0;
+    if (n == 0 || n > 32)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((qid[i] >= '0' && qid[i] <= '9') || (qid[i] >= 'A' && qid[i] <= 'Z') ||
+              (qid[i] >= 'a' && qid[i] <= 'z')))
+            return 0;
+    return 1;
+}
+
+static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
+{
+    char err[200] = "";
+    const char *qid = smfi_getsymval(ctx, "i");
+    inreport r;
+    inreport_meta meta;
+    sfsistat ret = SMFIS_CONTINUE;
+
+    if (!mlt_qid_ok(qid))
+        qid = "-";
+    if (m->overflow) {
+        msg_warn("milter: %s: report message larger than %zu bytes; not stored", qid,
+                 mlt_max_message());
+        return mlt_malformed(ctx, "message too large");
+    }
+    inreport_init(&r);
+    int st = inreport_parse_message(&r, m->buf->data, m->buf->len,
+                                    (size_t)mlt_cfg->max_report_size, &meta, err, sizeof(err));
+    if (st == INREPORT_NONE) {
+        inreport_done(&r);
+        return SMFIS_CONTINUE;
+    }
+    if (st == INREPORT_BAD) {
+        if (msg_rate_ok(&mlt_rate))
+            msg_warn("milter: %s: malformed TLS-RPT report (%s); not stored", qid, err);
+        inreport_done(&r);
+        return mlt_malformed(ctx, err);
+    }
+    report_store_info info;
+    char dkim[64] = "none (not verified)";
+    memset(&info, 0, sizeof(info));
+    info.received = time(NULL);
+    info.source = "milter";
+    info.dkim_aligned = -1;
+    info.dkim = dkim;
+    info.header_domain = meta.report_domain[0] ? meta.report_domain : NULL;
+    info.header_submitter = meta.submitter[0] ? meta.submitter : NULL;
+    pthread_mutex_lock(&mlt_store_lock);
+    int put = report_store_put(mlt_store, &r, &info);
+    pthread_mutex_unlock(&mlt_store_lock);
+    if (put < 0) {
+        msg_error("milter: %s: cannot store the report of %s: %m; letting it pass", qid,
+                  r.submitter);
+    } else {
+        msg_info("milter: %s: %s TLS-RPT report from %s, id %s, %zu policies, dkim=%s", qid,
+                 put ? "stored" : "duplicate", r.submitter, r.report_id, r.npolicies, dkim);
+        if (strcmp(mlt_cfg->milter_action, "discard") == 0)
+            ret = SMFIS_DISCARD;
+    }
+    inreport_done(&r);
+    return ret;
+}
+
+static sfsistat mlt_eom(SMFICTX *ctx)
+{
+    mlt_conn *c = mlt_get(ctx);
+    sfsistat ret = SMFIS_CONTINUE;
+    if (c && c->msg.buffering == 2 && c->msg.buf)
+        ret = mlt_eom_report(ctx, &c->msg);
+    if (c)
+        mlt_msg_reset(&c->msg);
+    return ret;
+}
+
+static sfsistat mlt_abort(SMFICTX *ctx)
+{
+    mlt_conn *c = mlt_get(ctx);
+    if (c)
+        mlt_msg_reset(&c->msg);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlt_close(SMFICTX *ctx)
+{
+    mlt_conn *c = mlt_get(ctx);
+    if (c) {
+        mlt_msg_reset(&c->msg);
+        smfi_setpriv(ctx, NULL);
+        myfree(c);
+    }
+    return SMFIS_CONTINUE;
+}
+
+static int milter_enabled(const config *cfg)
+{
+    return *cfg->milter_socket != 0;
+}
+
+/* The unix socket path of a libmilter socket spec, or NULL for inet sockets. */
+static const char *milter_unix_path(const char *spec)
+{
+    if (strncmp(spec, "local:", 6) == 0)
+        return spec + 6;
+    if (strncmp(spec, "unix:", 5) == 0)
+        return spec + 5;
+    if (spec[0] == '/')
+        return spec;
+    return NULL;
+}
+
+static int milter_prepare(const config *cfg, const config *old, role_ctx *ctx)
+{
+    (void)old;
+    (void)ctx;
+    const char *path = milter_unix_path(cfg->milter_socket);
+    if (path == NULL)
+        return 0;
+    /* libmilter binds the socket itself in the child; the directory must already exist. */
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path || (size_t)(slash - path) >= sizeof(dir))
+        return 0;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = 0;
+    if (access(dir, F_OK) != 0 && fsutil_mkdirs(dir, 0755) < 0) {
+        msg_error("milter: cannot create %s: %m", dir);
+        return -1;
+    }
+    return 0;
+}
+
+static void *milter_watch(void *arg)
+{
+    (void)arg;
+    time_t last = time(NULL);
+    while (!role_stop) {
+        sleep(1);
+        time_t now = time(NULL);
+        if (mlt_tls && now - last >= 60) {
+            inbound_tls_flush(mlt_tls, now);
+            last = now;
+        }
+    }
+    smfi_stop();
+    return NULL;
+}
+
+static int milter_run(const config *cfg, role_ctx *ctx)
+{
+    (void)ctx;
+    struct smfiDesc desc;
+    char conn[4096];
+    pthread_t watch;
+
+    mlt_cfg = cfg;
+    mlt_store = report_store_open(cfg->spool_directory, 4 * (size_t)cfg->max_report_size);
+    if (mlt_store == NULL)
+        msg_fatal("milter: cannot use %s/%s: %m", cfg->spool_directory, REPORT_STORE_DIR);
+    if (cfg->record_inbound_tls)
+        mlt_tls = inbound_tls_open(cfg->spool_directory);
+    memset(&desc, 0, sizeof(desc));
+    desc.xxfi_name = "opentlsrpt";
+    desc.xxfi_version = SMFI_VERSION;
+    desc.xxfi_flags = SMFIF_NONE;
+    desc.xxfi_connect = mlt_connect;
+    desc.xxfi_helo = mlt_helo;
+    desc.xxfi_envfrom = mlt_envfrom;
+    desc.xxfi_envrcpt = mlt_envrcpt;
+    desc.xxfi_header = mlt_header;
+    desc.xxfi_eoh = mlt_eoh;
+    desc.xxfi_body = mlt_body;
+    desc.xxfi_eom = mlt_eom;
+    desc.xxfi_abort = mlt_abort;
+    desc.xxfi_close = mlt_close;
+    snprintf(conn, sizeof(conn), "%s", cfg->milter_socket);
+    if (strncmp(conn, "unix:", 5) == 0 || conn[0] == '/') {
+        /* libmilter spells a unix socket local:/path (unix: is its old alias). */
+        const char *path = milter_unix_path(cfg->milter_socket);
+        snprintf(conn, sizeof(conn), "local:%s", path);
+    }
+    if (smfi_setconn(conn) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS)
+        msg_fatal("milter: cannot set up libmilter for %s", cfg->milter_socket);
+    /* The socket's directory is the access control; the MTA must be able to connect. */
+    mode_t old = umask(0);
+    int opened = smfi_opensocket(1);
+    umask(old);
+    if (opened != MI_SUCCESS)
+        msg_fatal("milter: cannot listen on %s", cfg->milter_socket);
+    msg_info("milter: listening on %s (action %s)", cfg->milter_socket, cfg->milter_action);
+    if (pthread_create(&watch, NULL, milter_watch, NULL) != 0)
+        msg_fatal("milter: cannot start the watch thread");
+    int status = smfi_main();
+    role_stop = 1;
+    pthread_join(watch, NULL);
+    if (mlt_tls)
+        mlt_tls = inbound_tls_close(mlt_tls);
+    mlt_store = report_store_close(mlt_store);
+    const char *path = milter_unix_path(cfg->milter_socket);
+    if (path)
+        unlink(path);
+    msg_info("milter: stopped");
+    return status == MI_SUCCESS ? 0 : 1;
+}
+
+const role_ops role_milter = {"milter", milter_enabled, milter_prepare, milter_run};
