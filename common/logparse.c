@@ -28,6 +28,7 @@ typedef struct lp_session {
     int dane;                 /* the failure came from DANE (TLSA) */
     int verified;             /* "Verified TLS connection" */
     char reason[LP_MAX_REASON];
+    uint64_t pos;             /* caller's position of the session's first line */
 } lp_session;
 
 typedef struct lp_proc {
@@ -62,6 +63,7 @@ struct logparse {
     time_t last;              /* log time of the latest relevant line */
     time_t next_expire;
     logparse_stats st;
+    uint64_t mark;            /* position of the current line (logparse_mark) */
     outcome o;
     /* Cache of the epoch of the last classic timestamp's hour. */
     int c_mon, c_mday, c_hour;
@@ -499,9 +501,10 @@ static int lp_rcpt_domain(const char *p, const char *end, char *out)
 
 /* ---- Postfix ---- */
 
-static void lp_session_from(lp_session *s, const char *host, const char *ip)
+static void lp_session_from(logparse *lp, lp_session *s, const char *host, const char *ip)
 {
     memset(s, 0, sizeof(*s));
+    s->pos = lp->mark;
     snprintf(s->host, sizeof(s->host), "%s", host);
     snprintf(s->ip, sizeof(s->ip), "%s", ip);
 }
@@ -539,7 +542,7 @@ static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *m, c
         } else {
             if (pr->has_fail)
                 lp_push(lp, pr, &pr->fail);
-            lp_session_from(&s, host, ip);
+            lp_session_from(lp, &s, host, ip);
             s.verified = verified;
         }
         pr->has_fail = 0;
@@ -548,7 +551,7 @@ static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *m, c
     }
     if (pr->has_fail)
         lp_push(lp, pr, &pr->fail);
-    lp_session_from(&pr->fail, host, ip);
+    lp_session_from(lp, &pr->fail, host, ip);
     pr->has_fail = 1;
     /* The text after "host[ip]:port: " */
     const char *t = after;
@@ -604,7 +607,7 @@ static void lp_postfix_delivery(logparse *lp, const char *key, size_t klen, cons
                   strcmp(pr->last_relay, rkey) == 0 && when - pr->last_time <= 2;
         if (!dup) {
             lp_session s;
-            lp_session_from(&s, host, ip);
+            lp_session_from(lp, &s, host, ip);
             s.result = 201;
             snprintf(s.reason, sizeof(s.reason), "%s",
                      LP_FIND(tlsreq, end, "refused to start TLS") ? "starttls-refused"
@@ -773,6 +776,7 @@ static void lp_sendmail(logparse *lp, const char *line, size_t len, const char *
         const char *v = LP_FIND(p, end, "verify=");
         lp_session s;
         memset(&s, 0, sizeof(s));
+        s.pos = lp->mark;
         if (r) {
             r += 6;
             const char *e = r;
@@ -936,4 +940,26 @@ void logparse_finish(logparse *lp)
         pr->has_fail = 0;
     }
     myfree(all);
+}
+
+void logparse_mark(logparse *lp, uint64_t pos)
+{
+    lp->mark = pos;
+}
+
+uint64_t logparse_oldest(const logparse *lp, uint64_t none)
+{
+    uint64_t oldest = none;
+
+    for (size_t b = 0; b < lp->procs->size; b++) {
+        for (htable_entry *e = lp->procs->buckets[b]; e; e = e->next) {
+            const lp_proc *pr = e->value;
+            for (size_t i = 0; i < pr->npend; i++)
+                if (pr->pend[i].pos < oldest)
+                    oldest = pr->pend[i].pos;
+            if (pr->has_fail && pr->fail.pos < oldest)
+                oldest = pr->fail.pos;
+        }
+    }
+    return oldest;
 }

@@ -64,6 +64,11 @@ void logparse_line(logparse *lp, const char *line, size_t len);
 /* Splits buf into lines and parses each complete one; returns the bytes consumed (the
  * incomplete last line is left to the caller). */
 size_t logparse_buffer(logparse *lp, const char *buf, size_t len);
+/* Tells the parser where the next line starts in the caller's stream (for logparse_oldest). */
+void logparse_mark(logparse *lp, uint64_t pos);
+/* The position of the oldest line a pending session still depends on, or none: where a
+ * restarted reader must resume so that no session is lost. */
+uint64_t logparse_oldest(const logparse *lp, uint64_t none);
 /* End of input: drops the sessions still waiting for their delivery line (counted). */
 void logparse_finish(logparse *lp);
 const logparse_stats *logparse_stats_get(const logparse *lp);

@@ -33,6 +33,7 @@ extern volatile sig_atomic_t role_stop;
 extern const role_ops role_tlsrpt;
 extern const role_ops role_milter;
 extern const role_ops role_policy;
+extern const role_ops role_log;
 /* Later roles (policy service, log follower, milter) add themselves to supervisor.c's list. */
 
 /* Closes the fds of ctx and marks them unused. */

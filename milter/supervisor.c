@@ -19,6 +19,7 @@ static const role_ops *const supervisor_roles[] = {
     &role_tlsrpt,
     &role_milter,
     &role_policy,
+    &role_log,
 };
 
 #define NROLES (sizeof(supervisor_roles) / sizeof(supervisor_roles[0]))

@@ -37,9 +37,10 @@ need() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "$c is not in
 # wait_for SECONDS CMD...: poll until CMD succeeds; fails the test on timeout.
 wait_for() {
     local limit=$1; shift
-    local end=$((SECONDS + limit))
+    # date, not $SECONDS: the tests run under /bin/sh (dash), which has no SECONDS.
+    local end=$(($(date +%s) + limit))
     until "$@" >/dev/null 2>&1; do
-        [ "$SECONDS" -lt "$end" ] || fail "timed out after ${limit}s waiting for: $*"
+        [ "$(date +%s)" -lt "$end" ] || fail "timed out after ${limit}s waiting for: $*"
         sleep 0.1
     done
 }

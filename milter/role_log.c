@@ -1,0 +1,170 @@
+/*
+ * Role "log": follows the mail log of Postfix <= 3.9 or sendmail (log_follow, log_format)
+ * like `tail -F`, or reads it from standard input ("-"), and stores one outcome per TLS
+ * session found in it. Outcomes reach the journal within a fraction of a second; once a
+ * second the journal is synced and then the position saved, so a restart resumes where
+ * the stored outcomes end: lines still needed by unfinished sessions are re-read, and the
+ * outcomes already stored from them are not stored again.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "logfollow.h"
+#include "logparse.h"
+#include "logparse_sts.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "roles.h"
+#include "spool.h"
+
+#define LOG_BUF (256 * 1024)  /* holds many lines; a longer line is skipped as oversize */
+#define LOG_POLL_MS 100
+
+typedef struct {
+    spool_writer *w;
+    uint64_t line_end;        /* stream position just after the line being parsed */
+    uint64_t stored_before;   /* outcomes of lines ending at or before it are stored */
+    uint64_t stored;
+    uint64_t replayed;        /* outcomes re-found after a restart, not stored again */
+    int dirty;
+} log_sink;
+
+static int log_enabled(const config *cfg)
+{
+    return *cfg->log_follow != 0;
+}
+
+static int log_prepare(const config *cfg, const config *old, role_ctx *ctx)
+{
+    /* The file is opened by path in the child (rotation needs the path anyway): the user
+     * must be able to read it (Debian: group adm). */
+    (void)cfg;
+    (void)old;
+    (void)ctx;
+    return 0;
+}
+
+static void log_emit(const outcome *o, void *ctx)
+{
+    log_sink *s = ctx;
+
+    if (s->stored_before && LOGFOLLOW_GEN(s->line_end) == 0 && s->line_end <= s->stored_before) {
+        s->replayed++;
+        return;
+    }
+    spool_append(s->w, o);
+    s->stored++;
+    s->dirty = 1;
+}
+
+/* Parses the complete lines of buf[0..len) starting at stream position pos; returns the
+ * bytes consumed. */
+static size_t log_lines(logparse *lp, log_sink *s, const char *buf, size_t len, uint64_t pos)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        const char *nl = memchr(buf + off, '\n', len - off);
+        if (nl == NULL)
+            break;
+        size_t end = (size_t)(nl - buf) + 1;
+        logparse_mark(lp, pos + off);
+        s->line_end = pos + end;
+        logparse_line(lp, buf + off, end - off - 1);
+        off = end;
+    }
+    return off;
+}
+
+static int log_run(const config *cfg, role_ctx *ctx)
+{
+    (void)ctx;
+    spool *sp = spool_open(cfg->spool_directory);
+    char state[4096];
+    snprintf(state, sizeof(state), "%s/log-follow.state", spool_dir(sp));
+    log_sink sink = {spool_writer_open(sp, "log"), 0, 0, 0, 0, 0};
+    logfollow *f = logfollow_open(cfg->log_follow, state);
+    logparse *lp = logparse_new(strcmp(cfg->log_format, "sendmail") == 0 ? LOGPARSE_SENDMAIL
+                                                                         : LOGPARSE_POSTFIX,
+                                OUTCOME_SRC_LOG, log_emit, &sink);
+    logparse_set_sts(lp, logparse_sts_applied, (void *)spool_dir(sp));
+    sink.stored_before = logfollow_done(f);
+    char *buf = mymalloc(LOG_BUF);
+    size_t have = 0;
+    uint64_t bufpos = logfollow_pos(f); /* stream position of buf[0] */
+    int skipping = 0;                   /* inside a line longer than LOG_BUF */
+    time_t last_save = time(NULL);
+
+    msg_info("log: following %s (%s format)", cfg->log_follow, cfg->log_format);
+    while (!role_stop) {
+        ssize_t n = logfollow_read(f, buf + have, LOG_BUF - have, LOG_POLL_MS);
+        if (n < 0) {
+            msg_info("log: end of input");
+            break;
+        }
+        if (n > 0) {
+            uint64_t start = logfollow_pos(f) - (uint64_t)n;
+            if (have && LOGFOLLOW_GEN(start) != LOGFOLLOW_GEN(bufpos)) {
+                /* A new file: the old one's last line had no newline. */
+                logparse_mark(lp, bufpos);
+                sink.line_end = bufpos + have;
+                if (!skipping)
+                    logparse_line(lp, buf, have);
+                memmove(buf, buf + have, (size_t)n);
+                have = 0;
+                skipping = 0;
+            }
+            if (have == 0)
+                bufpos = start;
+            have += (size_t)n;
+            size_t used = 0;
+            if (skipping) {
+                const char *nl = memchr(buf, '\n', have);
+                used = nl ? (size_t)(nl - buf) + 1 : have;
+                skipping = nl == NULL;
+            }
+            used += log_lines(lp, &sink, buf + used, have - used, bufpos + used);
+            if (used == 0 && have == LOG_BUF) {
+                logparse_line(lp, buf, have); /* counted as oversize */
+                used = have;
+                skipping = 1;
+            }
+            memmove(buf, buf + used, have - used);
+            have -= used;
+            bufpos += used;
+        }
+        time_t now = time(NULL);
+        if (sink.dirty || now != last_save) {
+            int sync = now != last_save;
+            if (spool_flush(sink.w, sync) == 0 && sync) {
+                /* What is stored now ends at bufpos; unfinished sessions need older lines. */
+                logfollow_save(f, logparse_oldest(lp, bufpos), bufpos);
+            }
+            sink.dirty = 0;
+            if (sync)
+                last_save = now;
+        }
+    }
+    if (spool_flush(sink.w, 1) == 0)
+        logfollow_save(f, logparse_oldest(lp, bufpos), bufpos);
+    const logparse_stats *st = logparse_stats_get(lp);
+    const spool_writer_stats *ws = spool_writer_stats_get(sink.w);
+    msg_info("log: stopping: lines=%llu relevant=%llu outcomes=%llu stored=%llu written=%llu "
+             "lost_on_write=%llu replayed=%llu malformed=%llu oversize=%llu own_reports=%llu "
+             "unmatched=%llu state_full=%llu",
+             (unsigned long long)st->lines, (unsigned long long)st->relevant,
+             (unsigned long long)st->outcomes, (unsigned long long)sink.stored,
+             (unsigned long long)ws->written, (unsigned long long)ws->lost,
+             (unsigned long long)sink.replayed, (unsigned long long)st->malformed,
+             (unsigned long long)st->oversize, (unsigned long long)st->own_reports,
+             (unsigned long long)st->unmatched, (unsigned long long)st->state_full);
+    myfree(buf);
+    logparse_free(lp);
+    logfollow_close(f);
+    spool_writer_close(sink.w);
+    spool_close(sp);
+    return 0;
+}
+
+const role_ops role_log = {"log", log_enabled, log_prepare, log_run};
