@@ -88,11 +88,18 @@ static sfsistat mlt_connect(SMFICTX *ctx, char *host, struct sockaddr *addr)
     return SMFIS_CONTINUE;
 }
 
-/* Registered so that MTAs (and miltertest) go through HELO as usual; nothing to do. */
+/* HELO and DATA are registered only so that every MTA (and miltertest) goes through each
+ * phase as usual: libmilter would otherwise negotiate them away. */
 static sfsistat mlt_helo(SMFICTX *ctx, char *name)
 {
     (void)ctx;
     (void)name;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlt_data(SMFICTX *ctx)
+{
+    (void)ctx;
     return SMFIS_CONTINUE;
 }
 
@@ -405,6 +412,7 @@ static int milter_run(const config *cfg, role_ctx *ctx)
     desc.xxfi_helo = mlt_helo;
     desc.xxfi_envfrom = mlt_envfrom;
     desc.xxfi_envrcpt = mlt_envrcpt;
+    desc.xxfi_data = mlt_data;
     desc.xxfi_header = mlt_header;
     desc.xxfi_eoh = mlt_eoh;
     desc.xxfi_body = mlt_body;

@@ -1,0 +1,92 @@
+#!/bin/sh
+# The milter role driven by miltertest through every phase (connect, HELO with TLS macros,
+# MAIL, RCPT, DATA, headers, body, end of message) with the report messages of
+# tests/data/inreports: reports are stored once each, broken ones and ordinary mail pass
+# untouched (accept), milter_action reject/discard, report_recipients, inbound TLS counts.
+. "$top_srcdir/tests/lib.sh"
+need miltertest
+IN="$DATA/inreports"
+SOCK="$T/milter/milter.sock" # the directory does not exist: the role creates it
+
+start_milter() {
+    write_conf "$T/otr.conf" "milter_socket=local:$SOCK" record_inbound_tls=yes "$@"
+    start_daemon "$T/otr.conf"
+    wait_for 10 test -S "$SOCK"
+}
+
+# play FILE [RCPT]: prints the milter's final reply letter (c continue, a accept, d discard,
+# y reply code i.e. reject with our text).
+play() {
+    MILTER_SOCK="local:$SOCK" MSG="$IN/$1" RCPT="${2:-<tlsrpt@example.com>}" TLS=1 \
+        miltertest -s "$top_srcdir/tests/milter/send.lua" > "$T/mt.out" 2>&1 ||
+        { cat "$T/mt.out"; fail "miltertest on $1"; }
+    sed -n 's/^reply=\(.\).*/\1/p' "$T/mt.out"
+}
+
+expect() {
+    got=$(play "$2" "${3:-}")
+    [ "$got" = "$1" ] || fail "$2: reply $got, want $1 ($(cat "$T/mt.out"))"
+}
+
+nstored() { ls "$T/spool/reports" 2>/dev/null | wc -l; }
+
+start_milter
+for f in google google-prev microsoft microsoft-tz empty-strings null-contact json-plain \
+    nested qp many-policies; do
+    expect c "$f.eml"
+done
+[ "$(nstored)" -eq 10 ] || fail "$(nstored) reports stored, want 10"
+# Broken reports and ordinary mail: continue (the mail is delivered), nothing stored.
+for f in bomb truncated-gzip invalid-json mixed-ordinary; do
+    expect c "$f.eml"
+done
+expect a plain.eml # not even the body is looked at
+[ "$(nstored)" -eq 10 ] || fail "broken or ordinary mail stored"
+expect c google.eml
+[ "$(nstored)" -eq 10 ] || fail "a duplicate was stored"
+grep -q 'duplicate TLS-RPT report from giant.example' "$T/daemon.log" || fail "duplicate not logged"
+grep -q 'malformed TLS-RPT report (report larger than max_report_size once inflated)' \
+    "$T/daemon.log" || fail "gzip bomb not refused"
+grep -q 'malformed TLS-RPT report (invalid or truncated gzip data)' "$T/daemon.log" ||
+    fail "truncated gzip not refused"
+# What the milter stored is what ingest makes of the same files.
+"$AGENT" -c "$T/otr.conf" ingest "$IN/google.eml" "$IN/microsoft.eml" "$IN/many-policies.eml" \
+    > "$T/ingest.out" || fail "ingest"
+[ "$(grep -c ': duplicate report' "$T/ingest.out")" -eq 3 ] || fail "ingest disagrees: $(cat "$T/ingest.out")"
+"$AGENT" -c "$T/otr.conf" summary --since 2026-11-19 > "$T/summary.txt" || fail "summary"
+grep -q 'served an expired certificate to Bigsoft Corporation: 12 sessions' "$T/summary.txt" ||
+    fail "summary of milter-stored reports"
+stop_daemon
+python3 - "$T/spool/inbound/$(today).json" <<'PY' || fail "inbound TLS counters"
+import json, sys
+d = json.load(open(sys.argv[1]))["domains"]["sender.example"]
+assert d["messages"] == 16 and d["tls"] == 16 and d["versions"]["TLSv1.3"] == 16, d
+PY
+pass "accept: reports stored once, broken and ordinary mail untouched, TLS counted"
+
+start_milter milter_action=reject
+expect y bomb.eml
+grep -q '550 5.6.0 malformed TLS-RPT report' "$T/mt.out" || true # miltertest shows only the letter
+expect y invalid-json.eml
+expect c google.eml
+expect a plain.eml
+expect c mixed-ordinary.eml
+stop_daemon
+pass "reject: malformed reports rejected, good ones and ordinary mail accepted"
+
+start_milter milter_action=discard
+expect d google.eml
+expect c truncated-gzip.eml
+expect a plain.eml
+stop_daemon
+pass "discard: stored reports dropped, the rest delivered"
+
+rm -rf "$T/spool/reports"
+start_milter milter_action=discard "report_recipients=postmaster@example.com, @reports.example"
+expect a google.eml "<tlsrpt@example.com>"
+[ "$(nstored)" -eq 0 ] || fail "report to an unlisted recipient stored"
+expect d google.eml "<POSTMASTER@example.com>"
+expect d microsoft.eml "<x@reports.example>"
+[ "$(nstored)" -eq 2 ] || fail "reports to listed recipients not stored"
+stop_daemon
+pass "report_recipients restricts capture"
