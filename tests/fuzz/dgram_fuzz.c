@@ -2,7 +2,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "dgram.h"
+#include "jsontok.h"
 #include "msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,6 +21,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         outcome_init(&o);
         outcome_init(&back);
         enc = vstring_alloc(0);
+    }
+    /* Differential: what the tokenizer accepts, json-c's strict parser accepts too. */
+    static jsontok toks[4096];
+    /* (Objects and arrays only: json-c waits for more input after a bare top-level number.) */
+    if (jsontok_parse((const char *)data, size, toks, 4096, 8) > 0 &&
+        (toks[0].type == JSONTOK_OBJECT || toks[0].type == JSONTOK_ARRAY)) {
+        json_tokener *tok = json_tokener_new_ex(16);
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        json_object *obj = json_tokener_parse_ex(tok, (const char *)data, (int)size);
+        int ok = obj != NULL && json_tokener_get_error(tok) == json_tokener_success;
+        json_object_put(obj);
+        json_tokener_free(tok);
+        /* json-c stops at a NUL byte inside a string; the tokenizer takes it as data. */
+        if (!ok && memchr(data, 0, size) == NULL)
+            msg_panic("jsontok accepted what strict json-c rejects");
     }
     if (dgram_decode(d, data, size, &o, NULL) != DGRAM_OK)
         return 0;

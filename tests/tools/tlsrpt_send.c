@@ -28,6 +28,7 @@ typedef struct {
     int procs;
     double rate;         /* total per second; 0: flat out */
     int blocking;        /* retry on EAGAIN (a benchmark of sustained intake, not Postfix) */
+    int reuse;           /* one socket per process (measures the receiver, not socket()) */
     int ndomains;
     unsigned seed;
     const char *record;  /* write each accepted datagram to record.N (N = process) */
@@ -125,8 +126,10 @@ static void sender(const send_opts *o, int id, int result_fd)
                 nanosleep(&ts, NULL);
             }
         }
-        /* As libtlsrpt: a fresh socket for every datagram. */
-        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        /* As libtlsrpt: a fresh socket for every datagram (unless --reuse). */
+        static int fd = -1;
+        if (fd < 0)
+            fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
             msg_fatal("socket: %m");
         for (;;) {
@@ -149,7 +152,10 @@ static void sender(const send_opts *o, int id, int result_fd)
             }
             break;
         }
-        close(fd);
+        if (!o->reuse) {
+            close(fd);
+            fd = -1;
+        }
     }
     if (rec)
         fclose(rec);
@@ -165,13 +171,14 @@ int main(int argc, char **argv)
         {"count", required_argument, NULL, 'n'},  {"rate", required_argument, NULL, 'r'},
         {"domains", required_argument, NULL, 'd'}, {"seed", required_argument, NULL, 'S'},
         {"record", required_argument, NULL, 'R'}, {"blocking", no_argument, NULL, 'b'},
+        {"reuse", no_argument, NULL, 'u'},
         {NULL, 0, NULL, 0},
     };
-    send_opts o = {NULL, 1000, 1, 0, 0, 1000, 1, NULL, NULL, 0};
+    send_opts o = {NULL, 1000, 1, 0, 0, 0, 1000, 1, NULL, NULL, 0};
     int ch, pipefd[2];
 
     msg_open("tlsrpt-send", MSG_TO_STDERR);
-    while ((ch = getopt_long(argc, argv, "s:P:n:r:d:S:R:b", lopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "s:P:n:r:d:S:R:bu", lopts, NULL)) != -1) {
         switch (ch) {
         case 's': o.socket = optarg; break;
         case 'P': o.procs = (int)strtol(optarg, NULL, 10); break;
@@ -181,9 +188,10 @@ int main(int argc, char **argv)
         case 'S': o.seed = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'R': o.record = optarg; break;
         case 'b': o.blocking = 1; break;
+        case 'u': o.reuse = 1; break;
         default:
             fprintf(stderr, "usage: tlsrpt-send -s SOCKET [-P procs] [-n count/proc] [-r rate/s] "
-                            "[-d domains] [-S seed] [-R record-prefix] [-b] [FILE...]\n");
+                            "[-d domains] [-S seed] [-R record-prefix] [-b] [-u] [FILE...]\n");
             return 2;
         }
     }
