@@ -10,7 +10,8 @@
 #   sts_txt DOMAIN ID                   publishes _mta-sts.DOMAIN (ID "" removes it)
 #   start_sts_world                     starts nginx and unbound with what was declared
 #   sts_dns_reload                      restarts unbound on the same port with new records
-STS_IP=127.0.83.1
+# An address of its own per test process, so that tests running at once do not collide on :443.
+STS_IP=127.83.$(( ($$ / 250) % 250 + 1 )).$(( $$ % 250 + 1 ))
 : > "$T/sts_sites.conf"
 : > "$T/sts_zone"
 
