@@ -6,6 +6,7 @@
 
 #include "agent.h"
 #include "msg.h"
+#include "privs.h"
 
 #define MAX_OVERRIDES 64
 
@@ -28,7 +29,8 @@ static const struct {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: opentlsrpt-agent [-v] [-c FILE] [-o name=value]... COMMAND [ARGS]\n"
+    fprintf(stderr, "usage: opentlsrpt-agent [-v] [-c FILE] [-o name=value]... [-u USER] COMMAND "
+                    "[ARGS]\n"
                     "commands:\n");
     for (size_t i = 0; i < NCMDS; i++)
         fprintf(stderr, "  %-8s %s\n", agent_cmds[i].name, agent_cmds[i].help);
@@ -42,9 +44,22 @@ spool *agent_spool(agent_ctx *ctx)
     return ctx->spool;
 }
 
+/* Root is refused unless -u names the user to become: the agent parses mail, reports and
+ * DNS answers from strangers. */
+static void agent_privs(agent_ctx *ctx, const char *user)
+{
+    if (geteuid() != 0)
+        return;
+    if (user == NULL)
+        msg_fatal("refusing to run as root: give -u USER (the user owning %s, e.g. -u %s)",
+                  ctx->cfg->spool_directory, ctx->cfg->user);
+    privs_drop(user, NULL);
+}
+
 int main(int argc, char **argv)
 {
     const char *path = config_default_path();
+    const char *user = NULL;
     const char *overrides[MAX_OVERRIDES + 1];
     size_t noverrides = 0;
     agent_ctx ctx;
@@ -53,13 +68,16 @@ int main(int argc, char **argv)
     memset(&ctx, 0, sizeof(ctx));
     /* Cron mails what a job prints: errors go to stderr, and to syslog when unattended. */
     msg_open("opentlsrpt-agent", MSG_TO_STDERR | (isatty(2) ? 0 : MSG_TO_SYSLOG));
-    while ((ch = getopt(argc, argv, "+vc:o:h")) != -1) {
+    while ((ch = getopt(argc, argv, "+vc:o:u:h")) != -1) {
         switch (ch) {
         case 'v':
             ctx.verbose++;
             break;
         case 'c':
             path = optarg;
+            break;
+        case 'u':
+            user = optarg;
             break;
         case 'o':
             if (noverrides == MAX_OVERRIDES)
@@ -82,6 +100,7 @@ int main(int argc, char **argv)
         ctx.cfg = config_load(path, path != config_default_path(), overrides);
         if (ctx.cfg == NULL)
             return 1;
+        agent_privs(&ctx, user);
         optind = 0; /* glibc: restart option parsing on the subcommand's own argv */
         int status = agent_cmds[i].fn(&ctx, subc, sub);
         spool_close(ctx.spool);

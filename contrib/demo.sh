@@ -44,4 +44,4 @@ wait $pid 2>/dev/null || true
 trap - EXIT
 grep 'stopping:' "$demo/daemon.log" >&2
 echo "== the reports of $(date -u +%Y-%m-%d) (opentlsrpt-agent report --day ...)" >&2
-"$build/opentlsrpt-agent" -c "$demo/opentlsrpt.conf" report --day "$(date -u +%Y-%m-%d)" --pretty
+"$build/opentlsrpt-agent" -c "$demo/opentlsrpt.conf" -u "$(id -un)" report --day "$(date -u +%Y-%m-%d)" --pretty

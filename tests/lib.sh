@@ -5,9 +5,18 @@ set -eu
 : "${top_builddir:=$(pwd)}"
 OTR="$top_builddir/opentlsrpt"
 AGENT="$top_builddir/opentlsrpt-agent"
+AGENT_BIN=$AGENT
 SEND="$top_builddir/tests/tools/tlsrpt-send"
 DATA="$top_srcdir/tests/data"
 T=$(mktemp -d "${TMPDIR:-/tmp}/otr-test.XXXXXX")
+# The agent refuses root unless -u names a user: as root (CI), tests run it through a
+# wrapper that says -u root, since their files belong to root.
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir "$T/.agent"
+    printf '#!/bin/sh\nexec "%s" -u root "$@"\n' "$AGENT" > "$T/.agent/opentlsrpt-agent"
+    chmod 755 "$T/.agent/opentlsrpt-agent"
+    AGENT="$T/.agent/opentlsrpt-agent"
+fi
 _cleanups=""
 
 # at_exit CMD: run CMD when the test ends (last registered runs first).

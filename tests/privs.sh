@@ -23,5 +23,24 @@ jnl=$(ls "$T"/spool/journal/*/tlsrpt.jnl)
 # A user that does not exist is a clear start-up error.
 write_conf "$T/bad.conf" "user=no-such-user-otr"
 if "$OTR" -f -c "$T/bad.conf" 2> "$T/err"; then fail "started with a missing user"; fi
-grep -q 'user "no-such-user-otr" (setting user) does not exist' "$T/err" || { cat "$T/err"; fail "message"; }
+grep -q 'user "no-such-user-otr" does not exist' "$T/err" || { cat "$T/err"; fail "message"; }
+
+# The agent refuses root without -u, and with -u works as that user: what it creates in the
+# spool belongs to the user, with explicit modes (journal 0640, lock 0600).
+if "$AGENT_BIN" -c "$T/c.conf" config > /dev/null 2> "$T/err"; then fail "agent ran as root without -u"; fi
+grep -q 'refusing to run as root: give -u USER' "$T/err" || { cat "$T/err"; fail "agent message"; }
+"$AGENT_BIN" -u no-such-user-otr -c "$T/c.conf" config > /dev/null 2> "$T/err" && fail "agent: missing user"
+grep -q 'user "no-such-user-otr" does not exist' "$T/err" || { cat "$T/err"; fail "agent user message"; }
+chmod 644 "$T/c.conf"
+rm -rf "$T"/spool/journal/*
+"$AGENT_BIN" -u nobody -c "$T/c.conf" import-log "$DATA/logs/postfix-3.7-rfc3339.log" > "$T/import.out" 2>&1 ||
+    { cat "$T/import.out"; fail "agent -u nobody import-log"; }
+jnl=$(ls "$T"/spool/journal/*/import.jnl | head -n 1)
+[ "$(stat -c '%U %a' "$jnl")" = "nobody 640" ] || fail "agent journal: $(stat -c '%U %a' "$jnl")"
+for f in $(find "$T/spool" -newer "$T/c.conf" -type f); do
+    case "$(stat -c '%U %a' "$f")" in
+    "nobody 600" | "nobody 640") ;;
+    *) fail "agent created $f as $(stat -c '%U %a' "$f")" ;;
+    esac
+done
 pass "privileges dropped"

@@ -23,12 +23,18 @@ void privs_drop(const char *user, const char *spool_dir)
         return;
     struct passwd *pw = getpwnam(user);
     if (pw == NULL)
-        msg_fatal("user \"%s\" (setting user) does not exist: create it, or set user", user);
-    privs_chown(spool_dir, pw->pw_uid, pw->pw_gid);
-    static const char *const subdirs[] = {"journal", "state"};
-    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", spool_dir, subdirs[i]);
-        privs_chown(path, pw->pw_uid, pw->pw_gid);
+        msg_fatal("user \"%s\" does not exist: create it, or name another user", user);
+    if (pw->pw_uid == 0)
+        msg_fatal("user \"%s\" has uid 0: name an unprivileged user", user);
+    if (spool_dir != NULL) {
+        privs_chown(spool_dir, pw->pw_uid, pw->pw_gid);
+        static const char *const subdirs[] = {"journal", "state"};
+        for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+            int n = snprintf(path, sizeof(path), "%s/%s", spool_dir, subdirs[i]);
+            if (n < 0 || (size_t)n >= sizeof(path))
+                msg_fatal("spool directory name too long: %s", spool_dir);
+            privs_chown(path, pw->pw_uid, pw->pw_gid);
+        }
     }
     if (initgroups(user, pw->pw_gid) < 0)
         msg_fatal("initgroups(%s): %m", user);
@@ -36,7 +42,7 @@ void privs_drop(const char *user, const char *spool_dir)
         msg_fatal("setgid(%ld): %m", (long)pw->pw_gid);
     if (setuid(pw->pw_uid) < 0)
         msg_fatal("setuid(%ld): %m", (long)pw->pw_uid);
-    if (setuid(0) == 0)
+    if (setuid(0) == 0 || setgid(0) == 0)
         msg_fatal("could regain root after dropping to %s", user);
     msg_info("running as user %s", user);
 }
