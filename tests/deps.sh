@@ -18,6 +18,6 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD_DEPS clang libclang-rt-14-dev \
-    python3 python3-jsonschema python3-dkim \
+    python3 python3-jsonschema python3-dkim python3-dnspython \
     postfix unbound nginx-light opendkim-tools ldnsutils knot-dnsutils swaks \
     iproute2 procps openssl ca-certificates >/dev/null

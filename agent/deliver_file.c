@@ -1,0 +1,81 @@
+/* deliver_to = file:DIR: the message and the report stored instead of sent, for demos and
+ * for sites that hand reports to another system. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "deliver.h"
+#include "fsutil.h"
+#include "gz.h"
+#include "mailmsg.h"
+#include "msg.h"
+#include "spool.h"
+
+void deliver_filename(char *out, size_t size, const deliver_report *r)
+{
+    unsigned char digest[32];
+    time_t begin = spool_day_parse(r->day);
+
+    /* RFC 8460 5.3: submitter!domain!begin!end!unique; the unique part derives from the
+     * report-id so that a resend carries the same name. */
+    EVP_Digest(r->report_id, strlen(r->report_id), digest, NULL, EVP_sha256(), NULL);
+    snprintf(out, size, "%s!%s!%lld!%lld!%02x%02x%02x%02x%02x%02x.json.gz", r->submitter,
+             r->domain, (long long)begin, (long long)begin + 86399, digest[0], digest[1],
+             digest[2], digest[3], digest[4], digest[5]);
+}
+
+deliver_status deliver_file(agent_ctx *ctx, const deliver_report *r, const char *dir,
+                            const char *uri, char *why, size_t whylen)
+{
+    char addr[MAILMSG_ADDR_MAX + 1], name[1024], path[4096];
+    const char *to = NULL;
+    unsigned char digest[32];
+
+    if (strncasecmp(uri, "mailto:", 7) == 0) {
+        if (mailmsg_mailto_addr(uri, addr, sizeof(addr)) < 0) {
+            snprintf(why, whylen, "not a usable mailto: address");
+            return DELIVER_PERMFAIL;
+        }
+        to = addr;
+    } else if (strncasecmp(uri, "https:", 6) != 0) {
+        snprintf(why, whylen, "unsupported URI scheme");
+        return DELIVER_PERMFAIL;
+    }
+    vstring *m = vstring_alloc(0);
+    if (mailmsg_build(ctx->cfg, r, to, time(NULL), m, why, whylen) < 0) {
+        vstring_free(m);
+        return DELIVER_PERMFAIL;
+    }
+    /* mailmsg_build checked the names, so the file name is safe as a path component. */
+    deliver_filename(name, sizeof(name), r);
+    vstring *gz = vstring_alloc(0);
+    deliver_status st = DELIVER_OK;
+    if (gz_compress(r->json, r->json_len, gz) < 0) {
+        snprintf(why, whylen, "gzip failed");
+        st = DELIVER_TEMPFAIL;
+    } else if (fsutil_mkdirs(dir, 0755) < 0 ||
+               (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
+               fsutil_write_atomic(path, gz->data, gz->len, 0644) < 0) {
+        snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+        st = DELIVER_TEMPFAIL;
+    } else {
+        /* One message per destination: the name ends in a tag of the URI. */
+        EVP_Digest(uri, strlen(uri), digest, NULL, EVP_sha256(), NULL);
+        size_t base = strlen(path) - strlen(".json.gz");
+        if ((size_t)snprintf(path + base, sizeof(path) - base, ".%02x%02x%02x%02x.eml",
+                             digest[0], digest[1], digest[2], digest[3]) >= sizeof(path) - base ||
+            fsutil_write_atomic(path, m->data, m->len, 0644) < 0) {
+            snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+            st = DELIVER_TEMPFAIL;
+        } else {
+            snprintf(why, whylen, "written to %s", path);
+        }
+    }
+    vstring_free(gz);
+    vstring_free(m);
+    return st;
+}

@@ -1,0 +1,304 @@
+/* Report delivery by e-mail: the signed message handed to smtp_relay with libESMTP. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <auth-client.h>
+#include <libesmtp.h>
+
+#include "deliver.h"
+#include "fsutil.h"
+#include "mailmsg.h"
+#include "msg.h"
+
+#define DELIVER_PASSWORD_MAX 1024
+#define DELIVER_TIMEOUT_MS 120000 /* per protocol step: a cron job must not hang on a relay */
+
+static struct {
+    int done, rc;
+    char relay[512];
+    char password[DELIVER_PASSWORD_MAX + 1];
+    SSL_CTX *tls;
+} deliver_mail_state;
+
+/* What happened during a session, for the log line of a failure. */
+typedef struct {
+    const vstring *msg;
+    size_t pos;
+    char tls_problem[160];
+} deliver_session;
+
+/* The last certificate problem of the handshake, for the failure's log line. */
+static char deliver_mail_cert_problem[160];
+
+static int deliver_mail_verify(int ok, X509_STORE_CTX *store)
+{
+    if (!ok)
+        snprintf(deliver_mail_cert_problem, sizeof(deliver_mail_cert_problem),
+                 "relay certificate not trusted: %s",
+                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)));
+    return ok;
+}
+
+/* Verification (trust store, then the smtp_relay name or address) happens during the
+ * handshake, so a bad certificate ends the session at once; libESMTP would otherwise
+ * only notice after the handshake and then wait for a reply that never comes. */
+static int deliver_mail_tls_init(void)
+{
+    char host[sizeof(deliver_mail_state.relay)];
+    SSL_CTX *tls = SSL_CTX_new(TLS_client_method());
+
+    snprintf(host, sizeof(host), "%s", deliver_mail_state.relay);
+    host[strcspn(host, ":")] = 0;
+    deliver_mail_state.tls = tls;
+    /* TLS 1.2 exactly: libESMTP 1.1 polls the socket while OpenSSL may already hold the
+     * relay's reply behind a TLS 1.3 NewSessionTicket, and then waits for the timeout
+     * (seen in every other session with Postfix 3.7; tests/report_mail.sh). */
+    if (tls == NULL || SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_max_proto_version(tls, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_default_verify_paths(tls) != 1)
+        return -1;
+    X509_VERIFY_PARAM *param = SSL_CTX_get0_param(tls);
+    if (X509_VERIFY_PARAM_set1_ip_asc(param, host) != 1 &&
+        X509_VERIFY_PARAM_set1_host(param, host, 0) != 1)
+        return -1;
+    SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, deliver_mail_verify);
+    return 0;
+}
+
+int deliver_mail_init(agent_ctx *ctx)
+{
+    const config *cfg = ctx->cfg;
+
+    if (deliver_mail_state.done)
+        return deliver_mail_state.rc;
+    deliver_mail_state.done = 1;
+    deliver_mail_state.rc = -1;
+    if (mailmsg_init(cfg) < 0)
+        return -1;
+    /* libESMTP takes host:port and assumes 587 when the port is missing; ours is 25. */
+    const char *relay = *cfg->smtp_relay ? cfg->smtp_relay : "localhost:25";
+    int n = strrchr(relay, ':') ? snprintf(deliver_mail_state.relay, sizeof(deliver_mail_state.relay), "%s", relay)
+                                : snprintf(deliver_mail_state.relay, sizeof(deliver_mail_state.relay), "%s:25", relay);
+    if (n < 0 || (size_t)n >= sizeof(deliver_mail_state.relay) || strpbrk(relay, " \t/") != NULL) {
+        msg_error("smtp_relay: \"%s\" is not host[:port]", relay);
+        return -1;
+    }
+    if (strcmp(cfg->smtp_tls, "smtps") == 0) {
+        msg_error("smtp_tls = smtps: libESMTP has no implicit TLS; use starttls (port 587)");
+        return -1;
+    }
+    if (*cfg->smtp_auth_user) {
+        vstring *pw = vstring_alloc(0);
+        if (*cfg->smtp_auth_password_file == 0 ||
+            fsutil_read_file(cfg->smtp_auth_password_file, pw, DELIVER_PASSWORD_MAX) < 0) {
+            msg_error("smtp_auth_password_file: %s: %s",
+                      *cfg->smtp_auth_password_file ? cfg->smtp_auth_password_file : "(not set)",
+                      *cfg->smtp_auth_password_file ? strerror(errno) : "needed with smtp_auth_user");
+            vstring_free(pw);
+            return -1;
+        }
+        size_t len = strcspn(pw->data, "\r\n"); /* the first line */
+        memcpy(deliver_mail_state.password, pw->data, len);
+        deliver_mail_state.password[len] = 0;
+        OPENSSL_cleanse(pw->data, pw->cap);
+        vstring_free(pw);
+        if (strcmp(cfg->smtp_tls, "none") == 0)
+            msg_warn("smtp_auth_user with smtp_tls = none: the password crosses the network in "
+                     "clear unless smtp_relay is on this host");
+    }
+    if (strcmp(cfg->smtp_tls, "starttls") == 0 && deliver_mail_tls_init() < 0) {
+        msg_error("cannot set up TLS for smtp_relay");
+        return -1;
+    }
+    deliver_mail_state.rc = 0;
+    return 0;
+}
+
+/* libESMTP reads the message through this; a NULL len asks to rewind. */
+static const char *deliver_mail_read(void **unused, int *len, void *arg)
+{
+    deliver_session *s = arg;
+
+    (void)unused;
+    if (len == NULL) {
+        s->pos = 0;
+        return NULL;
+    }
+    size_t left = s->msg->len - s->pos;
+    size_t n = left > INT_MAX / 2 ? INT_MAX / 2 : left;
+    const char *p = s->msg->data + s->pos;
+    s->pos += n;
+    *len = (int)n;
+    return n ? p : NULL;
+}
+
+static void deliver_mail_event(smtp_session_t session, int event, void *arg, ...)
+{
+    deliver_session *s = arg;
+    va_list ap;
+
+    (void)session;
+    va_start(ap, arg);
+    switch (event) {
+    case SMTP_EV_INVALID_PEER_CERTIFICATE: {
+        long result = va_arg(ap, long);
+        int *ok = va_arg(ap, int *);
+        *ok = 0;
+        snprintf(s->tls_problem, sizeof(s->tls_problem), "relay certificate not trusted: %s",
+                 X509_verify_cert_error_string(result));
+        break;
+    }
+    case SMTP_EV_NO_PEER_CERTIFICATE: {
+        int *ok = va_arg(ap, int *);
+        *ok = 0;
+        snprintf(s->tls_problem, sizeof(s->tls_problem), "relay sent no certificate");
+        break;
+    }
+    case SMTP_EV_WRONG_PEER_CERTIFICATE: {
+        /* OpenSSL matched the name (or the IP address, which libESMTP cannot) already. */
+        int *ok = va_arg(ap, int *);
+        *ok = 1;
+        break;
+    }
+    case SMTP_EV_WEAK_CIPHER: {
+        (void)va_arg(ap, int);
+        int *ok = va_arg(ap, int *);
+        *ok = 0;
+        snprintf(s->tls_problem, sizeof(s->tls_problem), "weak TLS cipher");
+        break;
+    }
+    case SMTP_EV_EXTNA_STARTTLS:
+        snprintf(s->tls_problem, sizeof(s->tls_problem), "relay does not offer STARTTLS");
+        break;
+    default:
+        break;
+    }
+    va_end(ap);
+}
+
+static int deliver_mail_auth(auth_client_request_t req, char **result, int fields, void *arg)
+{
+    const config *cfg = arg;
+
+    for (int i = 0; i < fields; i++) {
+        if (req[i].flags & AUTH_USER)
+            result[i] = cfg->smtp_auth_user;
+        else if (req[i].flags & AUTH_PASS)
+            result[i] = deliver_mail_state.password;
+        else
+            return 0;
+    }
+    return 1;
+}
+
+/* 2xx, 4xx or 5xx of a reply, as a delivery status; 0 (no reply) is temporary. */
+static deliver_status deliver_mail_class(int code)
+{
+    return code >= 200 && code < 300 ? DELIVER_OK
+           : code >= 500             ? DELIVER_PERMFAIL
+                                     : DELIVER_TEMPFAIL;
+}
+
+static void deliver_mail_why(char *why, size_t whylen, const char *stage,
+                             const smtp_status_t *st)
+{
+    const char *text = st && st->text ? st->text : "";
+    size_t tl = strcspn(text, "\r\n");
+
+    snprintf(why, whylen, "%s: %d %.*s", stage, st ? st->code : 0, (int)(tl > 200 ? 200 : tl),
+             text);
+}
+
+deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char *addr,
+                            char *why, size_t whylen)
+{
+    const config *cfg = ctx->cfg;
+    char from[MAILMSG_ADDR_MAX + 64];
+
+    if (deliver_mail_init(ctx) < 0) {
+        snprintf(why, whylen, "mail delivery is not configured correctly");
+        return DELIVER_TEMPFAIL;
+    }
+    if (!mailmsg_addr_valid(addr)) {
+        snprintf(why, whylen, "not a plain address (local@domain.example)");
+        msg_warn("%s: report for %s: refusing rua address: %s", r->day, r->domain, why);
+        return DELIVER_PERMFAIL;
+    }
+    vstring *m = vstring_alloc(0);
+    if (mailmsg_build(cfg, r, addr, time(NULL), m, why, whylen) < 0) {
+        msg_warn("%s: report for %s to %s: %s", r->day, r->domain, addr, why);
+        vstring_free(m);
+        return DELIVER_PERMFAIL;
+    }
+    mailmsg_from(cfg, r->submitter, from, sizeof(from));
+
+    deliver_session s = {m, 0, ""};
+    deliver_mail_cert_problem[0] = 0;
+    deliver_status st = DELIVER_TEMPFAIL;
+    auth_context_t auth = NULL;
+    smtp_session_t session = smtp_create_session();
+    smtp_message_t message = session ? smtp_add_message(session) : NULL;
+    smtp_recipient_t rcpt = NULL;
+    if (message == NULL || smtp_set_server(session, deliver_mail_state.relay) == 0 ||
+        smtp_set_reverse_path(message, from) == 0 ||
+        (rcpt = smtp_add_recipient(message, addr)) == NULL ||
+        smtp_set_messagecb(message, deliver_mail_read, &s) == 0 ||
+        smtp_set_eventcb(session, deliver_mail_event, &s) == 0) {
+        snprintf(why, whylen, "cannot set up the SMTP session");
+        goto done;
+    }
+    for (int t = Timeout_GREETING; t <= Timeout_DATA2; t++)
+        smtp_set_timeout(session, t | Timeout_OVERRIDE_RFC2822_MINIMUM, DELIVER_TIMEOUT_MS);
+    if (deliver_mail_state.tls) {
+        smtp_starttls_set_ctx(session, deliver_mail_state.tls);
+        smtp_starttls_enable(session, Starttls_REQUIRED);
+    } else {
+        smtp_starttls_enable(session, Starttls_DISABLED);
+    }
+    if (*cfg->smtp_auth_user) {
+        auth_client_init();
+        auth = auth_create_context();
+        auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
+        auth_set_interact_cb(auth, deliver_mail_auth, (void *)cfg);
+        smtp_auth_set_context(session, auth);
+    }
+    if (!smtp_start_session(session)) {
+        char buf[128];
+        snprintf(why, whylen, "%s: %s", deliver_mail_state.relay,
+                 s.tls_problem[0]              ? s.tls_problem
+                 : deliver_mail_cert_problem[0] ? deliver_mail_cert_problem
+                                                : smtp_strerror(smtp_errno(), buf, sizeof(buf)));
+        goto done;
+    }
+    const smtp_status_t *mail = smtp_reverse_path_status(message);
+    const smtp_status_t *rc = smtp_recipient_status(rcpt);
+    const smtp_status_t *data = smtp_message_transfer_status(message);
+    if (mail && mail->code && deliver_mail_class(mail->code) != DELIVER_OK) {
+        st = deliver_mail_class(mail->code);
+        deliver_mail_why(why, whylen, "MAIL FROM", mail);
+    } else if (rc && rc->code && deliver_mail_class(rc->code) != DELIVER_OK) {
+        st = deliver_mail_class(rc->code);
+        deliver_mail_why(why, whylen, "RCPT TO", rc);
+    } else if (data && data->code) {
+        st = deliver_mail_class(data->code);
+        deliver_mail_why(why, whylen, st == DELIVER_OK ? "accepted" : "DATA", data);
+    } else {
+        snprintf(why, whylen, "%s: %s", deliver_mail_state.relay,
+                 s.tls_problem[0]              ? s.tls_problem
+                 : deliver_mail_cert_problem[0] ? deliver_mail_cert_problem
+                                                : "session ended without a reply");
+    }
+done:
+    if (session)
+        smtp_destroy_session(session);
+    if (auth)
+        auth_destroy_context(auth);
+    vstring_free(m);
+    return st;
+}

@@ -1,0 +1,92 @@
+/* Test helper: builds the report of one domain for one day from the spool, exactly as the
+ * agent does, and hands it to deliver_mail or deliver_file, printing the status.
+ *   otr-deliver -c CONF -d DAY -D DOMAIN (-m ADDR | -f DIR -u URI) [-o name=value]...
+ * Exit: 0 delivered, 75 temporary failure, 69 permanent failure, 1 set-up error. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "deliver.h"
+#include "domain.h"
+#include "msg.h"
+#include "report.h"
+
+spool *agent_spool(agent_ctx *ctx)
+{
+    if (ctx->spool == NULL)
+        ctx->spool = spool_open(ctx->cfg->spool_directory);
+    return ctx->spool;
+}
+
+static int otr_deliver_visit(const outcome *o, void *arg)
+{
+    report_set_add(arg, o, NULL);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL, *day = NULL, *domain = NULL, *mail = NULL, *dir = NULL,
+               *uri = NULL, *overrides[17];
+    size_t no = 0;
+    int ch;
+
+    msg_open("otr-deliver", MSG_TO_STDERR);
+    while ((ch = getopt(argc, argv, "c:d:D:m:f:u:o:")) != -1) {
+        switch (ch) {
+        case 'c': conf = optarg; break;
+        case 'd': day = optarg; break;
+        case 'D': domain = optarg; break;
+        case 'm': mail = optarg; break;
+        case 'f': dir = optarg; break;
+        case 'u': uri = optarg; break;
+        case 'o':
+            if (no < 16)
+                overrides[no++] = optarg;
+            break;
+        default: return 1;
+        }
+    }
+    overrides[no] = NULL;
+    if (!conf || !day || !domain || (!mail && !(dir && uri))) {
+        fprintf(stderr, "usage: otr-deliver -c CONF -d DAY -D DOMAIN (-m ADDR | -f DIR -u URI)\n");
+        return 1;
+    }
+    agent_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.cfg = config_load(conf, 1, overrides);
+    if (ctx.cfg == NULL)
+        return 1;
+    report_set *rs = report_set_new(day);
+    journal_stats js;
+    if (spool_iterate_day(agent_spool(&ctx), day, otr_deliver_visit, rs, &js) < 0)
+        return 1;
+    report_opts ro;
+    report_opts_init(&ro, ctx.cfg);
+    char dom[DOMAIN_MAX + 2], id[1024];
+    if (domain_normalize(domain, strlen(domain), dom, sizeof(dom)) < 0)
+        return 1;
+    json_object *obj = report_set_json(rs, dom, &ro);
+    if (obj == NULL) {
+        fprintf(stderr, "no report for %s on %s\n", dom, day);
+        return 1;
+    }
+    report_id(id, sizeof(id), day, dom, &ro);
+    const char *json = report_json_text(obj, 0);
+    deliver_report r = {day, dom, id, ro.submitter, json, strlen(json), 0, 0};
+    report_set_totals(rs, dom, &r.ok, &r.failed);
+    if (deliver_mail_init(&ctx) < 0)
+        return 1;
+    char why[512] = "";
+    deliver_status st = mail ? deliver_mail(&ctx, &r, mail, why, sizeof(why))
+                             : deliver_file(&ctx, &r, dir, uri, why, sizeof(why));
+    static const char *const names[] = {"OK", "TEMPFAIL", "PERMFAIL"};
+    printf("%s: %s\n", names[st], why);
+    json_object_put(obj);
+    report_opts_done(&ro);
+    report_set_free(rs);
+    spool_close(ctx.spool);
+    config_free(ctx.cfg);
+    return st == DELIVER_OK ? 0 : st == DELIVER_TEMPFAIL ? 75 : 69;
+}
