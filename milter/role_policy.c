@@ -233,8 +233,10 @@ static void *policy_worker(void *arg)
     policy_state *st = arg;
     dns_resolver *dns = dns_resolver_new(st->cfg);
 
+    /* Bounded so that a stopping role is not held up by a silent DNS server (the HTTPS
+     * fetch itself is cancelled by role_stop). */
     if (dns)
-        dns_resolver_set_timeout(dns, (int)st->cfg->sts_fetch_timeout);
+        dns_resolver_set_timeout(dns, st->cfg->sts_fetch_timeout < 10 ? (int)st->cfg->sts_fetch_timeout : 10);
     for (;;) {
         pthread_mutex_lock(&st->qlock);
         while (!st->todo && !st->stopping)
