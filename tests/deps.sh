@@ -20,4 +20,5 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends $BUILD_DEPS clang libclang-rt-14-dev \
     python3 python3-jsonschema python3-dkim python3-dnspython \
     postfix unbound nginx-light opendkim-tools ldnsutils knot-dnsutils swaks \
-    iproute2 procps openssl ca-certificates >/dev/null
+    iproute2 procps openssl ca-certificates \
+    valgrind debhelper lintian fakeroot dpkg-dev >/dev/null
