@@ -22,4 +22,7 @@ int cmd_ingest(agent_ctx *ctx, int argc, char **argv);
 int cmd_summary(agent_ctx *ctx, int argc, char **argv);
 int cmd_policy(agent_ctx *ctx, int argc, char **argv);
 int cmd_import_log(agent_ctx *ctx, int argc, char **argv);
+int cmd_run(agent_ctx *ctx, int argc, char **argv);
+int cmd_send(agent_ctx *ctx, int argc, char **argv);
+int cmd_status(agent_ctx *ctx, int argc, char **argv);
 #endif

@@ -32,6 +32,8 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
 /* POSTs r (gzip) to an https: URI. */
 deliver_status deliver_https(agent_ctx *ctx, const deliver_report *r, const char *uri,
                              char *why, size_t whylen);
+/* Releases what deliver_https keeps between calls (its resolver, libcurl). */
+void deliver_https_cleanup(void);
 /* deliver_to = file:DIR: writes the complete .eml (as deliver_mail would send it to the
  * URI's address, or to the https URI's host) and the .json.gz into DIR. */
 deliver_status deliver_file(agent_ctx *ctx, const deliver_report *r, const char *dir,

@@ -18,6 +18,9 @@ static const struct {
     {"config", cmd_config, "print the effective settings (-n: only those set)"},
     {"report", cmd_report, "print the reports of a day: --day YYYY-MM-DD [--domain D] [--pretty]"},
     {"expire", cmd_expire, "remove outcomes older than retention_days"},
+    {"run", cmd_run, "deliver the due reports of finished days, then expire (cron): [--now]"},
+    {"send", cmd_send, "deliver a day's pending reports now: --day YYYY-MM-DD [--domain D] [--force]"},
+    {"status", cmd_status, "delivery state per day: [--day YYYY-MM-DD]"},
     {"ingest", cmd_ingest, "store received reports from files: FILE... (.eml, .json, .json.gz)"},
     {"summary", cmd_summary, "received reports in plain words: [--since D] [--domain X] "
                              "[--format text|json|html] [--alerts]"},

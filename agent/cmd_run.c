@@ -1,0 +1,69 @@
+/* opentlsrpt-agent run: the cron job. Delivers what is due of every finished day within
+ * retention, then expires old days. Silent on success; -v prints a summary. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "deliver.h"
+#include "delivery.h"
+#include "discover.h"
+#include "msg.h"
+#include "mymalloc.h"
+
+int cmd_run(agent_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"now", no_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    delivery_opts o = {0, 0, 0, NULL};
+    delivery_stats st;
+    discover *d;
+    char today[SPOOL_DAY_LEN + 1], oldest[SPOOL_DAY_LEN + 1];
+    int ch, status = 0;
+
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch != 'n') {
+            fprintf(stderr, "usage: opentlsrpt-agent run [--now]\n");
+            return 2;
+        }
+        o.ignore_window = 1;
+    }
+    if (optind != argc) {
+        fprintf(stderr, "usage: opentlsrpt-agent run [--now]\n");
+        return 2;
+    }
+    int lock = delivery_prepare(ctx, &d);
+    if (lock == -2) {
+        msg_info("another opentlsrpt-agent run or send is in progress; nothing done");
+        return 0;
+    }
+    if (lock < 0)
+        return 1;
+    time_t now = time(NULL);
+    spool_day_of(now, today);
+    spool_day_of(now - (time_t)ctx->cfg->retention_days * 86400, oldest);
+    memset(&st, 0, sizeof(st));
+    char **days = spool_days(agent_spool(ctx));
+    unsigned long ndays = 0;
+    for (size_t i = 0; days[i]; i++) {
+        /* Only finished days, and none that expire removes anyway. */
+        if (strcmp(days[i], today) >= 0 || strcmp(days[i], oldest) < 0)
+            continue;
+        ndays++;
+        if (delivery_day(ctx, d, days[i], now, &o, &st) < 0)
+            status = 1;
+    }
+    for (size_t i = 0; days[i]; i++)
+        myfree(days[i]);
+    myfree(days);
+    spool_expire(agent_spool(ctx), (int)ctx->cfg->retention_days, now);
+    delivery_summary(ctx, &st, ndays);
+    discover_free(d);
+    deliver_https_cleanup();
+    close(lock);
+    return status;
+}

@@ -1,0 +1,559 @@
+#include "delivery.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "htable.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "report.h"
+#include "vstring.h"
+
+#define DELIVERY_STATE_VERSION 1
+
+/* Report and endpoint states as written in the state file. */
+#define ST_PENDING "pending"
+#define ST_DELIVERED "delivered"
+#define ST_FAILED "failed"          /* endpoint: permanent failure (5xx, refused URI) */
+#define ST_GIVEN_UP "given-up"      /* 24 hours of failures */
+#define ST_NOT_NEEDED "not-needed"  /* endpoint: another one accepted the report */
+#define ST_NO_RECORD "no-record"    /* report: the domain publishes no (usable) record */
+
+static const char *kill_point;
+
+/* OTR_TEST_KILL_AT=before-send|after-accept|after-state: the kill tests stop the agent
+ * exactly there, once, to prove what a crash at that point costs. */
+static void delivery_kill_at(const char *point)
+{
+    if (kill_point == NULL) {
+        const char *env = getenv("OTR_TEST_KILL_AT");
+        kill_point = env ? env : "";
+    }
+    if (strcmp(kill_point, point) == 0)
+        kill(getpid(), SIGKILL);
+}
+
+void delivery_note(agent_ctx *ctx, int warn, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (!ctx->verbose)
+        msg_destinations(isatty(2) ? 0 : MSG_TO_SYSLOG);
+    if (warn)
+        msg_warn("%s", buf);
+    else
+        msg_info("%s", buf);
+    if (!ctx->verbose)
+        msg_destinations(MSG_TO_STDERR | (isatty(2) ? 0 : MSG_TO_SYSLOG));
+}
+
+int delivery_lock(agent_ctx *ctx)
+{
+    vstring *path = vstring_alloc(0);
+    int fd;
+
+    vstring_sprintf_append(path, "%s/agent.lock", spool_dir(agent_spool(ctx)));
+    fd = open(vstring_str(path), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        msg_error("cannot open %s: %m", vstring_str(path));
+    } else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int busy = errno == EWOULDBLOCK;
+        if (!busy)
+            msg_error("cannot lock %s: %m", vstring_str(path));
+        close(fd);
+        fd = busy ? -2 : -1;
+    }
+    vstring_free(path);
+    return fd;
+}
+
+time_t delivery_due(const config *cfg, const char *day, const char *domain)
+{
+    vstring *k = vstring_alloc(0);
+    time_t end = spool_day_parse(day) + 86400;
+
+    /* A hash, not random(): every run (and every rerun after a crash) agrees on the time. */
+    vstring_sprintf_append(k, "%s|%s", day, domain);
+    uint64_t h = htable_hash(vstring_str(k), vstring_len(k));
+    vstring_free(k);
+    if (cfg->send_window <= 0)
+        return end;
+    return end + (time_t)(h % (uint64_t)cfg->send_window);
+}
+
+/* JSON helpers over the state document. */
+static json_object *js_obj(json_object *parent, const char *key)
+{
+    json_object *o;
+
+    if (!json_object_object_get_ex(parent, key, &o) || !json_object_is_type(o, json_type_object)) {
+        o = json_object_new_object();
+        json_object_object_add(parent, key, o);
+    }
+    return o;
+}
+
+static int64_t js_int(json_object *o, const char *key)
+{
+    json_object *v;
+
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static void js_set_int(json_object *o, const char *key, int64_t value)
+{
+    json_object_object_add(o, key, json_object_new_int64(value));
+}
+
+static const char *js_str(json_object *o, const char *key)
+{
+    json_object *v;
+
+    if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    return "";
+}
+
+static void js_set_str(json_object *o, const char *key, const char *value)
+{
+    json_object_object_add(o, key, json_object_new_string(value));
+}
+
+static int js_is(json_object *o, const char *key, const char *value)
+{
+    return strcmp(js_str(o, key), value) == 0;
+}
+
+static json_object *delivery_load(agent_ctx *ctx, const char *day)
+{
+    vstring *v = vstring_alloc(0);
+    json_object *st = NULL;
+
+    if (spool_state_load(agent_spool(ctx), day, v) < 0) {
+        msg_error("%s: cannot read the delivery state: %m", day);
+    } else if (vstring_len(v) == 0) {
+        st = json_object_new_object();
+        js_set_int(st, "version", DELIVERY_STATE_VERSION);
+        js_set_str(st, "day", day);
+    } else {
+        st = json_tokener_parse(vstring_str(v));
+        if (st == NULL || !json_object_is_type(st, json_type_object)) {
+            msg_error("%s: the delivery state file is damaged; not sending that day's reports "
+                      "again (move it away to start over)", day);
+            json_object_put(st);
+            st = NULL;
+        }
+    }
+    vstring_free(v);
+    return st;
+}
+
+static int delivery_save(agent_ctx *ctx, const char *day, json_object *st)
+{
+    const char *text = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
+
+    if (spool_state_save(agent_spool(ctx), day, text, strlen(text)) < 0) {
+        msg_error("%s: cannot write the delivery state: %m", day);
+        return -1;
+    }
+    return 0;
+}
+
+static int delivery_settled_status(json_object *dom)
+{
+    return !js_is(dom, "status", ST_PENDING);
+}
+
+/* Next retry after the n-th failure: 5 min, 10, 20, ... never past the 24-hour window. */
+static time_t delivery_backoff(time_t now, time_t first, int64_t n)
+{
+    time_t delay = DELIVERY_FIRST_RETRY;
+
+    for (int64_t i = 1; i < n && delay < DELIVERY_WINDOW; i++)
+        delay *= 2;
+    time_t next = now + delay;
+    return next > first + DELIVERY_WINDOW ? first + DELIVERY_WINDOW : next;
+}
+
+typedef struct {
+    agent_ctx *ctx;
+    report_set *rs;
+    discover *d;
+} delivery_walk;
+
+static int delivery_visit(const outcome *o, void *arg)
+{
+    delivery_walk *w = arg;
+
+    report_set_add(w->rs, o, NULL);
+    if (w->ctx->cfg->dane_host_reports)
+        discover_dane_hosts(w->d, w->rs, o);
+    return 0;
+}
+
+static deliver_status delivery_send(agent_ctx *ctx, const deliver_report *r,
+                                    const tlsrpt_uri *u, char *why, size_t whylen)
+{
+    const char *to = ctx->cfg->deliver_to;
+
+    if (strncmp(to, "file:", 5) == 0)
+        return deliver_file(ctx, r, to + 5, u->uri, why, whylen);
+    if (u->kind == TLSRPT_URI_MAILTO)
+        return deliver_mail(ctx, r, u->target, why, whylen);
+    return deliver_https(ctx, r, u->target, why, whylen);
+}
+
+/* The day's state says whether a new journal read can be skipped: domains are known and
+ * nothing is due before now. */
+static int delivery_nothing_due(json_object *st, time_t now, const delivery_opts *opts)
+{
+    json_object *doms;
+
+    if (opts->ignore_window || opts->ignore_backoff || opts->force || opts->only_domain ||
+        js_int(st, "domains_known") == 0 || !json_object_object_get_ex(st, "domains", &doms))
+        return 0;
+    json_object_object_foreach(doms, name, dom) {
+        (void)name;
+        if (delivery_settled_status(dom))
+            continue;
+        time_t t = (time_t)js_int(dom, "next_attempt");
+        if (t == 0)
+            t = (time_t)js_int(dom, "due");
+        if (t <= now)
+            return 0;
+    }
+    return 1;
+}
+
+static void delivery_give_up(agent_ctx *ctx, const char *day, const char *domain,
+                             json_object *dom, delivery_stats *stats, const char *why)
+{
+    js_set_str(dom, "status", ST_GIVEN_UP);
+    json_object_object_del(dom, "next_attempt");
+    stats->gave_up++;
+    msg_warn("%s: report for %s given up: %s", domain, day, why);
+    (void)ctx;
+}
+
+/* Sends the report of one domain to its endpoints; returns -1 when the state could not be
+ * written (the run must stop: it could otherwise send twice). */
+static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const report_opts *ro,
+                           const char *day, const char *domain, json_object *st,
+                           json_object *dom, time_t now, const delivery_opts *opts,
+                           delivery_stats *stats)
+{
+    const tlsrpt_record *rec;
+    char why[512];
+
+    if (js_int(dom, "first_attempt") == 0)
+        js_set_int(dom, "first_attempt", now);
+    time_t first = (time_t)js_int(dom, "first_attempt");
+    switch (discover_rua(d, domain, &rec)) {
+    case DISCOVER_TEMPFAIL: {
+        int64_t n = js_int(dom, "dns_failures") + 1;
+        js_set_int(dom, "dns_failures", n);
+        if (now >= first + DELIVERY_WINDOW) {
+            delivery_give_up(ctx, day, domain, dom, stats,
+                             "its TLSRPT record could not be looked up for 24 hours");
+        } else {
+            js_set_int(dom, "next_attempt", delivery_backoff(now, first, n));
+            stats->waiting++;
+        }
+        return 0;
+    }
+    case DISCOVER_NONE:
+        js_set_str(dom, "status", ST_NO_RECORD);
+        return 0;
+    case DISCOVER_OK:
+        if (rec->n == 0) {
+            js_set_str(dom, "status", ST_NO_RECORD);
+            return 0;
+        }
+        break;
+    }
+    json_object *eps = js_obj(dom, "endpoints");
+    json_object *report = report_set_json(rs, domain, ro);
+    const char *json = report_json_text(report, 0);
+    char rid[512];
+    report_id(rid, sizeof(rid), day, domain, ro);
+    js_set_str(dom, "report_id", rid);
+    deliver_report dr = {day, domain, rid, ro->submitter, json, strlen(json), 0, 0};
+    report_set_totals(rs, domain, &dr.ok, &dr.failed);
+    int delivered = 0, open = 0, status = 0;
+    time_t next = 0;
+    for (size_t i = 0; i < rec->n; i++) {
+        const tlsrpt_uri *u = &rec->uris[i];
+        json_object *ep = js_obj(eps, u->uri);
+        if (js_str(ep, "status")[0] == 0)
+            js_set_str(ep, "status", ST_PENDING);
+        if (!js_is(ep, "status", ST_PENDING))
+            continue;
+        if (!opts->ignore_backoff && js_int(ep, "next_attempt") > now) {
+            open++;
+            if (next == 0 || js_int(ep, "next_attempt") < next)
+                next = (time_t)js_int(ep, "next_attempt");
+            continue;
+        }
+        delivery_kill_at("before-send");
+        deliver_status ds = delivery_send(ctx, &dr, u, why, sizeof(why));
+        int64_t n = js_int(ep, "attempts") + 1;
+        js_set_int(ep, "attempts", n);
+        js_set_int(ep, "last_attempt", now);
+        stats->attempts++;
+        if (ds == DELIVER_OK) {
+            delivery_kill_at("after-accept");
+            js_set_str(ep, "status", ST_DELIVERED);
+            json_object_object_del(ep, "next_attempt");
+            js_set_str(dom, "status", ST_DELIVERED);
+            js_set_str(dom, "delivered_to", u->uri);
+            js_set_int(dom, "delivered_at", now);
+            json_object_object_del(dom, "next_attempt");
+            /* Durable before anything else happens: only a crash inside this window can
+             * make the report go out twice (with the same report-id). */
+            if (delivery_save(ctx, day, st) < 0) {
+                status = -1;
+                break;
+            }
+            delivery_kill_at("after-state");
+            delivered = 1;
+            stats->sent++;
+            delivery_note(ctx, 0, "%s: report for %s delivered to %s (%s)", domain, day, u->uri,
+                          why);
+            continue;
+        }
+        stats->failed++;
+        js_set_str(ep, "last_error", why);
+        if (ds == DELIVER_PERMFAIL) {
+            js_set_str(ep, "status", ST_FAILED);
+            delivery_note(ctx, 1, "%s: report for %s refused by %s: %s", domain, day, u->uri, why);
+        } else if (now >= first + DELIVERY_WINDOW) {
+            js_set_str(ep, "status", ST_GIVEN_UP);
+            delivery_note(ctx, 1, "%s: report for %s: %s failed for 24 hours: %s", domain, day,
+                          u->uri, why);
+        } else {
+            time_t t = delivery_backoff(now, first, n);
+            js_set_int(ep, "next_attempt", t);
+            open++;
+            if (next == 0 || t < next)
+                next = t;
+            delivery_note(ctx, 1, "%s: report for %s: %s failed, will retry: %s", domain, day,
+                          u->uri, why);
+        }
+    }
+    json_object_put(report);
+    if (status < 0)
+        return -1;
+    if (delivered || js_is(dom, "status", ST_DELIVERED)) {
+        json_object_object_foreach(eps, uri, ep) {
+            (void)uri;
+            if (js_is(ep, "status", ST_PENDING)) {
+                js_set_str(ep, "status", ST_NOT_NEEDED);
+                json_object_object_del(ep, "next_attempt");
+            }
+        }
+    } else if (open == 0) {
+        delivery_give_up(ctx, day, domain, dom, stats, "no endpoint accepted it");
+    } else {
+        js_set_int(dom, "next_attempt", next);
+        stats->waiting++;
+    }
+    return 0;
+}
+
+int delivery_day_settled(agent_ctx *ctx, const char *day)
+{
+    json_object *st = delivery_load(ctx, day);
+    int settled = st && js_int(st, "settled") != 0;
+
+    json_object_put(st);
+    return settled;
+}
+
+int delivery_day(agent_ctx *ctx, discover *d, const char *day, time_t now,
+                 const delivery_opts *opts, delivery_stats *stats)
+{
+    json_object *st = delivery_load(ctx, day);
+
+    if (st == NULL)
+        return -1;
+    if (!opts->force && !opts->only_domain && js_int(st, "settled") != 0) {
+        json_object_put(st);
+        return 0;
+    }
+    if (delivery_nothing_due(st, now, opts)) {
+        json_object *doms = js_obj(st, "domains");
+        json_object_object_foreach(doms, name, dom) {
+            (void)name;
+            if (!delivery_settled_status(dom))
+                stats->waiting++;
+        }
+        json_object_put(st);
+        return 0;
+    }
+    delivery_walk w = {ctx, report_set_new(day), d};
+    if (spool_iterate_day(agent_spool(ctx), day, delivery_visit, &w, NULL) < 0) {
+        msg_error("%s: cannot read the outcomes", day);
+        report_set_free(w.rs);
+        json_object_put(st);
+        return -1;
+    }
+    report_opts ro;
+    report_opts_init(&ro, ctx->cfg);
+    json_object *doms = js_obj(st, "domains");
+    const char *const *domains = report_set_domains(w.rs);
+    int status = 0;
+    for (size_t i = 0; domains[i] && status == 0; i++) {
+        const char *domain = domains[i];
+        json_object *dom = js_obj(doms, domain);
+        if (js_str(dom, "status")[0] == 0) {
+            js_set_str(dom, "status", ST_PENDING);
+            js_set_int(dom, "due", delivery_due(ctx->cfg, day, domain));
+        }
+        if (opts->only_domain && strcmp(opts->only_domain, domain) != 0)
+            continue;
+        stats->domains++;
+        if (opts->force && !js_is(dom, "status", ST_PENDING)) {
+            /* An operator's explicit resend: the same report-id, every endpoint again. */
+            js_set_str(dom, "status", ST_PENDING);
+            json_object_object_del(dom, "endpoints");
+            json_object_object_del(dom, "first_attempt");
+            json_object_object_del(dom, "next_attempt");
+        }
+        if (delivery_settled_status(dom))
+            continue;
+        if ((!opts->ignore_window && js_int(dom, "due") > now) ||
+            (!opts->ignore_backoff && js_int(dom, "next_attempt") > now)) {
+            stats->waiting++;
+            continue;
+        }
+        status = delivery_domain(ctx, d, w.rs, &ro, day, domain, st, dom, now, opts, stats);
+    }
+    if (status == 0) {
+        int settled = 1;
+        json_object_object_foreach(doms, name, dom) {
+            (void)name;
+            if (!delivery_settled_status(dom))
+                settled = 0;
+        }
+        /* Until the day is over, outcomes (and report domains) may still arrive. */
+        int finished = now >= spool_day_parse(day) + 86400;
+        js_set_int(st, "domains_known", finished);
+        js_set_int(st, "settled", finished && settled);
+        status = delivery_save(ctx, day, st);
+    }
+    report_opts_done(&ro);
+    report_set_free(w.rs);
+    json_object_put(st);
+    return status;
+}
+
+static void delivery_time(char *out, size_t size, time_t t)
+{
+    struct tm tm;
+
+    if (t == 0) {
+        snprintf(out, size, "-");
+        return;
+    }
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int delivery_status(agent_ctx *ctx, const char *day, int verbose, FILE *fp)
+{
+    json_object *st = delivery_load(ctx, day), *doms;
+    unsigned long n = 0, pending = 0, delivered = 0, failed = 0, none = 0;
+    time_t next = 0;
+    char buf[32];
+
+    if (st == NULL)
+        return -1;
+    if (!json_object_object_get_ex(st, "domains", &doms)) {
+        fprintf(fp, "%s  not processed yet\n", day);
+        json_object_put(st);
+        return 0;
+    }
+    json_object_object_foreach(doms, name, dom) {
+        (void)name;
+        n++;
+        if (js_is(dom, "status", ST_PENDING)) {
+            pending++;
+            time_t t = (time_t)js_int(dom, "next_attempt");
+            if (t == 0)
+                t = (time_t)js_int(dom, "due");
+            if (next == 0 || t < next)
+                next = t;
+        } else if (js_is(dom, "status", ST_DELIVERED)) {
+            delivered++;
+        } else if (js_is(dom, "status", ST_NO_RECORD)) {
+            none++;
+        } else {
+            failed++;
+        }
+    }
+    delivery_time(buf, sizeof(buf), next);
+    fprintf(fp, "%s  domains %lu  pending %lu  delivered %lu  failed %lu  no-record %lu  next %s\n",
+            day, n, pending, delivered, failed, none, buf);
+    if (verbose) {
+        json_object_object_foreach(doms, dname, dom2) {
+            time_t t = (time_t)js_int(dom2, "next_attempt");
+            if (t == 0 && js_is(dom2, "status", ST_PENDING))
+                t = (time_t)js_int(dom2, "due");
+            delivery_time(buf, sizeof(buf), js_is(dom2, "status", ST_PENDING) ? t : 0);
+            fprintf(fp, "  %s  %s  next %s\n", dname, js_str(dom2, "status"), buf);
+            json_object *eps;
+            if (!json_object_object_get_ex(dom2, "endpoints", &eps))
+                continue;
+            json_object_object_foreach(eps, uri, ep) {
+                fprintf(fp, "    %s  %s  attempts %lld%s%s\n", uri, js_str(ep, "status"),
+                        (long long)js_int(ep, "attempts"), *js_str(ep, "last_error") ? "  " : "",
+                        js_str(ep, "last_error"));
+            }
+        }
+    }
+    json_object_put(st);
+    return 0;
+}
+
+/* Shared by run and send: lock, resolver, mail set-up; returns the lock descriptor, -2 when
+ * another run holds the lock, or -1 after logging. */
+int delivery_prepare(agent_ctx *ctx, discover **d)
+{
+    int lock = delivery_lock(ctx);
+
+    *d = NULL;
+    if (lock < 0)
+        return lock;
+    if (strncmp(ctx->cfg->deliver_to, "file:", 5) != 0 && deliver_mail_init(ctx) < 0) {
+        close(lock);
+        return -1;
+    }
+    if ((*d = discover_new(ctx)) == NULL) {
+        close(lock);
+        return -1;
+    }
+    return lock;
+}
+
+void delivery_summary(agent_ctx *ctx, const delivery_stats *st, unsigned long days)
+{
+    if (ctx->verbose)
+        fprintf(stderr,
+                "%lu day(s), %lu report domain(s): %lu report(s) delivered, %lu attempt(s) "
+                "failed, %lu given up, %lu waiting\n",
+                days, st->domains, st->sent, st->failed, st->gave_up, st->waiting);
+}

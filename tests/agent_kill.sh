@@ -1,0 +1,43 @@
+#!/bin/sh
+# Killing the agent (SIGKILL, via OTR_TEST_KILL_AT) never loses a pending report, and sends
+# one twice only when the kill fell between the endpoint's acceptance and the state write;
+# the resend carries the same report-id.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib_dns.sh"
+. "$top_srcdir/tests/lib_agent.sh"
+
+make_ca
+start_https
+cat > "$T/zones" <<ZONES
+  local-zone: "example." static
+  local-data: 'reports.example. A 127.0.0.1'
+  local-data: '_smtp._tls.a.example. TXT "v=TLSRPTv1; rua=https://reports.example:$HTTPS_PORT/ok"'
+ZONES
+start_unbound "$T/zones"
+D=$(days_ago 1)
+
+# kill_case POINT WANT_AFTER_KILL WANT_AFTER_RERUN
+kill_case() {
+    local point=$1 want1=$2 want2=$3 spool="$T/spool-$1"
+    rm -f "$T/posts"/*.json
+    write_conf "$T/$point.conf" "spool_directory=$spool" "resolver=$DNS_RESOLVER" \
+        "https_ca_file=$T/ca.pem" "https_allow_private=yes" "send_window=0" $DKIM_CONF
+    dgram a.example | "$OUTCOMES" "$spool" "$D" 2>>"$T/outcomes.log" || fail "otr-outcomes"
+    set +e
+    OTR_TEST_KILL_AT=$point "$AGENT" -c "$T/$point.conf" run 2>>"$T/agent.log"
+    status=$?
+    set -e
+    [ "$status" = 137 ] || fail "$point: the agent was not killed (exit $status)"
+    [ "$(ls "$T/posts" | wc -l)" = "$want1" ] || fail "$point: $(ls "$T/posts" | wc -l) POST(s) before the rerun, want $want1"
+    "$AGENT" -c "$T/$point.conf" run 2>>"$T/agent.log" || fail "$point: rerun"
+    "$AGENT" -c "$T/$point.conf" run 2>>"$T/agent.log" || fail "$point: third run"
+    [ "$(ls "$T/posts" | wc -l)" = "$want2" ] || fail "$point: $(ls "$T/posts" | wc -l) POST(s) after the reruns, want $want2"
+    [ "$(posts | cut -d' ' -f3 | sort -u | wc -l)" = 1 ] || fail "$point: the report-id changed: $(posts)"
+    "$AGENT" -c "$T/$point.conf" status --day "$D" | grep -q "^  a.example  delivered" ||
+        fail "$point: not delivered in the end: $("$AGENT" -c "$T/$point.conf" status --day "$D")"
+    pass "killed $point: $want1 then $want2 POST(s)"
+}
+
+kill_case before-send 0 1
+kill_case after-accept 1 2
+kill_case after-state 1 1
