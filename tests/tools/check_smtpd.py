@@ -1,0 +1,92 @@
+#!/usr/bin/python3
+"""A minimal SMTP server with STARTTLS for tests/check.sh: one thread per listener.
+
+usage: check_smtpd.py READY-FILE LISTENER...
+LISTENER is IP:PORT:CHAIN:KEY (STARTTLS with the PEM chain and key) or IP:PORT:- (no
+STARTTLS). It greets, answers EHLO (again after TLS), STARTTLS and QUIT; it refuses
+MAIL/RCPT/DATA, so nothing can ever be delivered. It writes READY-FILE once every
+listener is bound.
+"""
+import socket
+import ssl
+import sys
+import threading
+
+
+def session(conn, ctx):
+    f = conn.makefile("rwb", buffering=0)
+
+    def say(text):
+        f.write(text.encode() + b"\r\n")
+
+    say("220 mx.check.example ESMTP test")
+    tls = False
+    while True:
+        line = f.readline(1024)
+        if not line:
+            return
+        cmd = line.strip().split(b" ")[0].upper()
+        sys.stderr.write(cmd.decode(errors="replace") + "\n")
+        sys.stderr.flush()
+        if cmd in (b"EHLO", b"HELO"):
+            offer = ctx is not None and not tls
+            say("250-mx.check.example")
+            say("250-PIPELINING")
+            if offer:
+                say("250-STARTTLS")
+            say("250 8BITMIME")
+        elif cmd == b"STARTTLS" and ctx is not None and not tls:
+            say("220 2.0.0 ready to start TLS")
+            try:
+                conn = ctx.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+            f = conn.makefile("rwb", buffering=0)
+            tls = True
+        elif cmd == b"QUIT":
+            say("221 2.0.0 bye")
+            return
+        else:
+            say("502 5.5.1 this test server accepts no mail")
+
+
+def serve(sock, ctx):
+    while True:
+        conn, _ = sock.accept()
+        conn.settimeout(30)
+
+        def run(c=conn):
+            try:
+                session(c, ctx)
+            except (OSError, ssl.SSLError):
+                pass
+            finally:
+                c.close()
+
+        threading.Thread(target=run, daemon=True).start()
+
+
+def main():
+    ready, specs = sys.argv[1], sys.argv[2:]
+    threads = []
+    for spec in specs:
+        ip, port, chain, *rest = spec.split(":")
+        ctx = None
+        if chain != "-":
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(chain, rest[0])
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((ip, int(port)))
+        s.listen(16)
+        t = threading.Thread(target=serve, args=(s, ctx), daemon=True)
+        t.start()
+        threads.append(t)
+    with open(ready, "w") as r:
+        r.write("ready\n")
+    for t in threads:
+        t.join()
+
+
+if __name__ == "__main__":
+    main()
