@@ -31,6 +31,7 @@ typedef struct {
     const vstring *msg;
     size_t pos;
     char tls_problem[160];
+    int authenticated; /* the relay answered 235 to AUTH */
 } deliver_session;
 
 /* The last certificate problem of the handshake, for the failure's log line. */
@@ -182,6 +183,17 @@ static void deliver_mail_event(smtp_session_t session, int event, void *arg, ...
     va_end(ap);
 }
 
+/* Watches the relay's replies for the 235 of a successful AUTH; what we write (the
+ * password among it) is not looked at. */
+static void deliver_mail_monitor(const char *buf, int len, int writing, void *arg)
+{
+    deliver_session *s = arg;
+
+    if (writing == SMTP_CB_READING && len >= 4 && memcmp(buf, "235", 3) == 0 &&
+        (buf[3] == ' ' || buf[3] == '-'))
+        s->authenticated = 1;
+}
+
 static int deliver_mail_auth(auth_client_request_t req, char **result, int fields, void *arg)
 {
     const config *cfg = arg;
@@ -238,7 +250,7 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
     }
     mailmsg_from(cfg, r->submitter, from, sizeof(from));
 
-    deliver_session s = {m, 0, ""};
+    deliver_session s = {m, 0, "", 0};
     deliver_mail_cert_problem[0] = 0;
     deliver_status st = DELIVER_TEMPFAIL;
     auth_context_t auth = NULL;
@@ -267,6 +279,7 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
         auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
         auth_set_interact_cb(auth, deliver_mail_auth, (void *)cfg);
         smtp_auth_set_context(session, auth);
+        smtp_set_monitorcb(session, deliver_mail_monitor, &s, 0);
     }
     if (!smtp_start_session(session)) {
         char buf[128];
@@ -293,6 +306,14 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
                  s.tls_problem[0]              ? s.tls_problem
                  : deliver_mail_cert_problem[0] ? deliver_mail_cert_problem
                                                 : "session ended without a reply");
+    }
+    /* A relay that wants AUTH refuses the sender or recipients; when our AUTH failed,
+     * that is our configuration (or the relay), not the destination: try again later. */
+    if (st != DELIVER_OK && *cfg->smtp_auth_user && !s.authenticated) {
+        char inner[256];
+        snprintf(inner, sizeof(inner), "%s", why);
+        snprintf(why, whylen, "SMTP AUTH as %s failed (%s)", cfg->smtp_auth_user, inner);
+        st = DELIVER_TEMPFAIL;
     }
 done:
     if (session)

@@ -4,7 +4,7 @@
 # name, gunzipped JSON equal to `report` output and schema-valid) and their DKIM signatures
 # verified by python3-dkim with the keys served by a test unbound, for an RSA-2048 and an
 # Ed25519 key. A 5xx is a permanent failure, a 4xx or a relay that is down a temporary one;
-# STARTTLS to the relay is verified; file delivery writes the same message.
+# STARTTLS to the relay is verified; SMTP AUTH is used; file delivery writes the same message.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 need postfix openssl unbound script
@@ -158,6 +158,33 @@ grep -q "ehlo=2 starttls=1 mail=1 rcpt=1" "$PF/maillog" || fail "the relay saw n
 new_mail 5
 $CHECK "$(cat "$T/new")" "$T/want.json" "$DATA/tlsrpt-report.schema.json" "$DNS_PORT" \
     tlsrpt@example.org || fail "report sent over STARTTLS"
+
+# SMTP AUTH with the password file, at a server that wants it (aiosmtpd: Postfix would need
+# a SASL service); a failed AUTH is our problem, so temporary; none at all is refused.
+if $PY -c 'import aiosmtpd' 2>/dev/null; then
+    AUTH_PORT=$(free_port)
+    mkdir -p "$T/auth-mail"
+    printf 's3cret pass\n' > "$T/password"
+    printf 'wrong\n' > "$T/wrong"
+    chmod 0600 "$T/password" "$T/wrong"
+    $PY "$top_srcdir/tests/tools/smtp_auth_server.py" "$AUTH_PORT" reporter "$T/password" \
+        "$T/auth-mail" > "$T/auth-server.log" 2>&1 &
+    AUTH_PID=$!
+    at_exit 'kill "$AUTH_PID" 2>/dev/null; wait "$AUTH_PID" 2>/dev/null'
+    wait_for 20 grep -q ready "$T/auth-server.log"
+    deliver 0 "^OK: accepted: 250" -m tlsrpt@example.org -o "smtp_relay=127.0.0.1:$AUTH_PORT" \
+        -o smtp_auth_user=reporter -o "smtp_auth_password_file=$T/password"
+    $CHECK "$T/auth-mail/1.eml" "$T/want.json" "$DATA/tlsrpt-report.schema.json" "$DNS_PORT" \
+        tlsrpt@example.org || fail "report sent with SMTP AUTH"
+    deliver 75 "^TEMPFAIL: SMTP AUTH as reporter failed" -m tlsrpt@example.org \
+        -o "smtp_relay=127.0.0.1:$AUTH_PORT" -o smtp_auth_user=reporter \
+        -o "smtp_auth_password_file=$T/wrong"
+    deliver 69 "^PERMFAIL: MAIL FROM: 530" -m tlsrpt@example.org -o "smtp_relay=127.0.0.1:$AUTH_PORT"
+    [ "$(ls "$T/auth-mail" | wc -l)" -eq 1 ] || fail "mail accepted without AUTH"
+else
+    echo "SKIP (part): python3-aiosmtpd is not installed, SMTP AUTH not tested"
+fi
+deliver 1 "smtp_auth_password_file" -m tlsrpt@example.org -o smtp_auth_user=reporter
 
 # Start-up: a key too weak or missing is an error, not an unsigned send; no key is a warning.
 deliver 1 "needs 2048" -m tlsrpt@example.org -o "dkim_key_file=$DATA/dkim/rsa1024.pem"
