@@ -15,6 +15,7 @@ spool *agent_spool(agent_ctx *ctx);
 
 /* Subcommands: each parses its own options (argv[0] is its name) and returns the exit
  * status. One file per subcommand (cmd_*.c); the table is in main.c. */
+int cmd_check(agent_ctx *ctx, int argc, char **argv);
 int cmd_config(agent_ctx *ctx, int argc, char **argv);
 int cmd_report(agent_ctx *ctx, int argc, char **argv);
 int cmd_expire(agent_ctx *ctx, int argc, char **argv);

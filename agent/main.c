@@ -15,6 +15,8 @@ static const struct {
     int (*fn)(agent_ctx *ctx, int argc, char **argv);
     const char *help;
 } agent_cmds[] = {
+    {"check", cmd_check, "audit a domain's TLS-RPT, MTA-STS, MX TLS and DANE as senders see it: "
+                         "[--port N] [--format text|json] [--timeout S] [--all] DOMAIN"},
     {"config", cmd_config, "print the effective settings (-n: only those set)"},
     {"report", cmd_report, "print the reports of a day: --day YYYY-MM-DD [--domain D] [--pretty]"},
     {"expire", cmd_expire, "remove outcomes older than retention_days"},
