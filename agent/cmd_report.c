@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "discover.h"
 #include "domain.h"
 #include "msg.h"
 #include "report.h"
@@ -21,17 +22,39 @@ static int report_visit(const outcome *o, void *ctx)
     return 0;
 }
 
+/* --with-rua: a comment line before the report says where run would send it. */
+static void report_print_rua(discover *d, const char *domain)
+{
+    const tlsrpt_record *rec;
+
+    switch (discover_rua(d, domain, &rec)) {
+    case DISCOVER_TEMPFAIL:
+        printf("# %s rua: unknown (DNS lookup failed temporarily)\n", domain);
+        return;
+    case DISCOVER_NONE:
+        printf("# %s rua: none (no usable TLSRPT record)\n", domain);
+        return;
+    case DISCOVER_OK:
+        break;
+    }
+    printf("# %s rua:", domain);
+    for (size_t i = 0; i < rec->n; i++)
+        printf(" %s", rec->uris[i].uri);
+    printf("%s\n", rec->n ? "" : " none (no usable URI)");
+}
+
 int cmd_report(agent_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"day", required_argument, NULL, 'd'},
         {"domain", required_argument, NULL, 'D'},
         {"pretty", no_argument, NULL, 'p'},
+        {"with-rua", no_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     const char *day = NULL, *domain = NULL;
     char norm[DOMAIN_MAX + 2];
-    int ch, pretty = 0;
+    int ch, pretty = 0, with_rua = 0;
 
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
@@ -43,6 +66,9 @@ int cmd_report(agent_ctx *ctx, int argc, char **argv)
             break;
         case 'p':
             pretty = 1;
+            break;
+        case 'r':
+            with_rua = 1;
             break;
         default:
             goto usage;
@@ -69,8 +95,16 @@ int cmd_report(agent_ctx *ctx, int argc, char **argv)
     }
     report_opts ro;
     report_opts_init(&ro, ctx->cfg);
+    discover *d = NULL;
+    if (with_rua && (d = discover_new(ctx)) == NULL) {
+        report_opts_done(&ro);
+        report_set_free(rw.rs);
+        return 1;
+    }
     const char *const *domains = report_set_domains(rw.rs);
     for (size_t i = 0; domains[i]; i++) {
+        if (d)
+            report_print_rua(d, domains[i]);
         json_object *obj = report_set_json(rw.rs, domains[i], &ro);
         fputs(report_json_text(obj, pretty), stdout);
         fputc('\n', stdout);
@@ -79,11 +113,13 @@ int cmd_report(agent_ctx *ctx, int argc, char **argv)
     if (ctx->verbose)
         fprintf(stderr, "%s: %llu outcomes, %zu report domain(s)\n", day,
                 (unsigned long long)js.records, (size_t)(report_set_domains(rw.rs) - domains));
+    discover_free(d);
     report_opts_done(&ro);
     report_set_free(rw.rs);
     return fflush(stdout) == 0 ? 0 : 1;
 
 usage:
-    fprintf(stderr, "usage: opentlsrpt-agent report --day YYYY-MM-DD [--domain D] [--pretty]\n");
+    fprintf(stderr, "usage: opentlsrpt-agent report --day YYYY-MM-DD [--domain D] [--pretty] "
+                    "[--with-rua]\n");
     return 2;
 }

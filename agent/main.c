@@ -18,7 +18,8 @@ static const struct {
     {"check", cmd_check, "audit a domain's TLS-RPT, MTA-STS, MX TLS and DANE as senders see it: "
                          "[--port N] [--format text|json] [--timeout S] [--all] DOMAIN"},
     {"config", cmd_config, "print the effective settings (-n: only those set)"},
-    {"report", cmd_report, "print the reports of a day: --day YYYY-MM-DD [--domain D] [--pretty]"},
+    {"report", cmd_report, "print the reports of a day: --day YYYY-MM-DD [--domain D] [--pretty] "
+                           "[--with-rua]"},
     {"expire", cmd_expire, "remove outcomes older than retention_days"},
     {"run", cmd_run, "deliver the due reports of finished days, then expire (cron): [--now]"},
     {"send", cmd_send, "deliver a day's pending reports now: --day YYYY-MM-DD [--domain D] [--force]"},

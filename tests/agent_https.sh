@@ -44,6 +44,8 @@ cat > "$T/zones" <<ZONES
   local-data: '_smtp._tls.lower.example. TXT "v=tlsrptv1; rua=$U/ok"'
   local-data: '_smtp._tls.today.example. TXT "v=TLSRPTv1; rua=$U/created"'
   local-data: 'nothing.example. A 127.0.0.1'
+  local-data: '_smtp._tls.dane.example. TXT "v=TLSRPTv1; rua=$U/ok?from=dane"'
+  local-data: '_smtp._tls.mx.danehost.example. TXT "v=TLSRPTv1; rua=$U/created?from=mxhost"'
   local-zone: "servfail.example." refuse
   local-zone: "signed.example." transparent
   local-zone: "bogus.example." transparent
@@ -58,11 +60,13 @@ start_unbound "$T/zones"
 
 write_conf "$T/a.conf" "resolver=$DNS_RESOLVER" "dnssec_trust_anchor_file=$T/ta.keys" \
     "https_ca_file=$T/ca.pem" "https_allow_private=yes" "https_timeout=3s" \
-    "send_window=0" "report_from=tlsrpt@sender.test" $DKIM_CONF
+    "send_window=0" "report_from=tlsrpt@sender.test" "dane_host_reports=yes" $DKIM_CONF
 A() { "$AGENT" -c "$T/a.conf" "$@"; }
 D=$(days_ago 2)
 DOMAINS="ok created several fail missing moved slow mixed two badrec baduri lower nothing servfail signed bogus"
 for d in $DOMAINS; do dgram $d.example; dgram $d.example fail; done | put_outcomes "$D"
+# A DANE failure at an MX host that publishes its own record (dane_host_reports = yes).
+printf '%s\n' '{"dpv":"1","d":"dane.example","pr":"v=TLSRPTv1;","policies":[{"policy-type":1,"policy-domain":"mx.danehost.example","policy-string":["3 1 1 ABCD"],"failure-details":[{"c":304,"s":"192.0.2.1","n":"mx.danehost.example","r":"198.51.100.9"}],"t":1,"f":1}]}' | put_outcomes "$D"
 dgram today.example | put_outcomes "$(today)"
 
 # run: silent on success, exit 0 although some endpoints fail.
@@ -82,6 +86,8 @@ has /moved moved
 has /slow slow
 has /ok mixed
 has "/ok?from=signed" signed
+grep -q '^/ok?from=dane application/tlsrpt+gzip [0-9]*\.dane\.example\.otr-[0-9a-f]*@sender.test mx.danehost.example$' "$T/p1" || fail "dane.example: no report"
+has "/created?from=mxhost" mx.danehost
 for d in two badrec lower nothing servfail bogus today; do
     [ "$(count $d)" = 0 ] || fail "$d.example must not get a report"
 done
@@ -96,12 +102,19 @@ A report --day "$D" --domain ok.example > "$T/report.json"
 [ "$(cat "$T/body.json")" = "$(cat "$T/report.json")" ] || fail "POSTed body differs from report output"
 pass "the POSTed body equals report --domain output"
 
+A report --day "$D" --with-rua > "$T/rua.out"
+grep -qx "# ok.example rua: $U/ok" "$T/rua.out" || fail "--with-rua: $(grep '^#' "$T/rua.out")"
+grep -qx "# several.example rua: $U/fail $U/created" "$T/rua.out" || fail "--with-rua several"
+grep -qx "# two.example rua: none (no usable TLSRPT record)" "$T/rua.out" || fail "--with-rua two"
+[ "$(grep -vc "^#" "$T/rua.out")" = 17 ] || fail "--with-rua changed the reports"
+pass "report --with-rua"
+
 A status --day "$D" > "$T/status"
 st() { grep -q "^  $1.example  $2 " "$T/status" || fail "status of $1: want $2: $(cat "$T/status")"; }
-for d in ok created several mixed signed; do st $d delivered; done
+for d in ok created several mixed signed dane mx.danehost; do st $d delivered; done
 for d in fail missing moved slow servfail; do st $d pending; done
 for d in two badrec lower baduri nothing bogus; do st $d no-record; done
-grep -q "^$D  domains 16  pending 5  delivered 5  failed 0  no-record 6 " "$T/status" || fail "status summary: $(head -1 "$T/status")"
+grep -q "^$D  domains 18  pending 5  delivered 7  failed 0  no-record 6 " "$T/status" || fail "status summary: $(head -1 "$T/status")"
 grep -q "$U/fail  not-needed" "$T/status" || fail "several: the failed endpoint is still retried after another accepted"
 pass "state after the first run"
 
