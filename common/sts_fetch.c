@@ -230,6 +230,9 @@ int sts_fetch_policy(const char *domain, const sts_fetch_opts *opts, sts_fetch_r
             msg_debug("sts: %s: verify result %ld", host, v);
         goto done;
     }
+    case CURLE_ABORTED_BY_CALLBACK:
+        sts_fetch_fail(out, STS_FETCH_FAIL, "cancelled", d);
+        goto done;
     case CURLE_COULDNT_RESOLVE_HOST:
         sts_fetch_fail(out, STS_FETCH_FAIL, "dns-no-address", d);
         goto done;

@@ -18,7 +18,8 @@ typedef struct sts_fetch_opts {
     const char *ca_file;    /* NULL or "": the system trust store */
     dns_resolver *dns;      /* resolves mta-sts.<domain>; NULL: the system resolver */
     int allow_private;      /* https_allow_private: loopback/private policy hosts are fine */
-    volatile sig_atomic_t *cancel; /* may be NULL; the fetch stops soon after it is set */
+    volatile sig_atomic_t *cancel; /* may be NULL; once set, the fetch stops soon with the
+                                    * reason "cancelled" (not the domain's failure) */
 } sts_fetch_opts;
 
 typedef struct sts_fetch_result {

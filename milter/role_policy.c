@@ -37,7 +37,14 @@
 #define POLICY_IDLE_TIMEOUT 300         /* seconds an idle connection is kept */
 #define POLICY_TXT_RECHECK 60           /* seconds between TXT checks of a domain in use */
 #define POLICY_RETRY_AFTER 300          /* seconds before a failed id is fetched again */
+#define POLICY_STALE_RECHECK 5          /* seconds between checks of a policy due a refresh */
 #define POLICY_WORKERS 4
+
+/* A policy is refetched once half its max_age has passed, so one in use never expires. */
+static int policy_stale(const sts_cache_entry *c, time_t now)
+{
+    return c->have_policy && now - c->fetched >= (time_t)c->policy.max_age / 2;
+}
 
 /* What the event loop knows of a domain; only the loop thread touches it. */
 typedef struct policy_entry {
@@ -45,6 +52,7 @@ typedef struct policy_entry {
     int resolved;           /* a first discovery finished (or the entry came from disk) */
     int busy;               /* a worker has it */
     time_t txt_checked;
+    time_t used;            /* last lookup */
     vstring *answer;
     time_t answer_until;    /* recompute after (the policy expires) */
     long applied_day;       /* UTC day number the applied policy was last recorded */
@@ -188,9 +196,7 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
         }
         return;
     }
-    int stale = r->have_policy &&
-                (now >= r->fetched + (time_t)r->policy.max_age / 2 || r->expires - now < 3600);
-    if (r->have_policy && strcmp(r->id, id) == 0 && !stale)
+    if (r->have_policy && strcmp(r->id, id) == 0 && !policy_stale(r, now))
         return;
     if (r->failed_at && strcmp(r->failed_id, id) == 0 && now - r->failed_at < POLICY_RETRY_AFTER)
         return; /* RFC 8461 3.3: do not hammer a failing policy host */
@@ -200,6 +206,10 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
     fo.dns = dns;
     sts_fetch_policy(job->domain, &fo, &fr);
     now = time(NULL);
+    if (fr.result != 0 && strcmp(fr.reason, "cancelled") == 0) {
+        sts_fetch_result_free(&fr); /* stopping: not the domain's failure */
+        return;
+    }
     if (fr.result == 0) {
         sts_policy_free(&r->policy);
         r->policy = fr.policy;
@@ -348,7 +358,9 @@ static int policy_lookup(policy_state *st, policy_client *cl, const char *req, s
         he = htable_enter(st->cache, domain, strlen(domain), &created);
         he->value = e = policy_entry_new();
     }
-    if (!e->busy && (!e->resolved || now - e->txt_checked >= POLICY_TXT_RECHECK))
+    e->used = now;
+    if (!e->busy && (!e->resolved || now - e->txt_checked >= POLICY_TXT_RECHECK ||
+                     (policy_stale(&e->c, now) && now - e->txt_checked >= POLICY_STALE_RECHECK)))
         policy_enqueue(st, domain, e);
     if (!e->resolved) {
         cl->wait = e;
@@ -460,16 +472,16 @@ static void policy_collect(policy_state *st, policy_client **clients, size_t ncl
     }
 }
 
-/* Queues a refresh of the policies about to expire that no lookup has refreshed. */
+/* Queues a refresh of the policies due one that no lookup has refreshed, for domains
+ * looked up within their max_age (others are left to expire). */
 static void policy_sweep(policy_state *st, time_t now)
 {
     for (size_t b = 0; b < st->cache->size; b++) {
         for (htable_entry *he = st->cache->buckets[b]; he; he = he->next) {
             policy_entry *e = he->value;
-            if (e->busy || !e->c.have_policy || now - e->txt_checked < POLICY_TXT_RECHECK)
-                continue;
-            if (now >= e->c.fetched + (time_t)e->c.policy.max_age / 2 ||
-                e->c.expires - now < 3600)
+            if (!e->busy && policy_stale(&e->c, now) &&
+                now - e->txt_checked >= POLICY_STALE_RECHECK && sts_cache_usable(&e->c, now) &&
+                now - e->used < (time_t)e->c.policy.max_age)
                 policy_enqueue(st, he->key, e);
         }
     }

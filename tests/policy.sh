@@ -21,6 +21,7 @@ printf 'version: STSv1\nmode: enforce\nmx: mx.nomaxage.example\n' > "$W/nomaxage
 printf 'version: STSv1\nmode: enforce\nmx: a.idchange.example\nmax_age: 86400\n' > "$W/idchange.txt"
 printf 'version: STSv1\nmode: enforce\nmx: mx.slowok.example\nmax_age: 86400\n' > "$W/slowok.txt"
 cp "$W/enforce.txt" "$W/plain.txt"
+printf 'version: STSv1\nmode: enforce\nmx: mx.short.example\nmax_age: 10\n' > "$W/short.txt"
 python3 -c "import sys; sys.stdout.write('version: STSv1\nmode: enforce\nmx: mx.oversize.example\nmax_age: 600\n' + '# padding\n' * 8000)" > "$W/oversize.txt"
 
 sts_ca
@@ -39,7 +40,8 @@ sts_site wrongname.example wrongname "$W/plain.txt"
 sts_site expired.example expired "$W/plain.txt"
 sts_site slow.example slow:6 "$W/plain.txt"
 sts_site slowok.example slow:2 "$W/slowok.txt"
-for d in enforce testing crlf malformed nomaxage idchange oversize notfound error500 redirect \
+sts_site short.example file "$W/short.txt"
+for d in short enforce testing crlf malformed nomaxage idchange oversize notfound error500 redirect \
          ctype wrongname expired slow slowok; do
     sts_txt "$d.example" "${d}1"
 done
@@ -50,9 +52,11 @@ start_sts_world
 
 POLICY_SOCKET="unix:$T/policy.sock"
 write_conf "$T/otr.conf" "policy_socket=$POLICY_SOCKET" "resolver=$DNS_RESOLVER" \
-    "https_ca_file=$T/ca.pem" "https_allow_private=yes" "sts_fetch_timeout=4s" "policy_lookup_timeout=1s"
+    "https_ca_file=$T/ca.pem" "https_allow_private=yes" "sts_fetch_timeout=4s" "policy_lookup_timeout=1s" \
+    "policy_socket_mode=0660"
 start_daemon "$T/otr.conf"
 wait_for 10 test -S "$T/policy.sock"
+[ "$(stat -c %a "$T/policy.sock")" = 660 ] || fail "policy_socket_mode not applied"
 
 # ---- valid policies ----
 eventually enforce.example "secure match=mx1.enforce.example:.mail.enforce.example servername=hostname"
@@ -64,6 +68,15 @@ expect twotxt.example NOTFOUND
 expect .enforce.example NOTFOUND
 expect "[mx1.enforce.example]:25" NOTFOUND
 grep -q "testing.example: fetched id testing1" "$T/daemon.log" || fail "testing policy was not fetched"
+
+# ---- a policy in use is fetched again at half its max_age, before it expires ----
+eventually short.example "secure match=mx.short.example servername=hostname"
+sleep 6
+expect short.example "secure match=mx.short.example servername=hostname" # due: refresh behind
+sleep 5 # the first copy has expired by now
+expect short.example "secure match=mx.short.example servername=hostname"
+[ "$(grep -c "policy: short.example: fetched id short1" "$T/daemon.log")" -ge 2 ] ||
+    fail "short.example was not refreshed before it expired"
 
 # ---- the first lookup of a slow domain waits policy_lookup_timeout, then NOTFOUND ----
 start=$(date +%s)
