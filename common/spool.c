@@ -19,6 +19,7 @@
 #define SPOOL_STATE_MODE 0600
 #define SPOOL_FLUSH_AT (4 * 1024 * 1024) /* write out a buffer this large without waiting */
 #define SPOOL_STATE_MAX (64 * 1024 * 1024)
+#define SPOOL_RECOVERED_AFTER 5 /* seconds of working writes that end a write failure */
 
 struct spool {
     char *dir;
@@ -35,6 +36,9 @@ struct spool_writer {
     vstring *payload;
     spool_writer_stats stats;
     msg_rate rate;
+    int failing;            /* writes fail: logged once, then counted until they work again */
+    uint64_t lost_before;   /* stats.lost when the failure began */
+    time_t last_fail;
 };
 
 void spool_day_of(time_t t, char *out)
@@ -167,8 +171,17 @@ static int spool_writer_roll(spool_writer *w, const char *day)
 
 static int spool_write_out(spool_writer *w)
 {
+    struct stat st;
+
     if (w->buf->len == 0)
         return 0;
+    /* Someone removed the journal (or its directory): writing on would go nowhere. */
+    if (w->fd >= 0 && fstat(w->fd, &st) == 0 && st.st_nlink == 0) {
+        msg_warn("%s journal of %s in %s was removed; starting a new one", w->role, w->day,
+                 w->spool->dir);
+        close(w->fd);
+        w->fd = -1;
+    }
     if (w->fd < 0 && spool_writer_roll(w, w->day) < 0)
         goto fail;
     if (fsutil_write_all(w->fd, w->buf->data, w->buf->len) < 0)
@@ -177,12 +190,26 @@ static int spool_write_out(spool_writer *w)
     w->stats.written += w->buffered;
     vstring_reset(w->buf);
     w->buffered = 0;
+    /* A nearly full disk still takes a small batch now and then: the failure is over only
+     * when writes have worked for a while, so that it is logged once, not once a batch. */
+    if (w->failing && time(NULL) - w->last_fail >= SPOOL_RECOVERED_AFTER) {
+        w->failing = 0;
+        msg_info("%s journal of %s in %s written again; %llu outcome(s) lost meanwhile",
+                 w->role, w->day, w->spool->dir,
+                 (unsigned long long)(w->stats.lost - w->lost_before));
+    }
     return 0;
 
 fail:
-    if (msg_rate_ok(&w->rate))
-        msg_error("cannot write %s journal of %s in %s: %m; %zu outcome(s) lost", w->role,
-                  w->day, w->spool->dir, w->buffered);
+    w->last_fail = time(NULL);
+    if (!w->failing && msg_rate_ok(&w->rate))
+        msg_error("cannot write %s journal of %s in %s: %m; counting the outcomes lost until "
+                  "it works again",
+                  w->role, w->day, w->spool->dir);
+    if (!w->failing) {
+        w->failing = 1;
+        w->lost_before = w->stats.lost;
+    }
     /* Cut a partial write so the journal stays a clean sequence of records. */
     if (w->fd >= 0 && ftruncate(w->fd, w->size) < 0) {
         close(w->fd);
