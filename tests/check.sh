@@ -22,7 +22,8 @@ mkdir -p "$W"
 sts_ca
 STS_CERT_DAYS=60 sts_cert mx-good mx.good.example mx.daneok.example mx.danebad.example \
     mx1.uncovered.example mx2.uncovered.example mx.nopolicy.example mx.badpolicy.example \
-    mx.testing.example
+    mx.testing.example mx.daneta.example mx.danebogus.example
+cat "$T/mx-good.pem" "$T/ca.pem" > "$T/mx-good-chain.pem"   # DANE-TA needs the CA sent
 STS_CERT_DAYS=60 sts_cert mx-wrongname mx.elsewhere.example
 STS_CERT_DAYS=-1 sts_cert mx-expired mx.expired.example
 STS_CERT_DAYS=5 sts_cert mx-soon mx.soon.example
@@ -33,6 +34,7 @@ spki_sha256() {
     openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER |
         openssl dgst -sha256 -r | cut -d' ' -f1
 }
+cert_sha256() { openssl x509 -in "$1" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1; }
 
 # ---- DNS: unsigned domains (local-data) and two signed zones (auth-zone) ----
 zone() { echo "  local-data: '$1'" >> "$T/sts_zone"; }
@@ -65,6 +67,19 @@ zone "_smtp._tls.wrongname.example. 1 IN TXT \"v=TLSRPTv1; rua=ftp://x.example/\
 zone "_smtp._tls.selfsigned.example. 1 IN TXT \"v=TLSRPTv1; rua=https://nothing.selfsigned.example/r\""
 zone "_smtp._tls.nostarttls.example. 1 IN TXT \"v=TLSRPTv1 rua=mailto:x@nostarttls.example\""
 zone "nomx.example. 1 IN A 127.0.85.201"
+# An _mta-sts record whose id has characters the RFC does not allow.
+zone "_mta-sts.badid.example. 1 IN TXT \"v=STSv1; id=bad_id!\""
+# many.example: 6 MX hosts, the first with 3 addresses (the probe limits: 5 hosts, 2 each).
+for i in 1 2 3 4 5 6; do
+    zone "many.example. 1 IN MX $i m$i.many.example."
+    zone "m$i.many.example. 1 IN A $MX.1"
+done
+zone "m1.many.example. 1 IN A $MX.2"
+zone "m1.many.example. 1 IN A $MX.3"
+# silent.example: the MX accepts the connection and never greets.
+zone "silent.example. 1 IN MX 10 mx.silent.example."
+zone "mx.silent.example. 1 IN A $MX.18"
+LISTENERS="$LISTENERS $MX.18:$PORT:silent"
 echo '  local-zone: "servfail.example." refuse' >> "$T/sts_zone"
 
 # ---- MTA-STS policies ----
@@ -90,9 +105,15 @@ sts_site nopolicy.example status:404
 sts_txt nopolicy.example nopolicy1
 
 # ---- the signed zones: DANE with a matching and a non-matching TLSA record ----
-for d in daneok danebad; do
-    n=$([ $d = daneok ] && echo 12 || echo 13)
-    tlsa=$([ $d = daneok ] && spki_sha256 "$T/mx-good.pem" || printf '%064d' 0)
+# daneok: DANE-EE matches; danebad: it does not; daneta: DANE-TA on the CA the server
+# sends; danebogus: the TLSA record is altered after signing (its signature fails).
+for c in daneok:12 danebad:13 daneta:14 danebogus:15; do
+    d=${c%%:*}; n=${c#*:}; chain=mx-good
+    case $d in
+        daneok|danebogus) tlsa="3 1 1 $(spki_sha256 "$T/mx-good.pem")" ;;
+        danebad) tlsa="3 1 1 $(printf '%064d' 0)" ;;
+        daneta) tlsa="2 0 1 $(cert_sha256 "$T/ca.pem")"; chain=mx-good-chain ;;
+    esac
     cat > "$T/$d.zone" <<EOF
 \$ORIGIN $d.example.
 \$TTL 3600
@@ -101,14 +122,17 @@ for d in daneok danebad; do
 ns IN A 127.0.0.1
 @ IN MX 10 mx.$d.example.
 mx IN A $MX.$n
-_$PORT._tcp.mx IN TLSA 3 1 1 $tlsa
+_$PORT._tcp.mx IN TLSA $tlsa
 _smtp._tls IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@$d.example"
 EOF
     dns_sign_zone "$d.example" "$T/$d.zone"
-    LISTENERS="$LISTENERS $MX.$n:$PORT:$T/mx-good.pem:$T/mx-good.key"
+    LISTENERS="$LISTENERS $MX.$n:$PORT:$T/$chain.pem:$T/mx-good.key"
     echo "  local-zone: \"$d.example.\" transparent" >> "$T/sts_zone"
 done
-for d in daneok danebad; do
+good_hash=$(spki_sha256 "$T/mx-good.pem")
+sed -i "s/$good_hash/$(spki_sha256 "$T/mx-wrongname.pem")/I" "$T/danebogus.zone.signed"
+grep -qi "$(spki_sha256 "$T/mx-wrongname.pem")" "$T/danebogus.zone.signed" || fail "could not alter the TLSA record"
+for d in daneok danebad daneta danebogus; do
     printf 'auth-zone:\n  name: "%s.example."\n  zonefile: "%s"\n  for-downstream: yes\n  for-upstream: no\n' \
         "$d" "$T/$d.zone.signed" >> "$T/sts_zone"
 done
@@ -277,6 +301,19 @@ expect_v danebad.example mx.dane error
 expect_summary danebad.example "absent deliver / usable defer tlsa-invalid"
 pass "DANE: non-matching TLSA record: defer, tlsa-invalid"
 
+run_check daneta.example 1
+expect_v daneta.example mx.dane ok
+grep -q "DANE-TA record 1 matches chain certificate 1" "$T/daneta.example.txt" || fail "DANE-TA evidence"
+expect_summary daneta.example "absent deliver / usable deliver"
+pass "DANE-TA: the CA the server sends matches"
+
+run_check danebogus.example 2
+expect_v danebogus.example mx.tlsa error
+expect_v danebogus.example mx.records ok
+expect_v danebogus.example mx.dane ""
+expect_summary danebogus.example "absent deliver / usable defer dnssec-invalid"
+pass "DANE: TLSA record with a broken signature: defer, dnssec-invalid"
+
 # Without the trust anchor nothing validates: DANE does not apply.
 XOPTS="-o dnssec_trust_anchor_file=" run_check danebad.example 1
 expect_v danebad.example mx.tlsa ""
@@ -295,6 +332,24 @@ code=0; "$AGENT" -c "$T/otr.conf" check --format yaml good.example >/dev/null 2>
 code=0; "$AGENT" -c "$T/otr.conf" check 'bad domain!' >/dev/null 2>&1 || code=$?
 [ "$code" = 3 ] || fail "bad domain: exit $code, want 3"
 pass "no MX, DNS failure, usage errors"
+
+run_check badid.example 2
+expect_v badid.example sts.txt error
+expect_v badid.example sts.policy ""
+
+# ---- bounded: at most 5 MX hosts and 2 addresses each, unless --all; a silent server ----
+run_check many.example 2
+expect_v many.example mx.connect ok,ok,ok,ok,ok,ok
+expect_v many.example mx.address ok,ok,ok,ok,ok
+grep -q "probing the first ones" "$T/many.example.txt" || fail "many: no note on the MX limit"
+run_check many.example 2 --all
+expect_v many.example mx.connect ok,ok,ok,ok,ok,ok,ok,ok
+expect_v many.example mx.address ok,ok,ok,ok,ok,ok
+run_check silent.example 2 --timeout 2
+expect_v silent.example mx.connect ok
+expect_v silent.example mx.ehlo error
+grep -q "banner: timed out waiting for the server" "$T/silent.example.txt" || fail "silent: no timeout evidence"
+pass "limits: 5 MX hosts, 2 addresses each, --all; per-step timeout"
 
 # ---- bounded: --port to a closed port gives a connect error per address, fast ----
 closed=$(free_port)

@@ -2,8 +2,8 @@
 """A minimal SMTP server with STARTTLS for tests/check.sh: one thread per listener.
 
 usage: check_smtpd.py READY-FILE LISTENER...
-LISTENER is IP:PORT:CHAIN:KEY (STARTTLS with the PEM chain and key) or IP:PORT:- (no
-STARTTLS). It greets, answers EHLO (again after TLS), STARTTLS and QUIT; it refuses
+LISTENER is IP:PORT:CHAIN:KEY (STARTTLS with the PEM chain and key), IP:PORT:- (no
+STARTTLS) or IP:PORT:silent (accepts connections and never says a word). It greets, answers EHLO (again after TLS), STARTTLS and QUIT; it refuses
 MAIL/RCPT/DATA, so nothing can ever be delivered. It writes READY-FILE once every
 listener is bound.
 """
@@ -14,6 +14,9 @@ import threading
 
 
 def session(conn, ctx):
+    if ctx == "silent":
+        conn.recv(1024)
+        return
     f = conn.makefile("rwb", buffering=0)
 
     def say(text):
@@ -72,7 +75,9 @@ def main():
     for spec in specs:
         ip, port, chain, *rest = spec.split(":")
         ctx = None
-        if chain != "-":
+        if chain == "silent":
+            ctx = "silent"
+        elif chain != "-":
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(chain, rest[0])
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
