@@ -9,6 +9,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 . "$top_srcdir/tests/lib_sts.sh"
+. "$top_srcdir/tests/e2e/bed.sh"
 need postfix postmap sendmail ip script
 
 W=$T/www
@@ -33,61 +34,17 @@ wait_for 10 test -S "$SOCK"
 eventually enforce.example "secure match=mx.enforce.example servername=hostname"
 expect testing.example NOTFOUND
 
-# ---- the namespace: the sender on 127.0.8.1, the MX on 127.0.9.1 ----
-NS="otr-sts-$$"
-ip netns add "$NS" 2>/dev/null || skip "cannot create a network namespace (needs CAP_SYS_ADMIN)"
-at_exit "ns_remove"
-ns_remove() {
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-    ip netns del "$NS" 2>/dev/null
-    rm -rf "/etc/netns/$NS"
-}
-nsx() { ip netns exec "$NS" "$@"; }
-nsx ip link set lo up
-nsx ip addr add 127.0.8.1/32 dev lo
-nsx ip addr add 127.0.9.1/32 dev lo
-mkdir -p "/etc/netns/$NS"
-cp -a /etc/postfix "/etc/netns/$NS/postfix"
-printf 'compatibility_level = 3.6\nalternate_config_directories = %s %s\n' \
-    "$T/pf-send" "$T/pf-mx" > "/etc/netns/$NS/postfix/main.cf"
-printf '127.0.0.1 localhost\n127.0.9.1 enforce.example testing.example mx.wrong.example\n' \
-    > "/etc/netns/$NS/hosts"
-chmod 0755 "$T" # Postfix daemons run as postfix and reach files under $T
+# ---- the namespace of tests/e2e/bed.sh: the sender on 127.0.8.1, the MX on 127.0.9.1 ----
+bed_netns
+printf '127.0.9.1 enforce.example testing.example mx.wrong.example\n' >> "$BED_ETC/hosts"
+nsx() { bed_exec "$@"; }
 
 # The MX's certificate is trusted (test CA) but names neither policy's mx.
 sts_cert mx mx.wrong.example
 chmod 0644 "$T/mx.key"
 
-pf_base() {
-    local dir=$1
-    mkdir -p "$dir/queue" "$dir/data"
-    chown postfix "$dir/data"
-    cat > "$dir/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $dir/queue
-data_directory = $dir/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_protocols = ipv4
-maillog_file_prefixes = $T
-maillog_file = $dir/maillog
-alias_maps =
-alias_database =
-biff = no
-smtputf8_enable = no
-EOF
-    # Debian chroots most daemons into the queue directory; these instances do not.
-    awk '/^[a-z].*(inet|unix|fifo|pass|unix-dgram)[ \t]/ { $5 = "n" } { print }' \
-        /etc/postfix/master.cf > "$dir/master.cf"
-}
-pf_start() {
-    nsx script -qc "postfix -c $1 start" /dev/null >/dev/null ||
-        { cat "$1/maillog" 2>/dev/null; fail "postfix -c $1 did not start"; }
-    at_exit "nsx postfix -c $1 stop >/dev/null 2>&1"
-}
-
 MX=$T/pf-mx
-pf_base "$MX"
+bed_postfix_base "$MX"
 cat >> "$MX/main.cf" <<EOF
 myhostname = mx.wrong.example
 inet_interfaces = 127.0.9.1
@@ -99,11 +56,11 @@ smtpd_tls_security_level = may
 smtpd_tls_cert_file = $T/mx.pem
 smtpd_tls_key_file = $T/mx.key
 EOF
-pf_start "$MX"
+bed_postfix_start "$MX"
 wait_for 20 nsx bash -c "exec 3<>/dev/tcp/127.0.9.1/25"
 
 SND=$T/pf-send
-pf_base "$SND"
+bed_postfix_base "$SND"
 cat >> "$SND/main.cf" <<EOF
 myhostname = sender.example
 myorigin = sender.example
@@ -117,7 +74,7 @@ smtp_tls_CAfile = $T/ca.pem
 smtp_tls_loglevel = 1
 smtp_tls_policy_maps = socketmap:unix:run/opentlsrpt/policy.sock:sts
 EOF
-pf_start "$SND"
+bed_postfix_start "$SND"
 
 send() {
     printf 'Subject: sts test\n\nhello\n' |
