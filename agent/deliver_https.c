@@ -7,6 +7,7 @@
 #include "deliver.h"
 #include "dns.h"
 #include "gz.h"
+#include "ipaddr.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "otrconfig.h"
@@ -16,34 +17,6 @@
 
 static dns_resolver *https_resolver;
 static int https_curl_ready;
-
-/* Addresses a report must not be sent to unless https_allow_private = yes: the agent must
- * not be turned into a probe of the sender's own network by a published URI. */
-static int https_addr_private(const char *text)
-{
-    unsigned char a[16];
-
-    if (inet_pton(AF_INET, text, a) == 1) {
-    v4:
-        return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
-               (a[0] == 169 && a[1] == 254) || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-               (a[0] == 192 && a[1] == 168) || a[0] >= 224;
-    }
-    if (inet_pton(AF_INET6, text, a) != 1)
-        return 1;
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (memcmp(a, mapped, 12) == 0) {
-        memmove(a, a + 12, 4);
-        goto v4;
-    }
-    static const unsigned char zero[15] = {0};
-    if (memcmp(a, zero, 15) == 0) /* :: and ::1 */
-        return 1;
-    return (a[0] & 0xfe) == 0xfc ||                 /* fc00::/7 unique local */
-           (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || /* fe80::/10 link-local */
-           (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) || /* fec0::/10 site-local */
-           a[0] == 0xff;                             /* multicast */
-}
 
 void deliver_https_cleanup(void)
 {
@@ -77,7 +50,7 @@ static deliver_status https_pin(agent_ctx *ctx, const char *host, const char *po
         }
         memcpy(inner, host + 1, len - 2);
         inner[len - 2] = 0;
-        if (!ctx->cfg->https_allow_private && https_addr_private(inner)) {
+        if (!ctx->cfg->https_allow_private && ipaddr_is_private(inner)) {
             snprintf(why, whylen, "refused: %s is a private, loopback, link-local or multicast "
                                   "address (https_allow_private = no)", inner);
             return DELIVER_PERMFAIL;
@@ -85,7 +58,7 @@ static deliver_status https_pin(agent_ctx *ctx, const char *host, const char *po
         return DELIVER_OK;
     }
     if (literal) {
-        if (!ctx->cfg->https_allow_private && https_addr_private(host)) {
+        if (!ctx->cfg->https_allow_private && ipaddr_is_private(host)) {
             snprintf(why, whylen, "refused: %s is a private, loopback, link-local or multicast "
                                   "address (https_allow_private = no)", host);
             return DELIVER_PERMFAIL;
@@ -111,7 +84,7 @@ static deliver_status https_pin(agent_ctx *ctx, const char *host, const char *po
     vstring_sprintf_append(pin, "%s:%s:", host, port);
     size_t kept = 0;
     for (size_t i = 0; i < res.n; i++) {
-        if (!ctx->cfg->https_allow_private && https_addr_private(res.rr[i])) {
+        if (!ctx->cfg->https_allow_private && ipaddr_is_private(res.rr[i])) {
             msg_debug("%s: address %s not used (private)", host, res.rr[i]);
             continue;
         }
