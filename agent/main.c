@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "deliver.h"
 #include "msg.h"
 #include "privs.h"
 
@@ -51,14 +52,18 @@ spool *agent_spool(agent_ctx *ctx)
 }
 
 /* Root is refused unless -u names the user to become: the agent parses mail, reports and
- * DNS answers from strangers. */
-static void agent_privs(agent_ctx *ctx, const char *user)
+ * DNS answers from strangers. What only root may read (the DKIM key, the SMTP password) is
+ * loaded first; deliver_mail_init keeps it, so delivery later finds it loaded. */
+static void agent_privs(agent_ctx *ctx, const char *cmd, const char *user)
 {
     if (geteuid() != 0)
         return;
     if (user == NULL)
         msg_fatal("refusing to run as root: give -u USER (the user owning %s, e.g. -u %s)",
                   ctx->cfg->spool_directory, ctx->cfg->user);
+    if ((strcmp(cmd, "run") == 0 || strcmp(cmd, "send") == 0) &&
+        strncmp(ctx->cfg->deliver_to, "file:", 5) != 0)
+        (void)deliver_mail_init(ctx); /* logs now; delivery stops on the remembered failure */
     privs_drop(user, NULL);
 }
 
@@ -106,7 +111,7 @@ int main(int argc, char **argv)
         ctx.cfg = config_load(path, path != config_default_path(), overrides);
         if (ctx.cfg == NULL)
             return 1;
-        agent_privs(&ctx, user);
+        agent_privs(&ctx, agent_cmds[i].name, user);
         optind = 0; /* glibc: restart option parsing on the subcommand's own argv */
         int status = agent_cmds[i].fn(&ctx, subc, sub);
         spool_close(ctx.spool);

@@ -44,5 +44,5 @@ void privs_drop(const char *user, const char *spool_dir)
         msg_fatal("setuid(%ld): %m", (long)pw->pw_uid);
     if (setuid(0) == 0 || setgid(0) == 0)
         msg_fatal("could regain root after dropping to %s", user);
-    msg_info("running as user %s", user);
+    msg_debug("running as user %s", user);
 }

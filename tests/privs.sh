@@ -43,4 +43,19 @@ for f in $(find "$T/spool" -newer "$T/c.conf" -type f); do
     *) fail "agent created $f as $(stat -c '%U %a' "$f")" ;;
     esac
 done
+
+# The DKIM key, readable by root alone, is loaded before the switch to nobody: run starts
+# (nothing is due, the relay is never reached); nobody on its own cannot read the key.
+need openssl setpriv
+openssl genrsa -out "$T/dkim.key" 2048 2>/dev/null || fail "openssl genrsa"
+chmod 600 "$T/dkim.key"
+write_conf "$T/d.conf" "user=nobody" "report_from=tlsrpt@sender.test" "dkim_domain=sender.test" \
+    "dkim_selector=s1" "dkim_key_file=$T/dkim.key" "smtp_relay=127.0.0.1:1"
+chmod 644 "$T/d.conf"
+"$AGENT_BIN" -u nobody -c "$T/d.conf" run > "$T/run.out" 2>&1 || { cat "$T/run.out"; fail "agent -u nobody run"; }
+[ ! -s "$T/run.out" ] || { cat "$T/run.out"; fail "agent run printed something"; }
+if setpriv --reuid=nobody --regid="$group" --clear-groups "$AGENT_BIN" -c "$T/d.conf" run > "$T/run.out" 2>&1; then
+    fail "nobody could read the root-only key: the test proves nothing"
+fi
+grep -q 'dkim_key_file: .*Permission denied' "$T/run.out" || { cat "$T/run.out"; fail "key error"; }
 pass "privileges dropped"
