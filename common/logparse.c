@@ -679,6 +679,8 @@ static void lp_postfix(logparse *lp, const char *line, size_t len, const char *k
 {
     int kind = 0, verified = 0;
 
+    /* Queue ids may begin with the same letters as the TLS lines: those are told apart by
+     * their prefix, anything else is tried as "QID: ...". */
     switch (*m) {
     case 'A': /* Anonymous */
     case 'U': /* Untrusted */
@@ -686,32 +688,33 @@ static void lp_postfix(logparse *lp, const char *line, size_t len, const char *k
     case 'V': /* Verified */
     {
         const char *sp = memchr(m, ' ', (size_t)(end - m) < 12 ? (size_t)(end - m) : 12);
-        if (sp == NULL || !LP_PREFIX(sp, end, " TLS connection established to "))
-            return;
-        verified = *m == 'V';
-        m = sp + sizeof(" TLS connection established to ") - 1;
-        kind = 'E';
+        if (sp && LP_PREFIX(sp, end, " TLS connection established to ")) {
+            verified = *m == 'V';
+            m = sp + sizeof(" TLS connection established to ") - 1;
+            kind = 'E';
+        }
         break;
     }
     case 'c':
-        if (!LP_PREFIX(m, end, "certificate verification failed for "))
-            return;
-        m += sizeof("certificate verification failed for ") - 1;
-        kind = 'F';
+        if (LP_PREFIX(m, end, "certificate verification failed for ")) {
+            m += sizeof("certificate verification failed for ") - 1;
+            kind = 'F';
+        }
         break;
     case 's':
-        if (!LP_PREFIX(m, end, "server certificate verification failed for "))
-            return;
-        m += sizeof("server certificate verification failed for ") - 1;
-        kind = 'F';
+        if (LP_PREFIX(m, end, "server certificate verification failed for ")) {
+            m += sizeof("server certificate verification failed for ") - 1;
+            kind = 'F';
+        }
         break;
     case 'S':
-        if (!LP_PREFIX(m, end, "SSL_connect error to "))
-            return;
-        m += sizeof("SSL_connect error to ") - 1;
-        kind = 'H';
+        if (LP_PREFIX(m, end, "SSL_connect error to ")) {
+            m += sizeof("SSL_connect error to ") - 1;
+            kind = 'H';
+        }
         break;
-    default: {
+    }
+    if (kind == 0) {
         size_t qlen = lp_qid(m, end);
         if (qlen == 0)
             return;
@@ -724,7 +727,6 @@ static void lp_postfix(logparse *lp, const char *line, size_t len, const char *k
                 lp_own_add(lp, m, qlen, lp_when(lp, line, len));
         }
         return;
-    }
     }
     lp->st.relevant++;
     time_t when = lp_when(lp, line, len);

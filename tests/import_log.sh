@@ -67,9 +67,9 @@ for k in sorted(set(want) | set(got)):
 sys.exit(bad)
 PY
 # One importer at a time.
-python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(3)' \
-    "$T/spool/import.lock" &
-sleep 0.5
+python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2],"w").close(); time.sleep(5)' \
+    "$T/spool/import.lock" "$T/locked" &
+wait_for 10 test -f "$T/locked"
 "$AGENT" -c "$T/c.conf" import-log "$L/postfix-edge.log" 2>"$T/lock.err" && fail "a second importer ran"
 grep -q 'another import-log is running' "$T/lock.err" || fail "no reason given: $(cat "$T/lock.err")"
 wait

@@ -1,0 +1,108 @@
+#!/bin/bash
+# End to end against a real Postfix 3.7 (issue 4's test bed, tests/e2e/bed.sh): in a network
+# namespace of its own, a DNSSEC-signed zone served by unbound (MX, A, TLSA, _smtp._tls), one
+# Postfix MX listener per certificate case, and the sending Postfix at dane/dnssec whose
+# maillog_file the opentlsrpt log follower reads. Known messages go to every domain; the
+# reports of the day must then hold exactly the expected sessions per domain: policy type
+# and domain, success and failure counts, result types, MX names and IPs. Then the agent
+# delivers the reports through that same Postfix, and those sessions are not counted.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/e2e/bed.sh"
+need python3 kdig script
+bed_netns
+bed_certs
+bed_dns
+bed_mx
+
+write_conf "$T/c.conf" "log_follow=$T/pf-send/maillog" "report_submitter=sender.test" \
+    "contact_info=tlsrpt@sender.test" "report_from=tlsrpt@sender.test" \
+    "smtp_relay=127.0.8.1:25"
+start_daemon "$T/c.conf"
+
+# Mandatory TLS for some destinations (as policy maps or an MTA-STS service would make it);
+# the rest runs at dane (TLSA present: mandatory DANE; absent: opportunistic).
+bed_sender "expired.test secure" "wrongname.test secure" "untrusted.test secure" \
+    "selfsigned.test secure" "nostarttls.test encrypt"
+# Every delivery its own connection, so each message is exactly one handshake.
+bed_exec postconf -c "$T/pf-send" -e smtp_connection_cache_on_demand=no
+bed_exec postfix -c "$T/pf-send" reload >/dev/null 2>&1
+
+for c in $BED_CASES; do
+    bed_send a@sender.test "u1@$c.test" "first $c"
+    bed_send a@sender.test "u2@$c.test" "second $c"
+done
+# Two recipients, one message: one session.
+printf 'From: a@sender.test\nSubject: two\n\nhi\n' |
+    bed_exec sendmail -C "$T/pf-send" -f a@sender.test x@daneok.test y@daneok.test
+sleep 2
+bed_settle 120
+
+expect_reports() {
+    "$AGENT" -c "$T/c.conf" report --day "$(today)" > "$T/report.jsonl" || return 1
+    python3 - "$T/report.jsonl" "$1" <<'PY'
+import json, sys
+got = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    dom = r["report-id"].split(".", 1)[1].rsplit(".otr-", 1)[0]
+    for p in r["policies"]:
+        pol = p["policy"]
+        fd = sorted((f["result-type"], f.get("receiving-mx-hostname"), f.get("receiving-ip"),
+                     f.get("failure-reason-code"), f["failed-session-count"])
+                    for f in p.get("failure-details", []))
+        got.setdefault(dom, []).append((pol["policy-type"], pol["policy-domain"],
+            pol.get("policy-string", []), p["summary"]["total-successful-session-count"],
+            p["summary"]["total-failure-session-count"], fd))
+def fail(case, rt, code):
+    return [("no-policy-found", case + ".test", [], 0, 2,
+             [(rt, "mx.%s.test" % case, ip[case], code, 2)])]
+ip = {c: "127.0.9.%d" % (i + 1) for i, c in enumerate(
+    "good expired wrongname untrusted selfsigned nostarttls daneok danebad".split())}
+want = {
+ "good.test": [("no-policy-found", "good.test", [], 2, 0, [])],
+ "daneok.test": [("tlsa", "mx.daneok.test", [], 3, 0, [])],
+ "danebad.test": [("tlsa", "mx.danebad.test", [], 0, 2,
+     [("tlsa-invalid", "mx.danebad.test", ip["danebad"], "X509_V_ERR_DANE_NO_MATCH", 2)])],
+ "expired.test": fail("expired", "certificate-expired", "X509_V_ERR_CERT_HAS_EXPIRED"),
+ "wrongname.test": fail("wrongname", "certificate-host-mismatch", "X509_V_ERR_HOSTNAME_MISMATCH"),
+ "untrusted.test": fail("untrusted", "certificate-not-trusted", "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY"),
+ "selfsigned.test": fail("selfsigned", "certificate-not-trusted", "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT"),
+ "nostarttls.test": fail("nostarttls", "starttls-not-supported", "starttls-not-offered"),
+}
+bad = 0
+for k in sorted(set(want) | set(got)):
+    if want.get(k) != got.get(k):
+        if sys.argv[2] == "show":
+            print("domain %s:\n  want %s\n  got  %s" % (k, want.get(k), got.get(k)))
+        bad = 1
+sys.exit(bad)
+PY
+}
+# The follower writes within a second; allow for a slow machine.
+n=0
+until expect_reports quiet; do
+    n=$((n + 1))
+    [ "$n" -lt 200 ] || { expect_reports show; fail "reports differ"; }
+    sleep 0.1
+done
+pass "reports of $(today): exact per domain"
+
+# Our own report mail, as the agent sends it (Message-ID <report-id>, report_id() in
+# common/report.c), to every domain's rua through the same Postfix: delivered where TLS
+# works, deferred where it does not, and its sessions are not counted.
+day=$(today)
+for c in $BED_CASES; do
+    bed_send tlsrpt@sender.test "tlsrpt@$c.test" "Report Domain: $c.test" \
+        "<${day//-/}.$c.test.otr-0a1b2c3d@sender.test>"
+done
+sleep 2
+bed_settle 120
+grep -q 'to=<tlsrpt@good.test>.*status=sent' "$T/pf-send/maillog" || fail "report to good.test not delivered"
+grep -q 'to=<tlsrpt@expired.test>.*status=deferred' "$T/pf-send/maillog" ||
+    fail "report to expired.test not tried"
+sleep 1.5
+expect_reports show || fail "the report mail was counted"
+stop_daemon
+grep -q 'log: stopping: .* own_reports=8 ' "$T/daemon.log" ||
+    fail "not 8 own report sessions: $(grep 'log: stopping' "$T/daemon.log")"
+pass "report mail sessions not counted"
