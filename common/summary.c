@@ -713,6 +713,8 @@ static void summary_chart(summary *s, sum_domain *dom, vstring *out)
             max = d->total.ok + d->total.failed;
     }
     int width = 60 + (int)n * (CHART_BAR + CHART_GAP);
+    if (width < 240)
+        width = 240; /* room for the legend */
     vstring_sprintf_append(out,
                            "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
                            "height=\"%d\" role=\"img\" aria-label=\"daily sessions of ",
@@ -797,7 +799,7 @@ void summary_html(summary *s, vstring *out)
         vstring_append_str(out, "</h2>\n");
         summary_chart(s, dom, out);
         vstring_append_str(out, "<table><tr><th>day</th><th>sessions</th><th>failed</th>"
-                                "<th>successful</th></tr>\n");
+                                "<th>success rate</th></tr>\n");
         htable_entry **days = htable_sorted(dom->days);
         for (size_t j = 0; j < dom->days->used; j++) {
             sum_day *d = days[j]->value;
