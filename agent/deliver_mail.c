@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "mailmsg.h"
 #include "msg.h"
+#include "smtps_bridge.h"
 
 #define DELIVER_PASSWORD_MAX 1024
 #define DELIVER_TIMEOUT_MS 120000 /* per protocol step: a cron job must not hang on a relay */
@@ -24,13 +25,14 @@ static struct {
     char relay[512];
     char password[DELIVER_PASSWORD_MAX + 1];
     SSL_CTX *tls;
+    int smtps; /* implicit TLS through smtps_bridge; tls is then not libESMTP's */
 } deliver_mail_state;
 
 /* What happened during a session, for the log line of a failure. */
 typedef struct {
     const vstring *msg;
     size_t pos;
-    char tls_problem[160];
+    char tls_problem[512];
     int authenticated; /* the relay answered 235 to AUTH */
 } deliver_session;
 
@@ -49,7 +51,7 @@ static int deliver_mail_verify(int ok, X509_STORE_CTX *store)
 /* Verification (trust store, then the smtp_relay name or address) happens during the
  * handshake, so a bad certificate ends the session at once; libESMTP would otherwise
  * only notice after the handshake and then wait for a reply that never comes. */
-static int deliver_mail_tls_init(void)
+static int deliver_mail_tls_init(int starttls)
 {
     char host[sizeof(deliver_mail_state.relay)];
     SSL_CTX *tls = SSL_CTX_new(TLS_client_method());
@@ -57,11 +59,12 @@ static int deliver_mail_tls_init(void)
     snprintf(host, sizeof(host), "%s", deliver_mail_state.relay);
     host[strcspn(host, ":")] = 0;
     deliver_mail_state.tls = tls;
-    /* TLS 1.2 exactly: libESMTP 1.1 polls the socket while OpenSSL may already hold the
-     * relay's reply behind a TLS 1.3 NewSessionTicket, and then waits for the timeout
-     * (seen in every other session with Postfix 3.7; tests/report_mail.sh). */
+    /* STARTTLS: TLS 1.2 exactly: libESMTP 1.1 polls the socket while OpenSSL may already
+     * hold the relay's reply behind a TLS 1.3 NewSessionTicket, and then waits for the
+     * timeout (seen in every other session with Postfix 3.7; tests/report_mail.sh). The
+     * smtps bridge reads TLS itself and has no such problem. */
     if (tls == NULL || SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION) != 1 ||
-        SSL_CTX_set_max_proto_version(tls, TLS1_2_VERSION) != 1 ||
+        (starttls && SSL_CTX_set_max_proto_version(tls, TLS1_2_VERSION) != 1) ||
         SSL_CTX_set_default_verify_paths(tls) != 1)
         return -1;
     X509_VERIFY_PARAM *param = SSL_CTX_get0_param(tls);
@@ -82,16 +85,14 @@ int deliver_mail_init(agent_ctx *ctx)
     deliver_mail_state.rc = -1;
     if (mailmsg_init(cfg) < 0)
         return -1;
-    /* libESMTP takes host:port and assumes 587 when the port is missing; ours is 25. */
+    /* libESMTP takes host:port and assumes 587 when the port is missing; ours is 25, or
+     * 465 for smtps. */
     const char *relay = *cfg->smtp_relay ? cfg->smtp_relay : "localhost:25";
-    int n = strrchr(relay, ':') ? snprintf(deliver_mail_state.relay, sizeof(deliver_mail_state.relay), "%s", relay)
-                                : snprintf(deliver_mail_state.relay, sizeof(deliver_mail_state.relay), "%s:25", relay);
+    int smtps = strcmp(cfg->smtp_tls, "smtps") == 0;
+    int n = snprintf(deliver_mail_state.relay, sizeof(deliver_mail_state.relay), "%s%s", relay,
+                     strchr(relay, ':') ? "" : smtps ? ":465" : ":25");
     if (n < 0 || (size_t)n >= sizeof(deliver_mail_state.relay) || strpbrk(relay, " \t/") != NULL) {
         msg_error("smtp_relay: \"%s\" is not host[:port]", relay);
-        return -1;
-    }
-    if (strcmp(cfg->smtp_tls, "smtps") == 0) {
-        msg_error("smtp_tls = smtps: libESMTP has no implicit TLS; use starttls (port 587)");
         return -1;
     }
     if (*cfg->smtp_auth_user) {
@@ -113,7 +114,8 @@ int deliver_mail_init(agent_ctx *ctx)
             msg_warn("smtp_auth_user with smtp_tls = none: the password crosses the network in "
                      "clear unless smtp_relay is on this host");
     }
-    if (strcmp(cfg->smtp_tls, "starttls") == 0 && deliver_mail_tls_init() < 0) {
+    deliver_mail_state.smtps = smtps;
+    if (strcmp(cfg->smtp_tls, "none") != 0 && deliver_mail_tls_init(!smtps) < 0) {
         msg_error("cannot set up TLS for smtp_relay");
         return -1;
     }
@@ -257,7 +259,20 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
     smtp_session_t session = smtp_create_session();
     smtp_message_t message = session ? smtp_add_message(session) : NULL;
     smtp_recipient_t rcpt = NULL;
-    if (message == NULL || smtp_set_server(session, deliver_mail_state.relay) == 0 ||
+    smtps_bridge *bridge = NULL;
+    char server[sizeof(deliver_mail_state.relay)], bridged[512] = "";
+    snprintf(server, sizeof(server), "%s", deliver_mail_state.relay);
+    if (deliver_mail_state.smtps) {
+        char host[sizeof(server)];
+        snprintf(host, sizeof(host), "%s", deliver_mail_state.relay);
+        char *colon = strchr(host, ':');
+        *colon = 0;
+        bridge = smtps_bridge_start(host, colon + 1, deliver_mail_state.tls, DELIVER_TIMEOUT_MS,
+                                    server, sizeof(server), why, whylen);
+        if (bridge == NULL)
+            goto done;
+    }
+    if (message == NULL || smtp_set_server(session, server) == 0 ||
         smtp_set_reverse_path(message, from) == 0 ||
         (rcpt = smtp_add_recipient(message, addr)) == NULL ||
         smtp_set_messagecb(message, deliver_mail_read, &s) == 0 ||
@@ -267,7 +282,7 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
     }
     for (int t = Timeout_GREETING; t <= Timeout_DATA2; t++)
         smtp_set_timeout(session, t | Timeout_OVERRIDE_RFC2822_MINIMUM, DELIVER_TIMEOUT_MS);
-    if (deliver_mail_state.tls) {
+    if (deliver_mail_state.tls && !deliver_mail_state.smtps) {
         smtp_starttls_set_ctx(session, deliver_mail_state.tls);
         smtp_starttls_enable(session, Starttls_REQUIRED);
     } else {
@@ -281,7 +296,14 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
         smtp_auth_set_context(session, auth);
         smtp_set_monitorcb(session, deliver_mail_monitor, &s, 0);
     }
-    if (!smtp_start_session(session)) {
+    int started = smtp_start_session(session);
+    if (bridge) {
+        smtps_bridge_finish(bridge, bridged, sizeof(bridged));
+        bridge = NULL;
+        if (bridged[0])
+            snprintf(s.tls_problem, sizeof(s.tls_problem), "%s", bridged);
+    }
+    if (!started) {
         char buf[128];
         snprintf(why, whylen, "%s: %s", deliver_mail_state.relay,
                  s.tls_problem[0]              ? s.tls_problem
@@ -316,6 +338,8 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
         st = DELIVER_TEMPFAIL;
     }
 done:
+    if (bridge)
+        smtps_bridge_finish(bridge, bridged, sizeof(bridged));
     if (session)
         smtp_destroy_session(session);
     if (auth)

@@ -4,7 +4,7 @@
 # name, gunzipped JSON equal to `report` output and schema-valid) and their DKIM signatures
 # verified by python3-dkim with the keys served by a test unbound, for an RSA-2048 and an
 # Ed25519 key. A 5xx is a permanent failure, a 4xx or a relay that is down a temporary one;
-# STARTTLS to the relay is verified; SMTP AUTH is used; file delivery writes the same message.
+# STARTTLS and smtps to the relay are verified; SMTP AUTH is used; file delivery writes the same message.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 need postfix openssl unbound script
@@ -30,6 +30,7 @@ start_unbound "$T/zones"
 
 # --- the relay: Postfix on 127.0.0.1, virtual mailboxes in a maildir ---
 SMTP_PORT=$(free_port)
+SMTPS_PORT=$(free_port)
 PF="$T/pf"
 mkdir -p "$PF/queue" "$PF/data" "$T/mail"
 chown postfix "$PF/data"
@@ -72,8 +73,13 @@ smtpd_tls_key_file = $T/relay.key
 EOF
 echo "tlsrpt@example.org tlsrpt/" > "$PF/vmailbox"
 echo "later@example.org 451 4.3.0 try again later" > "$PF/access"
-awk -v port="$SMTP_PORT" '
-    /^smtp[ \t]+inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
+awk -v port="$SMTP_PORT" -v sport="$SMTPS_PORT" '
+    /^smtp[ \t]+inet/ {
+        print "127.0.0.1:" port " inet n - n - - smtpd"
+        print "127.0.0.1:" sport " inet n - n - - smtpd -o smtpd_tls_wrappermode=yes" \
+            " -o smtpd_tls_security_level=encrypt -o smtpd_tls_loglevel=1"
+        next
+    }
     /^[a-z].*(inet|unix|fifo|pass|unix-dgram)[ \t]/ { $5 = "n" }
     { print }' /etc/postfix/master.cf > "$PF/master.cf"
 stop_postfix() {
@@ -158,6 +164,19 @@ grep -q "ehlo=2 starttls=1 mail=1 rcpt=1" "$PF/maillog" || fail "the relay saw n
 new_mail 5
 $CHECK "$(cat "$T/new")" "$T/want.json" "$DATA/tlsrpt-report.schema.json" "$DNS_PORT" \
     tlsrpt@example.org || fail "report sent over STARTTLS"
+
+# smtps (implicit TLS, through the bridge): TLS 1.3 here, verified, refused when untrusted.
+for _ in 1 2; do
+    SSL_CERT_FILE="$T/ca.pem" deliver 0 "^OK: accepted: 250" -m tlsrpt@example.org \
+        -o smtp_tls=smtps -o "smtp_relay=localhost:$SMTPS_PORT"
+done
+SSL_CERT_FILE="$DATA/dkim/rfc8463-test.txt" deliver 75 "not trusted" -m tlsrpt@example.org \
+    -o smtp_tls=smtps -o "smtp_relay=localhost:$SMTPS_PORT"
+grep -q "TLS connection established from localhost\[127.0.0.1\]: TLSv1.3" "$PF/maillog" ||
+    fail "the relay saw no TLS 1.3 session on the smtps port"
+new_mail 7
+$CHECK "$(cat "$T/new")" "$T/want.json" "$DATA/tlsrpt-report.schema.json" "$DNS_PORT" \
+    tlsrpt@example.org || fail "report sent over smtps"
 
 # SMTP AUTH with the password file, at a server that wants it (aiosmtpd: Postfix would need
 # a SASL service); a failed AUTH is our problem, so temporary; none at all is refused.

@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "deliver.h"
 #include "domain.h"
+#include "mailmsg.h"
 #include "msg.h"
 #include "report.h"
 
@@ -58,35 +59,38 @@ int main(int argc, char **argv)
     ctx.cfg = config_load(conf, 1, overrides);
     if (ctx.cfg == NULL)
         return 1;
-    report_set *rs = report_set_new(day);
-    journal_stats js;
-    if (spool_iterate_day(agent_spool(&ctx), day, otr_deliver_visit, rs, &js) < 0)
-        return 1;
+    int status = 1;
+    char dom[DOMAIN_MAX + 2], id[1024], why[512] = "";
+    json_object *obj = NULL;
     report_opts ro;
     report_opts_init(&ro, ctx.cfg);
-    char dom[DOMAIN_MAX + 2], id[1024];
-    if (domain_normalize(domain, strlen(domain), dom, sizeof(dom)) < 0)
-        return 1;
-    json_object *obj = report_set_json(rs, dom, &ro);
-    if (obj == NULL) {
+    report_set *rs = report_set_new(day);
+    journal_stats js;
+    if (spool_iterate_day(agent_spool(&ctx), day, otr_deliver_visit, rs, &js) < 0 ||
+        domain_normalize(domain, strlen(domain), dom, sizeof(dom)) < 0)
+        goto done;
+    if ((obj = report_set_json(rs, dom, &ro)) == NULL) {
         fprintf(stderr, "no report for %s on %s\n", dom, day);
-        return 1;
+        goto done;
     }
     report_id(id, sizeof(id), day, dom, &ro);
     const char *json = report_json_text(obj, 0);
     deliver_report r = {day, dom, id, ro.submitter, json, strlen(json), 0, 0};
     report_set_totals(rs, dom, &r.ok, &r.failed);
     if (deliver_mail_init(&ctx) < 0)
-        return 1;
-    char why[512] = "";
+        goto done;
     deliver_status st = mail ? deliver_mail(&ctx, &r, mail, why, sizeof(why))
                              : deliver_file(&ctx, &r, dir, uri, why, sizeof(why));
     static const char *const names[] = {"OK", "TEMPFAIL", "PERMFAIL"};
     printf("%s: %s\n", names[st], why);
-    json_object_put(obj);
+    status = st == DELIVER_OK ? 0 : st == DELIVER_TEMPFAIL ? 75 : 69;
+done:
+    mailmsg_done();
+    if (obj)
+        json_object_put(obj);
     report_opts_done(&ro);
     report_set_free(rs);
     spool_close(ctx.spool);
     config_free(ctx.cfg);
-    return st == DELIVER_OK ? 0 : st == DELIVER_TEMPFAIL ? 75 : 69;
+    return status;
 }
