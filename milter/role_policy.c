@@ -39,6 +39,8 @@
 #define POLICY_RETRY_AFTER 300          /* seconds before a failed id is fetched again */
 #define POLICY_STALE_RECHECK 5          /* seconds between checks of a policy due a refresh */
 #define POLICY_WORKERS 4
+#define POLICY_EVICT_AFTER 86400        /* an entry unused this long leaves memory */
+#define POLICY_EVICT_EVERY 3600
 
 /* A policy is refetched once half its max_age has passed, so one in use never expires. */
 static int policy_stale(const sts_cache_entry *c, time_t now)
@@ -298,7 +300,7 @@ static void policy_enqueue(policy_state *st, const char *domain, policy_entry *e
     policy_job *job = mycalloc(1, sizeof(*job));
 
     snprintf(job->domain, sizeof(job->domain), "%s", domain);
-    if (e->resolved) {
+    if (e->resolved || e->c.have_policy || e->c.failed_at) {
         sts_cache_entry_copy(&job->old, &e->c);
         job->have_old = 1;
     }
@@ -355,8 +357,14 @@ static int policy_lookup(policy_state *st, policy_client *cl, const char *req, s
     policy_entry *e = he ? he->value : NULL;
     if (!e) {
         int created;
+        sts_cache_entry c;
         he = htable_enter(st->cache, domain, strlen(domain), &created);
         he->value = e = policy_entry_new();
+        /* Evicted from memory a while ago: a policy still on disk answers at once. */
+        if (sts_cache_load(spool_dir(st->sp), domain, &c) == 1) {
+            e->c = c;
+            e->resolved = sts_cache_usable(&c, now);
+        }
     }
     e->used = now;
     if (!e->busy && (!e->resolved || now - e->txt_checked >= POLICY_TXT_RECHECK ||
@@ -433,7 +441,9 @@ static void policy_load_one(const char *domain, const sts_cache_entry *c, void *
 
     sts_cache_entry_free(&e->c);
     sts_cache_entry_copy(&e->c, c);
-    e->resolved = 1; /* answer from disk at once; the first lookup re-checks the TXT id */
+    /* A valid policy answers at once (the first lookup re-checks the TXT id behind); an
+     * expired one is kept for its id and last failure, and the first lookup waits. */
+    e->resolved = sts_cache_usable(c, time(NULL));
     he->value = e;
 }
 
@@ -487,6 +497,39 @@ static void policy_sweep(policy_state *st, time_t now)
     }
 }
 
+/* Forgets the domains not looked up for a day, so that memory follows the domains in use
+ * and not every domain ever mailed; the disk copy of an expired policy goes too. */
+static void policy_evict(policy_state *st, policy_client **clients, size_t nclients, time_t now)
+{
+    htable *keep = htable_create(st->cache->used);
+    size_t dropped = 0;
+
+    for (size_t b = 0; b < st->cache->size; b++) {
+        for (htable_entry *he = st->cache->buckets[b]; he; he = he->next) {
+            policy_entry *e = he->value;
+            int waited = 0, created;
+            for (size_t i = 0; i < nclients && !waited; i++)
+                waited = clients[i]->wait == e;
+            if (e->busy || waited || now - e->used < POLICY_EVICT_AFTER) {
+                htable_enter(keep, he->key, he->klen, &created)->value = e;
+                continue;
+            }
+            if (!sts_cache_usable(&e->c, now) &&
+                (!e->c.failed_at || now - e->c.failed_at > POLICY_EVICT_AFTER)) {
+                sts_cache_entry none;
+                memset(&none, 0, sizeof(none));
+                sts_cache_save(spool_dir(st->sp), he->key, &none); /* removes the file */
+            }
+            policy_entry_free(e);
+            dropped++;
+        }
+    }
+    htable_free(st->cache, NULL);
+    st->cache = keep;
+    if (dropped)
+        msg_info("policy: %zu domains unused for a day forgotten, %zu kept", dropped, keep->used);
+}
+
 static int policy_run(const config *cfg, role_ctx *ctx)
 {
     policy_state st;
@@ -495,7 +538,7 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     pthread_t workers[POLICY_WORKERS];
     size_t nclients = 0;
     int lfd = ctx->fds[0];
-    time_t last_sweep = time(NULL);
+    time_t last_sweep = time(NULL), last_evict = time(NULL);
 
     memset(&st, 0, sizeof(st));
     st.cfg = cfg;
@@ -599,6 +642,10 @@ static int policy_run(const config *cfg, role_ctx *ctx)
         if (now - last_sweep >= 60) {
             last_sweep = now;
             policy_sweep(&st, now);
+        }
+        if (now - last_evict >= POLICY_EVICT_EVERY) {
+            last_evict = now;
+            policy_evict(&st, clients, nclients, now);
         }
     }
 

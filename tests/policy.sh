@@ -138,6 +138,14 @@ rm -f "$T/tlsrpt.sock"
 start_daemon "$T/otr.conf"
 wait_for 10 test -S "$T/policy.sock"
 expect enforce.example "secure match=mx1.enforce.example:.mail.enforce.example servername=hostname"
+# A domain not in memory whose policy is on disk (forgotten after a day unused) is answered
+# from the disk at once; its TXT record being gone does not drop an unexpired policy.
+now=$(date +%s)
+printf 'OTRSTS1\nid d1\nfetched %s\nexpires %s\n\nversion: STSv1\nmode: enforce\nmx: mx.diskonly.example\nmax_age: 86400\n' \
+    "$now" $((now + 86400)) > "$T/spool/sts/cache/diskonly.example"
+expect diskonly.example "secure match=mx.diskonly.example servername=hostname"
+sleep 1
+expect diskonly.example "secure match=mx.diskonly.example servername=hostname"
 
 # ---- misbehaving clients lose only their own connection ----
 python3 - "$T/policy.sock" <<'EOF' || fail "misbehaving clients"
