@@ -60,7 +60,11 @@ int cmd_run(agent_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; days[i]; i++)
         myfree(days[i]);
     myfree(days);
+    /* Expiry is routine: syslog only, unless -v (cron mails what reaches stderr). */
+    if (!ctx->verbose)
+        msg_destinations(isatty(2) ? 0 : MSG_TO_SYSLOG);
     spool_expire(agent_spool(ctx), (int)ctx->cfg->retention_days, now);
+    msg_destinations(MSG_TO_STDERR | (isatty(2) ? 0 : MSG_TO_SYSLOG));
     delivery_summary(ctx, &st, ndays);
     discover_free(d);
     deliver_https_cleanup();

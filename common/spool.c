@@ -426,6 +426,8 @@ int spool_expire(spool *s, int retention_days, time_t now)
         }
         snprintf(path, sizeof(path), "%s/state/%s.state", s->dir, days[i]);
         unlink(path);
+        snprintf(path, sizeof(path), "%s/state/%s.accepted", s->dir, days[i]);
+        unlink(path);
     }
     spool_list_free(days);
     return removed;
@@ -459,5 +461,54 @@ int spool_state_save(spool *s, const char *day, const char *data, size_t len)
         return -1;
     }
     snprintf(path, sizeof(path), "%s/state/%s.state", s->dir, day);
-    return fsutil_write_atomic(path, data, len, SPOOL_STATE_MODE);
+    if (fsutil_write_atomic(path, data, len, SPOOL_STATE_MODE) < 0)
+        return -1;
+    /* The state now holds what the log said; a crash before the unlink only replays it. */
+    snprintf(path, sizeof(path), "%s/state/%s.accepted", s->dir, day);
+    if (unlink(path) < 0 && errno != ENOENT)
+        return -1;
+    return 0;
+}
+
+int spool_state_log_append(spool *s, const char *day, const char *line, size_t len)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    if (spool_day_parse(day) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/state/%s.accepted", s->dir, day);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, SPOOL_STATE_MODE);
+    if (fd < 0)
+        return -1;
+    int fresh = fstat(fd, &st) == 0 && st.st_size == 0;
+    if (fsutil_write_all(fd, line, len) < 0 || fdatasync(fd) < 0 ||
+        (fresh && fsutil_sync_parent(path) < 0)) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return close(fd);
+}
+
+int spool_state_log_load(spool *s, const char *day, vstring *out)
+{
+    char path[PATH_MAX];
+
+    if (spool_day_parse(day) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/state/%s.accepted", s->dir, day);
+    if (fsutil_read_file(path, out, SPOOL_STATE_MAX) < 0) {
+        if (errno == ENOENT) {
+            vstring_reset(out);
+            return 0;
+        }
+        return -1;
+    }
+    return 0;
 }

@@ -57,6 +57,13 @@ int spool_expire(spool *s, int retention_days, time_t now);
  * content (empty when none; returns 0, or -1 on error); save is atomic and durable. */
 int spool_state_load(spool *s, const char *day, vstring *out);
 int spool_state_save(spool *s, const char *day, const char *data, size_t len);
+/* The day's state log: lines appended durably (fdatasync) one at a time, for what must
+ * survive a crash at once without rewriting the whole state (the agent: each acceptance).
+ * Load replaces out with the lines appended since the last spool_state_save (empty when
+ * none; returns 0, or -1 on error); spool_state_save empties the log once the state is
+ * durable. Append returns 0, or -1 (errno set). */
+int spool_state_log_append(spool *s, const char *day, const char *line, size_t len);
+int spool_state_log_load(spool *s, const char *day, vstring *out);
 
 /* Writes the UTC day of t as YYYY-MM-DD into out (size > SPOOL_DAY_LEN). */
 void spool_day_of(time_t t, char *out);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Killing the agent (SIGKILL, via OTR_TEST_KILL_AT) never loses a pending report, and sends
-# one twice only when the kill fell between the endpoint's acceptance and the state write;
-# the resend carries the same report-id.
+# one twice only when the kill fell between the endpoint's acceptance and the state write
+# (after-state: the acceptance is in the state's log, replayed by the next run); the resend
+# carries the same report-id.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 . "$top_srcdir/tests/lib_agent.sh"
@@ -35,6 +36,8 @@ kill_case() {
     [ "$(posts | cut -d' ' -f3 | sort -u | wc -l)" = 1 ] || fail "$point: the report-id changed: $(posts)"
     "$AGENT" -c "$T/$point.conf" status --day "$D" | grep -q "^  a.example  delivered" ||
         fail "$point: not delivered in the end: $("$AGENT" -c "$T/$point.conf" status --day "$D")"
+    # the acceptance log is folded into the state by the next complete run
+    [ ! -e "$spool/state/$D.accepted" ] || fail "$point: the acceptance log was not folded in"
     pass "killed $point: $want1 then $want2 POST(s)"
 }
 
