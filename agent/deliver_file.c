@@ -45,6 +45,11 @@ deliver_status deliver_file(agent_ctx *ctx, const deliver_report *r, const char 
         snprintf(why, whylen, "unsupported URI scheme");
         return DELIVER_PERMFAIL;
     }
+    /* The stored message is signed like a sent one, even when nobody loaded the key. */
+    if (mailmsg_init(ctx->cfg, 0) < 0) {
+        snprintf(why, whylen, "report_from or the DKIM settings are unusable (logged)");
+        return DELIVER_TEMPFAIL;
+    }
     vstring *m = vstring_alloc(0);
     if (mailmsg_build(ctx->cfg, r, to, time(NULL), m, why, whylen) < 0) {
         vstring_free(m);

@@ -83,7 +83,7 @@ int deliver_mail_init(agent_ctx *ctx)
         return deliver_mail_state.rc;
     deliver_mail_state.done = 1;
     deliver_mail_state.rc = -1;
-    if (mailmsg_init(cfg) < 0)
+    if (mailmsg_init(cfg, 1) < 0)
         return -1;
     /* libESMTP takes host:port and assumes 587 when the port is missing; ours is 25, or
      * 465 for smtps. */

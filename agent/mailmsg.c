@@ -99,7 +99,7 @@ void mailmsg_from(const config *cfg, const char *submitter, char *out, size_t si
         snprintf(out, size, "tlsrpt-noreply@%s", submitter);
 }
 
-int mailmsg_init(const config *cfg)
+int mailmsg_init(const config *cfg, int warn_unsigned)
 {
     char why[512];
 
@@ -114,8 +114,9 @@ int mailmsg_init(const config *cfg)
     }
     int n = (*cfg->dkim_domain != 0) + (*cfg->dkim_selector != 0) + (*cfg->dkim_key_file != 0);
     if (n == 0) {
-        msg_warn("dkim_domain, dkim_selector and dkim_key_file are not set: reports go out "
-                 "unsigned, and receivers ignore unsigned reports (RFC 8460 3)");
+        if (warn_unsigned)
+            msg_warn("dkim_domain, dkim_selector and dkim_key_file are not set: reports go "
+                     "out unsigned, and receivers ignore unsigned reports (RFC 8460 3)");
         mailmsg_state.rc = 0;
         return 0;
     }

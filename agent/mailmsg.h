@@ -14,9 +14,10 @@
 #define MAILMSG_MAX (16 * 1024 * 1024)
 
 /* Loads the DKIM key when dkim_domain, dkim_selector and dkim_key_file are all set and
- * checks report_from; returns 0, or -1 after logging (a start-up error). Once per process;
- * later calls return the first result. */
-int mailmsg_init(const config *cfg);
+ * checks report_from; returns 0, or -1 after logging (a start-up error). Without DKIM
+ * settings, warns that receivers ignore unsigned reports when warn_unsigned is set. Once
+ * per process; later calls return the first result. */
+int mailmsg_init(const config *cfg, int warn_unsigned);
 /* Whether messages will be signed (mailmsg_init found a key). */
 int mailmsg_signing(void);
 /* Frees the key (for tests and leak checkers). */

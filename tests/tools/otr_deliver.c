@@ -77,7 +77,8 @@ int main(int argc, char **argv)
     const char *json = report_json_text(obj, 0);
     deliver_report r = {day, dom, id, ro.submitter, json, strlen(json), 0, 0};
     report_set_totals(rs, dom, &r.ok, &r.failed);
-    if (deliver_mail_init(&ctx) < 0)
+    /* As the agent does: file delivery must sign without deliver_mail_init. */
+    if (mail && deliver_mail_init(&ctx) < 0)
         goto done;
     deliver_status st = mail ? deliver_mail(&ctx, &r, mail, why, sizeof(why))
                              : deliver_file(&ctx, &r, dir, uri, why, sizeof(why));

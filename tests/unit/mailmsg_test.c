@@ -105,7 +105,7 @@ static void test_build(void)
              "dkim_domain = sender.example\ndkim_selector = s1\ndkim_key_file = %s/dkim/ed25519.pem\n",
              TEST_DATA);
     config *cfg = config_parse(conftext, strlen(conftext), "test");
-    CHECK_INT(mailmsg_init(cfg), 0);
+    CHECK_INT(mailmsg_init(cfg, 1), 0);
     CHECK(mailmsg_signing());
     vstring *m = vstring_alloc(0);
     CHECK_INT(mailmsg_build(cfg, &r, "tlsrpt@rcpt.example", 1795392000, m, why, sizeof(why)), 0);
@@ -174,7 +174,7 @@ static void test_build(void)
     };
     for (size_t i = 0; i < 3; i++) {
         config *c = config_parse(bad_conf[i], strlen(bad_conf[i]), "test");
-        CHECK_INT(mailmsg_init(c), -1);
+        CHECK_INT(mailmsg_init(c, 1), -1);
         mailmsg_done();
         config_free(c);
     }
@@ -182,7 +182,7 @@ static void test_build(void)
              "dkim_domain = a.example\ndkim_selector = s\ndkim_key_file = %s/dkim/rsa1024.pem\n",
              TEST_DATA);
     config *c = config_parse(conftext, strlen(conftext), "test");
-    CHECK_INT(mailmsg_init(c), -1);
+    CHECK_INT(mailmsg_init(c, 1), -1);
     mailmsg_done();
     config_free(c);
 }
