@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "dns.h"
 #include "fsutil.h"
 #include "inreport.h"
+#include "inreport_dkim.h"
 #include "msg.h"
 #include "report_store.h"
 
@@ -34,8 +36,11 @@ static int ingest_stdin(vstring *out, size_t max)
 }
 
 /* gzip and JSON are recognized by their first bytes, a message by the rest. */
-static int ingest_one(report_store *st, const char *name, const vstring *data, size_t max)
+static int ingest_one(agent_ctx *ctx, report_store *st, const char *name, const vstring *data,
+                      size_t max)
 {
+    int message = 0;
+    char dkim[300] = "none (not a message)";
     const unsigned char *p = (const unsigned char *)data->data;
     size_t i = 0;
     char err[200] = "";
@@ -52,6 +57,7 @@ static int ingest_one(report_store *st, const char *name, const vstring *data, s
                   ? INREPORT_OK
                   : INREPORT_BAD;
     } else {
+        message = 1;
         ret = inreport_parse_message(&r, data->data, data->len, max, &meta, err, sizeof(err));
         if (ret == INREPORT_NONE)
             snprintf(err, sizeof(err), "not a TLS-RPT report");
@@ -65,16 +71,23 @@ static int ingest_one(report_store *st, const char *name, const vstring *data, s
     memset(&info, 0, sizeof(info));
     info.received = time(NULL);
     info.source = "ingest";
-    info.dkim = "none (not verified)";
     info.dkim_aligned = -1;
+    if (message) {
+        dns_resolver *res = dns_resolver_new(ctx->cfg);
+        info.dkim_aligned = inreport_dkim(res, data->data, data->len, r.submitter, dkim,
+                                          sizeof(dkim));
+        dns_resolver_free(res);
+    }
+    info.dkim = dkim;
     info.header_domain = meta.report_domain[0] ? meta.report_domain : NULL;
     info.header_submitter = meta.submitter[0] ? meta.submitter : NULL;
     int put = report_store_put(st, &r, &info);
     if (put < 0)
         msg_error("%s: cannot store the report: %m", name);
     else
-        printf("%s: %s report %s from %s (%zu policies)\n", name, put ? "stored" : "duplicate",
-               r.report_id, r.submitter, r.npolicies);
+        printf("%s: %s report %s from %s (%zu policies, dkim=%s%s)\n", name,
+               put ? "stored" : "duplicate", r.report_id, r.submitter, r.npolicies, dkim,
+               info.dkim_aligned == 0 ? ", not aligned with the submitter" : "");
     inreport_done(&r);
     return put < 0 ? -1 : 0;
 }
@@ -106,7 +119,7 @@ int cmd_ingest(agent_ctx *ctx, int argc, char **argv)
             failed++;
             continue;
         }
-        failed += ingest_one(st, argv[i], data, max) < 0;
+        failed += ingest_one(ctx, st, argv[i], data, max) < 0;
     }
     vstring_free(data);
     report_store_close(st);

@@ -78,6 +78,11 @@ int report_store_put(report_store *st, const inreport *r, const report_store_inf
     vstring *key = vstring_alloc(0);
 
     spool_day_of(r->start, day);
+    /* Someone may have cleaned the spool under a running daemon. */
+    if (access(st->dir, F_OK) != 0 && fsutil_mkdirs(st->dir, 0750) < 0) {
+        vstring_free(key);
+        return -1;
+    }
     /* The NUL keeps ("a", "bc") and ("ab", "c") apart. */
     vstring_append_str(key, r->submitter);
     vstring_append(key, "", 1);

@@ -17,10 +17,12 @@
 
 #include <libmilter/mfapi.h>
 
+#include "dns.h"
 #include "domain.h"
 #include "fsutil.h"
 #include "inbound_tls.h"
 #include "inreport.h"
+#include "inreport_dkim.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "report_store.h"
@@ -36,6 +38,8 @@ typedef struct mlt_msg {
 typedef struct mlt_conn {
     mlt_msg msg;
 } mlt_conn;
+
+#define MLT_DNS_TIMEOUT 10 /* seconds per DKIM key lookup, while the sender waits */
 
 static const config *mlt_cfg;
 static report_store *mlt_store;
@@ -283,11 +287,17 @@ static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
         return mlt_malformed(ctx, err);
     }
     report_store_info info;
-    char dkim[64] = "none (not verified)";
+    char dkim[300];
     memset(&info, 0, sizeof(info));
     info.received = time(NULL);
     info.source = "milter";
-    info.dkim_aligned = -1;
+    /* Only reports get here, a few a day: a resolver each is cheap, and thread-safe. */
+    dns_resolver *res = dns_resolver_new(mlt_cfg);
+    if (res)
+        dns_resolver_set_timeout(res, MLT_DNS_TIMEOUT);
+    info.dkim_aligned = inreport_dkim(res, m->buf->data, m->buf->len, r.submitter, dkim,
+                                      sizeof(dkim));
+    dns_resolver_free(res);
     info.dkim = dkim;
     info.header_domain = meta.report_domain[0] ? meta.report_domain : NULL;
     info.header_submitter = meta.submitter[0] ? meta.submitter : NULL;
@@ -298,8 +308,9 @@ static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
         msg_error("milter: %s: cannot store the report of %s: %m; letting it pass", qid,
                   r.submitter);
     } else {
-        msg_info("milter: %s: %s TLS-RPT report from %s, id %s, %zu policies, dkim=%s", qid,
-                 put ? "stored" : "duplicate", r.submitter, r.report_id, r.npolicies, dkim);
+        msg_info("milter: %s: %s TLS-RPT report from %s, id %s, %zu policies, dkim=%s%s", qid,
+                 put ? "stored" : "duplicate", r.submitter, r.report_id, r.npolicies, dkim,
+                 info.dkim_aligned == 0 ? ", not aligned with the submitter" : "");
         if (strcmp(mlt_cfg->milter_action, "discard") == 0)
             ret = SMFIS_DISCARD;
     }

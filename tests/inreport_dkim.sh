@@ -1,0 +1,75 @@
+#!/bin/sh
+# DKIM of received reports: messages signed by python3-dkim (an independent signer) with
+# keys served by a test unbound are verified by ingest and by the milter (pass, aligned
+# with the submitter or not), an altered one fails, an unsigned one is "none".
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib_dns.sh"
+need unbound openssl miltertest
+PY=/usr/bin/python3
+$PY -c 'import dkim' 2>/dev/null || skip "python3-dkim is not installed"
+IN="$DATA/inreports"
+
+rsa_p=$(openssl pkey -in "$DATA/dkim/rsa2048.pem" -pubout -outform DER | base64 -w0)
+rsa_a=$(printf %s "$rsa_p" | cut -c1-200)
+rsa_b=$(printf %s "$rsa_p" | cut -c201-)
+cat > "$T/zones" <<END_OF_ZONES
+  local-zone: "giant.example." static
+  local-data: 'tlsrpt._domainkey.giant.example. TXT "v=DKIM1; k=rsa; s=tlsrpt; p=$rsa_a" "$rsa_b"'
+  local-zone: "relay.example." static
+  local-data: 'sel._domainkey.relay.example. TXT "v=DKIM1; k=rsa; p=$rsa_a" "$rsa_b"'
+END_OF_ZONES
+start_unbound "$T/zones"
+
+# sign IN OUT DOMAIN SELECTOR: python3-dkim, relaxed/relaxed, the headers RFC 8460 names.
+sign() {
+    $PY - "$1" "$2" "$3" "$4" "$DATA/dkim/rsa2048.pem" <<'END_OF_PY' || fail "python3-dkim could not sign"
+import dkim, sys
+src, dst, domain, sel, key = sys.argv[1:6]
+msg = open(src, "rb").read()
+sig = dkim.sign(msg, sel.encode(), domain.encode(), open(key, "rb").read(),
+                canonicalize=(b"relaxed", b"relaxed"),
+                include_headers=[b"from", b"to", b"subject", b"date", b"message-id",
+                                 b"tls-report-domain", b"tls-report-submitter", b"content-type",
+                                 b"mime-version"])
+open(dst, "wb").write(sig + msg)
+END_OF_PY
+}
+sign "$IN/google.eml" "$T/signed.eml" giant.example tlsrpt
+sign "$IN/microsoft.eml" "$T/other.eml" relay.example sel
+# Altered in transit: one byte of the text part changed after signing.
+sed 's/aggregate TLS report/aggregate TLS rep0rt/' "$T/signed.eml" > "$T/altered.eml"
+cmp -s "$T/signed.eml" "$T/altered.eml" && fail "the alteration changed nothing"
+
+write_conf "$T/otr.conf" "resolver=$DNS_RESOLVER"
+"$AGENT" -c "$T/otr.conf" ingest "$T/signed.eml" > "$T/ingest.out" || fail "ingest signed"
+grep -q 'dkim=pass (d=giant.example))' "$T/ingest.out" || fail "not verified: $(cat "$T/ingest.out")"
+"$AGENT" -c "$T/otr.conf" ingest "$T/other.eml" > "$T/ingest.out" || fail "ingest other"
+grep -q 'dkim=pass (d=relay.example), not aligned with the submitter)' "$T/ingest.out" ||
+    fail "alignment not checked: $(cat "$T/ingest.out")"
+rm -rf "$T/spool/reports"
+"$AGENT" -c "$T/otr.conf" ingest "$T/altered.eml" > "$T/ingest.out" 2>&1 || true
+grep -q 'dkim=fail' "$T/ingest.out" || fail "altered message not failed: $(cat "$T/ingest.out")"
+rm -rf "$T/spool/reports"
+"$AGENT" -c "$T/otr.conf" ingest "$IN/qp.eml" > "$T/ingest.out" || fail "ingest unsigned"
+grep -q 'dkim=none)' "$T/ingest.out" || fail "unsigned: $(cat "$T/ingest.out")"
+# The result is kept with the report.
+grep -q '"dkim":"none"' "$T"/spool/reports/*.json || fail "dkim result not stored"
+pass "ingest verifies DKIM and alignment"
+
+# The milter, from what the MTA passes (header values and body), verifies the same.
+rm -rf "$T/spool/reports"
+SOCK="$T/milter/milter.sock"
+write_conf "$T/otr.conf" "resolver=$DNS_RESOLVER" "milter_socket=local:$SOCK"
+start_daemon "$T/otr.conf"
+wait_for 10 test -S "$SOCK"
+for f in signed altered; do
+    MILTER_SOCK="local:$SOCK" MSG="$T/$f.eml" miltertest -s "$top_srcdir/tests/milter/send.lua" \
+        > "$T/mt.out" 2>&1 || { cat "$T/mt.out"; fail "miltertest $f"; }
+    rm -rf "$T/spool/reports"
+done
+stop_daemon
+grep -q 'stored TLS-RPT report from giant.example.*dkim=pass (d=giant.example)$' "$T/daemon.log" ||
+    fail "milter did not verify the signature"
+grep -q 'stored TLS-RPT report from giant.example.*dkim=fail' "$T/daemon.log" ||
+    fail "milter passed an altered message"
+pass "the milter verifies DKIM"
