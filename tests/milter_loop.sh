@@ -1,0 +1,119 @@
+#!/bin/sh
+# The loop closes: a report that opentlsrpt-agent builds, signs and sends (discovering the
+# rua address in a test unbound) goes through a real Postfix whose smtpd runs our milter;
+# the milter stores it with a passing, aligned DKIM signature, and what it stored is the
+# report the agent sent: what we send is what we parse.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib_dns.sh"
+. "$top_srcdir/tests/lib_agent.sh"
+need postfix unbound openssl script
+[ -x "$OUTCOMES" ] || skip "tests/tools/otr-outcomes is not built"
+chmod 0755 "$T" # Postfix's daemons run as postfix and nobody
+SOCK="$T/milter/milter.sock"
+
+rsa_p=$(openssl pkey -in "$DATA/dkim/rsa2048.pem" -pubout -outform DER | base64 -w0)
+rsa_a=$(printf %s "$rsa_p" | cut -c1-200)
+rsa_b=$(printf %s "$rsa_p" | cut -c201-)
+cat > "$T/zones" <<END_OF_ZONES
+  local-zone: "example.org." static
+  local-data: '_smtp._tls.example.org. TXT "v=TLSRPTv1; rua=mailto:tlsrpt@example.org"'
+  local-zone: "sender.example." static
+  local-data: 'rsa._domainkey.sender.example. TXT "v=DKIM1; k=rsa; s=tlsrpt; p=$rsa_a" "$rsa_b"'
+END_OF_ZONES
+start_unbound "$T/zones"
+
+SMTP_PORT=$(free_port)
+[ -n "$SMTP_PORT" ] || fail "no free port"
+PF="$T/pf"
+mkdir -p "$PF/queue" "$PF/data" "$T/mail"
+chown postfix "$PF/data"
+chown nobody:nogroup "$T/mail"
+cat > "$PF/main.cf" <<END_OF_MAIN_CF
+compatibility_level = 3.6
+queue_directory = $PF/queue
+data_directory = $PF/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_protocols = ipv4
+inet_interfaces = 127.0.0.1
+maillog_file_prefixes = $T
+maillog_file = $PF/maillog
+myhostname = mx.example.org
+mydestination =
+alias_maps =
+alias_database =
+biff = no
+smtputf8_enable = no
+mynetworks = 127.0.0.0/8
+virtual_mailbox_domains = example.org
+virtual_mailbox_base = $T/mail
+virtual_mailbox_maps = texthash:$PF/vmailbox
+virtual_uid_maps = static:$(id -u nobody)
+virtual_gid_maps = static:$(id -g nobody)
+smtpd_milters = unix:$SOCK
+milter_default_action = accept
+END_OF_MAIN_CF
+echo "tlsrpt@example.org tlsrpt/" > "$PF/vmailbox"
+awk -v port="$SMTP_PORT" '
+    /^smtp[ \t]+inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
+    /^[a-z].*(inet|unix|fifo|pass|unix-dgram)[ \t]/ { $5 = "n" }
+    { print }' /etc/postfix/master.cf > "$PF/master.cf"
+stop_postfix() {
+    script -qc "postfix -c $PF stop" /dev/null >/dev/null 2>&1
+    local pid
+    pid=$(cat "$PF/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
+    [ -n "$pid" ] || return 0
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+}
+at_exit stop_postfix
+script -qc "postfix -c $PF start" /dev/null > "$T/postfix-start.log" 2>&1 ||
+    { cat "$T/postfix-start.log" "$PF/maillog" 2>/dev/null; fail "postfix did not start"; }
+wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT"
+
+# One spool: the agent sends from it, the milter stores into it.
+write_conf "$T/otr.conf" "milter_socket=local:$SOCK" "resolver=$DNS_RESOLVER" \
+    contact_info=tlsrpt@sender.example "smtp_relay=127.0.0.1:$SMTP_PORT" \
+    report_from=tlsrpt-noreply@sender.example dkim_domain=sender.example dkim_selector=rsa \
+    "dkim_key_file=$DATA/dkim/rsa2048.pem"
+day=$(days_ago 2)
+{
+    dgram example.org
+    dgram example.org
+    dgram example.org fail
+} | put_outcomes "$day"
+start_daemon "$T/otr.conf"
+wait_for 10 test -S "$SOCK"
+"$AGENT" -c "$T/otr.conf" report --day "$day" --domain example.org > "$T/sent.json" ||
+    fail "report"
+"$AGENT" -v -c "$T/otr.conf" send --day "$day" --domain example.org > "$T/send.out" 2>&1 ||
+    { cat "$T/send.out"; fail "send"; }
+wait_for 30 sh -c "ls '$T/spool/reports' 2>/dev/null | grep -q json"
+wait_for 30 sh -c "[ \$(find '$T/mail/tlsrpt/new' -type f 2>/dev/null | wc -l) -ge 1 ]"
+stop_daemon
+grep -q "stored TLS-RPT report from sender.example.*dkim=pass (d=sender.example)\$" \
+    "$T/daemon.log" || fail "the milter did not store a DKIM-verified report"
+
+python3 - "$T/sent.json" "$T"/spool/reports/*.json <<'END_OF_PY' || fail "what was stored is not what was sent"
+import json, sys
+sent = json.load(open(sys.argv[1]))
+stored = json.load(open(sys.argv[2]))
+got = stored["report"]
+assert stored["dkim"] == "pass (d=sender.example)" and stored["dkim-aligned"] is True, stored
+assert stored["tls-report-domain"] == "example.org", stored
+for k in ("organization-name", "contact-info", "report-id", "date-range"):
+    assert got[k] == sent[k], (k, got[k], sent[k])
+def norm(r):
+    out = []
+    for p in r["policies"]:
+        pol = p["policy"]
+        fails = sorted((f["result-type"], f.get("receiving-mx-hostname"), f.get("receiving-ip"),
+                        f.get("sending-mta-ip"), f["failed-session-count"])
+                       for f in p.get("failure-details", []))
+        out.append((pol["policy-type"], pol.get("policy-domain"), pol.get("policy-string", []),
+                    pol.get("mx-host", []), p["summary"], fails))
+    return sorted(out, key=repr)
+assert norm(got) == norm(sent), (norm(got), norm(sent))
+print("stored report equals the sent one:", got["report-id"])
+END_OF_PY
+pass "a report sent by opentlsrpt-agent is stored by the milter as sent"
