@@ -29,7 +29,7 @@
 #include "sts_cache.h"
 #include "sts_fetch.h"
 
-#define POLICY_MAX_CLIENTS 1000
+#define POLICY_MAX_CLIENTS 500 /* Postfix runs at most default_process_limit (100) smtp(8) */
 #define POLICY_REQUEST_MAX 1024         /* "<mapname> <domain>" */
 #define POLICY_INBUF_MAX (POLICY_REQUEST_MAX + 16)
 #define POLICY_OUTBUF_MAX (1024 * 1024) /* a client this far behind is not reading */
@@ -538,7 +538,8 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     pthread_t workers[POLICY_WORKERS];
     size_t nclients = 0;
     int lfd = ctx->fds[0];
-    time_t last_sweep = time(NULL), last_evict = time(NULL);
+    time_t last_sweep = time(NULL), last_evict = time(NULL), accept_pause = 0;
+    msg_rate accept_rate = MSG_RATE_INIT(5, 60);
 
     memset(&st, 0, sizeof(st));
     st.cfg = cfg;
@@ -570,7 +571,7 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     while (!role_stop) {
         time_t now = time(NULL);
         int timeout = 1000;
-        pfd[0] = (struct pollfd){lfd, nclients < POLICY_MAX_CLIENTS ? POLLIN : 0, 0};
+        pfd[0] = (struct pollfd){lfd, nclients < POLICY_MAX_CLIENTS && now >= accept_pause ? POLLIN : 0, 0};
         pfd[1] = (struct pollfd){st.efd, POLLIN, 0};
         for (size_t i = 0; i < nclients; i++) {
             policy_client *cl = clients[i];
@@ -630,6 +631,13 @@ static int policy_run(const config *cfg, role_ctx *ctx)
         if (n > 0 && (pfd[0].revents & POLLIN)) {
             while (nclients < POLICY_MAX_CLIENTS) {
                 int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                               errno == ENOMEM)) {
+                    /* Out of descriptors: leave the listener alone a second, not spin on it. */
+                    if (msg_rate_ok(&accept_rate))
+                        msg_warn("policy: accept: %m");
+                    accept_pause = now + 1;
+                }
                 if (fd < 0)
                     break;
                 policy_client *cl = mycalloc(1, sizeof(*cl));
