@@ -3,7 +3,8 @@
 # test domains and two DNSSEC-signed ones (with their trust anchor), nginx serving MTA-STS
 # policies (good, missing, malformed, one whose mx lines miss an MX), and SMTP servers with
 # STARTTLS (tests/tools/check_smtpd.py) presenting good, expired, expiring, wrong-name and
-# self-signed certificates, or no STARTTLS at all; TLSA records that match and that do not.
+# self-signed certificates, or no STARTTLS at all, and a private Postfix smtpd; TLSA
+# records that match (DANE-EE, DANE-TA), that do not, and whose signature is broken.
 # Every case asserts the step verdicts and the exit status; every JSON output is validated
 # against tests/data/check.schema.json.
 . "$top_srcdir/tests/lib.sh"
@@ -22,7 +23,7 @@ mkdir -p "$W"
 sts_ca
 STS_CERT_DAYS=60 sts_cert mx-good mx.good.example mx.daneok.example mx.danebad.example \
     mx1.uncovered.example mx2.uncovered.example mx.nopolicy.example mx.badpolicy.example \
-    mx.testing.example mx.daneta.example mx.danebogus.example
+    mx.testing.example mx.daneta.example mx.danebogus.example mx.postfix.example
 cat "$T/mx-good.pem" "$T/ca.pem" > "$T/mx-good-chain.pem"   # DANE-TA needs the CA sent
 STS_CERT_DAYS=60 sts_cert mx-wrongname mx.elsewhere.example
 STS_CERT_DAYS=-1 sts_cert mx-expired mx.expired.example
@@ -104,6 +105,12 @@ sts_txt badpolicy.example bad1
 sts_site nopolicy.example status:404
 sts_txt nopolicy.example nopolicy1
 
+# postfix.example: a real Postfix smtpd on 127.0.0.1 (started below when Postfix is there).
+zone "postfix.example. 1 IN MX 10 mx.postfix.example."
+zone "mx.postfix.example. 1 IN A 127.0.0.1"
+zone "_smtp._tls.postfix.example. 1 IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@good.example\""
+policy postfix enforce 86400 mx.postfix.example
+
 # ---- the signed zones: DANE with a matching and a non-matching TLSA record ----
 # daneok: DANE-EE matches; danebad: it does not; daneta: DANE-TA on the CA the server
 # sends; danebogus: the TLSA record is altered after signing (its signature fails).
@@ -143,6 +150,57 @@ python3 "$top_srcdir/tests/tools/check_smtpd.py" "$T/smtpd.ready" $LISTENERS >>"
 SMTPD_PID=$!
 at_exit "kill $SMTPD_PID 2>/dev/null; wait $SMTPD_PID 2>/dev/null"
 wait_for 10 test -f "$T/smtpd.ready"
+
+# A private Postfix instance as one more MX: real EHLO and STARTTLS replies, and its log
+# says which commands the check sent.
+start_postfix_mx() {
+    PF=$T/pf
+    mkdir -p "$PF/queue" "$PF/data"
+    chown postfix "$PF/data"
+    chmod 0755 "$T"                      # Postfix's daemons run as postfix
+    chmod 0644 "$T/mx-good.key"
+    cat > "$PF/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $PF/queue
+data_directory = $PF/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_protocols = ipv4
+inet_interfaces = 127.0.0.1
+maillog_file_prefixes = $T
+maillog_file = $PF/maillog
+myhostname = mx.postfix.example
+mydestination =
+alias_maps =
+alias_database =
+biff = no
+smtputf8_enable = no
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $T/mx-good.pem
+smtpd_tls_key_file = $T/mx-good.key
+EOF
+    awk -v port="$PORT" '
+        /^smtp[ \t]+inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
+        /^[a-z].*(inet|unix|fifo|pass|unix-dgram)[ \t]/ { $5 = "n" }
+        { print }' /etc/postfix/master.cf > "$PF/master.cf"
+    at_exit stop_postfix_mx
+    script -qc "postfix -c $PF start" /dev/null > "$T/postfix-start.log" 2>&1 ||
+        { cat "$T/postfix-start.log" "$PF/maillog" 2>/dev/null; fail "postfix did not start"; }
+    wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
+}
+stop_postfix_mx() {
+    script -qc "postfix -c $PF stop" /dev/null >/dev/null 2>&1
+    local pid
+    pid=$(tr -d ' ' < "$PF/queue/pid/master.pid" 2>/dev/null)
+    [ -n "$pid" ] || return 0
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+}
+HAVE_POSTFIX=no
+if command -v postfix >/dev/null 2>&1 && command -v script >/dev/null 2>&1 && [ -f /etc/postfix/master.cf ]; then
+    start_postfix_mx
+    HAVE_POSTFIX=yes
+fi
 
 write_conf "$T/otr.conf" "resolver=$DNS_RESOLVER" "dnssec_trust_anchor_file=$T/ta.keys" \
     "https_ca_file=$T/ca.pem" "https_allow_private=yes"
@@ -214,6 +272,24 @@ case $order in
     *) fail "step order: $order" ;;
 esac
 pass "good.example: every step ok, exit 0"
+
+# ---- a real Postfix as the MX: only EHLO, STARTTLS, EHLO and QUIT reach it ----
+if [ "$HAVE_POSTFIX" = yes ]; then
+    run_check postfix.example 0
+    expect_v postfix.example mx.ehlo ok
+    expect_v postfix.example mx.starttls ok
+    expect_v postfix.example mx.tls ok
+    grep -q 'banner "220 mx.postfix.example ESMTP' "$T/postfix.example.txt" || fail "postfix banner"
+    wait_for 10 grep -q "disconnect from .* ehlo=2 starttls=1 quit=1 commands=4$" "$PF/maillog"
+    # (commands=0/0: the test's own port probe)
+    if grep "disconnect from" "$PF/maillog" | grep -v "commands=0/0$" |
+        grep -v "ehlo=2 starttls=1 quit=1 commands=4$"; then
+        fail "the check sent Postfix other commands"
+    fi
+    pass "postfix.example: a real Postfix MX, EHLO/STARTTLS/EHLO/QUIT only"
+else
+    echo "note: Postfix is not installed: the real-Postfix MX case is not run (tests/deps.sh installs it)"
+fi
 
 # ---- certificate failures ----
 run_check expired.example 2
