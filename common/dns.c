@@ -292,6 +292,30 @@ static int dns_rr_tlsa(const unsigned char *p, size_t n, vstring *out)
     return 0;
 }
 
+/* One record's RDATA as text; *pref gets an MX preference. */
+static int dns_rdata(int type, const unsigned char *p, size_t n, vstring *v, unsigned *pref)
+{
+    switch (type) {
+    case DNS_TYPE_TXT:
+        return dns_rr_txt(p, n, v);
+    case DNS_TYPE_MX:
+        return dns_rr_mx(p, n, v, pref);
+    case DNS_TYPE_TLSA:
+        return dns_rr_tlsa(p, n, v);
+    case DNS_TYPE_A:
+    case DNS_TYPE_AAAA:
+        return dns_rr_addr(p, n, type, v);
+    }
+    return -1;
+}
+
+int dns_rdata_text(int type, const void *rdata, size_t len, vstring *out)
+{
+    unsigned pref;
+
+    return dns_rdata(type, rdata, len, out, &pref);
+}
+
 typedef struct {
     unsigned pref;
     char *text;
@@ -338,23 +362,8 @@ static dns_status dns_lookup(dns_resolver *r, const char *name, int type, dns_re
         for (size_t i = 0; res->data[i] && out->n < DNS_MAX_RECORDS; i++) {
             const unsigned char *p = (const unsigned char *)res->data[i];
             size_t n = (size_t)res->len[i];
-            int bad;
             vstring_reset(v);
-            switch (type) {
-            case DNS_TYPE_TXT:
-                bad = dns_rr_txt(p, n, v);
-                break;
-            case DNS_TYPE_MX:
-                bad = dns_rr_mx(p, n, v, &pref);
-                break;
-            case DNS_TYPE_TLSA:
-                bad = dns_rr_tlsa(p, n, v);
-                break;
-            default:
-                bad = dns_rr_addr(p, n, type, v);
-                break;
-            }
-            if (bad) {
+            if (dns_rdata(type, p, n, v, &pref) < 0) {
                 msg_warn("%s: malformed record in the answer, ignored", name);
                 continue;
             }

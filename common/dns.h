@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "vstring.h"
 
 typedef struct dns_resolver dns_resolver;
 
@@ -46,6 +47,9 @@ dns_status dns_mx(dns_resolver *r, const char *name, dns_result *out);
 dns_status dns_addr(dns_resolver *r, const char *name, dns_result *out);
 /* TLSA: each rr is "USAGE SELECTOR MTYPE HEX" in presentation form (upper-case hex). */
 dns_status dns_tlsa(dns_resolver *r, const char *name, dns_result *out);
+/* Appends to out the text form the lookups above give one record's RDATA of type (1 A,
+ * 15 MX, 16 TXT, 28 AAAA, 52 TLSA); returns 0, or -1 when malformed. For the fuzzer. */
+int dns_rdata_text(int type, const void *rdata, size_t len, vstring *out);
 /* Frees the records of out (the struct itself is the caller's). */
 void dns_result_free(dns_result *out);
 /* A short name for a status, for logs: "ok", "nodata", "nxdomain", "tempfail", "bogus". */
