@@ -92,6 +92,8 @@ typedef struct policy_state {
     pthread_cond_t qcond;
     policy_job *todo, *todo_tail, *done;
     int stopping;
+    unsigned long fetched, failed;      /* under qlock */
+    unsigned long lookups, waited, timed_out, dropped; /* the loop thread's */
     int efd;                /* workers -> loop: results are ready */
     sts_fetch_opts fopts;
 } policy_state;
@@ -224,6 +226,9 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
         r->failed_id[0] = r->failed_reason[0] = 0;
         r->failed_result = 0;
         msg_info("policy: %s: fetched id %s (%s)", job->domain, id, fr.detail);
+        pthread_mutex_lock(&st->qlock);
+        st->fetched++;
+        pthread_mutex_unlock(&st->qlock);
     } else {
         r->failed_at = now;
         snprintf(r->failed_id, sizeof(r->failed_id), "%s", id);
@@ -235,6 +240,9 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
                  outcome_result_name(fr.result), fr.reason, fr.detail,
                  sts_cache_usable(r, now) ? " (keeping the cached policy)" : "");
         policy_record_failure(st, job->domain, r, &fr, now);
+        pthread_mutex_lock(&st->qlock);
+        st->failed++;
+        pthread_mutex_unlock(&st->qlock);
     }
     sts_fetch_result_free(&fr);
     sts_cache_save(spool_dir(st->sp), job->domain, r);
@@ -353,6 +361,7 @@ static int policy_lookup(policy_state *st, policy_client *cl, const char *req, s
         policy_client_reply(cl, "NOTFOUND ", 9);
         return 1;
     }
+    st->lookups++;
     htable_entry *he = htable_locate(st->cache, domain, strlen(domain));
     policy_entry *e = he ? he->value : NULL;
     if (!e) {
@@ -371,6 +380,7 @@ static int policy_lookup(policy_state *st, policy_client *cl, const char *req, s
                      (policy_stale(&e->c, now) && now - e->txt_checked >= POLICY_STALE_RECHECK)))
         policy_enqueue(st, domain, e);
     if (!e->resolved) {
+        st->waited++;
         cl->wait = e;
         snprintf(cl->wait_domain, sizeof(cl->wait_domain), "%s", domain);
         cl->wait_until = now + (time_t)st->cfg->policy_lookup_timeout;
@@ -613,6 +623,7 @@ static int policy_run(const config *cfg, role_ctx *ctx)
                 /* The first fetch goes on in the background; Postfix gets no policy now. */
                 policy_client_reply(cl, "NOTFOUND ", 9);
                 cl->wait = NULL;
+                st.timed_out++;
             }
             if (!drop && !cl->wait && cl->inlen > 0 && !(rev & POLLIN))
                 drop = policy_client_process(&st, cl, now) < 0; /* pipelined after a wait */
@@ -625,8 +636,10 @@ static int policy_run(const config *cfg, role_ctx *ctx)
                 drop = policy_client_flush(cl) < 0;
             if (!drop && cl->outoff < cl->out->len && now - cl->since > POLICY_REQUEST_TIMEOUT)
                 drop = 1; /* not reading its answers */
-            if (drop)
+            if (drop) {
+                st.dropped += cl->inlen > 0 || cl->outoff < cl->out->len;
                 policy_client_close(clients, &nclients, i);
+            }
         }
         if (n > 0 && (pfd[0].revents & POLLIN)) {
             while (nclients < POLICY_MAX_CLIENTS) {
@@ -676,6 +689,9 @@ static int policy_run(const config *cfg, role_ctx *ctx)
         policy_client_flush(clients[i]);
         policy_client_close(clients, &nclients, i);
     }
+    msg_info("policy: stopping: lookups=%lu waited_for_first_fetch=%lu answered_notfound_after_timeout=%lu "
+             "fetched=%lu fetch_failures=%lu connections_dropped_midrequest=%lu domains=%zu",
+             st.lookups, st.waited, st.timed_out, st.fetched, st.failed, st.dropped, st.cache->used);
     st.cache = htable_free(st.cache, policy_entry_free);
     spool_writer_close(st.w);
     spool_close(st.sp);
