@@ -27,6 +27,7 @@ typedef struct lp_session {
     int result;               /* 0: success, else an RFC 8460 result code */
     int dane;                 /* the failure came from DANE (TLSA) */
     int verified;             /* "Verified TLS connection" */
+    unsigned port;            /* the MX's port (TLSA records are per port) */
     char reason[LP_MAX_REASON];
     uint64_t pos;             /* caller's position of the session's first line */
 } lp_session;
@@ -47,6 +48,11 @@ typedef struct lp_sts_entry {
     logparse_sts sts;
 } lp_sts_entry;
 
+typedef struct lp_tlsa_entry {
+    const char **rr;
+    size_t n;
+} lp_tlsa_entry;
+
 struct logparse {
     logparse_format format;
     int source;
@@ -54,7 +60,10 @@ struct logparse {
     void *emit_ctx;
     logparse_sts_fn sts_fn;
     void *sts_ctx;
+    logparse_tlsa_fn tlsa_fn;
+    void *tlsa_ctx;
     htable *sts_cache;        /* domain -> lp_sts_entry (in sts_mem), for sts_day */
+    htable *tlsa_cache;       /* "host:port" -> lp_tlsa_entry (in sts_mem), for sts_day */
     arena sts_mem;
     char sts_day[SPOOL_DAY_LEN + 1];
     htable *procs;            /* "host tag" -> lp_proc */
@@ -81,6 +90,7 @@ logparse *logparse_new(logparse_format format, int source, logparse_emit_fn emit
     lp->procs = htable_create(256);
     lp->own = htable_create(64);
     lp->sts_cache = htable_create(256);
+    lp->tlsa_cache = htable_create(64);
     arena_init(&lp->sts_mem, 16384);
     lp->now = time(NULL);
     lp->c_mon = -1;
@@ -99,6 +109,7 @@ logparse *logparse_free(logparse *lp)
         htable_free(lp->procs, lp_free_value);
         htable_free(lp->own, NULL);
         htable_free(lp->sts_cache, NULL);
+        htable_free(lp->tlsa_cache, NULL);
         arena_destroy(&lp->sts_mem);
         outcome_done(&lp->o);
         myfree(lp);
@@ -110,6 +121,12 @@ void logparse_set_sts(logparse *lp, logparse_sts_fn fn, void *ctx)
 {
     lp->sts_fn = fn;
     lp->sts_ctx = ctx;
+}
+
+void logparse_set_tlsa(logparse *lp, logparse_tlsa_fn fn, void *ctx)
+{
+    lp->tlsa_fn = fn;
+    lp->tlsa_ctx = ctx;
 }
 
 void logparse_set_now(logparse *lp, time_t now)
@@ -401,16 +418,44 @@ static void lp_push(logparse *lp, lp_proc *pr, const lp_session *s)
 
 /* ---- policy attribution and emission ---- */
 
+/* Policy lookups are cached for one UTC day (what was applied may change the next). */
+static void lp_cache_day(logparse *lp, const char *day)
+{
+    if (strcmp(day, lp->sts_day) != 0 || lp->sts_cache->used + lp->tlsa_cache->used >= LP_MAX_STS_CACHE) {
+        htable_free(lp->sts_cache, NULL);
+        htable_free(lp->tlsa_cache, NULL);
+        lp->sts_cache = htable_create(256);
+        lp->tlsa_cache = htable_create(64);
+        arena_reset(&lp->sts_mem);
+        snprintf(lp->sts_day, sizeof(lp->sts_day), "%s", day);
+    }
+}
+
+static const lp_tlsa_entry *lp_tlsa(logparse *lp, const char *day, const char *host,
+                                    unsigned port)
+{
+    char key[DOMAIN_MAX + 8];
+    int created;
+
+    if (lp->tlsa_fn == NULL || host[0] == 0)
+        return NULL;
+    lp_cache_day(lp, day);
+    int n = snprintf(key, sizeof(key), "%s:%u", host, port);
+    htable_entry *e = htable_enter(lp->tlsa_cache, key, (size_t)n, &created);
+    if (created) {
+        lp_tlsa_entry *te = arena_alloc(&lp->sts_mem, sizeof(*te));
+        te->rr = NULL;
+        te->n = lp->tlsa_fn(lp->tlsa_ctx, host, port, &lp->sts_mem, &te->rr);
+        e->value = te;
+    }
+    return e->value;
+}
+
 static const lp_sts_entry *lp_sts(logparse *lp, const char *day, const char *domain)
 {
     if (lp->sts_fn == NULL)
         return NULL;
-    if (strcmp(day, lp->sts_day) != 0 || lp->sts_cache->used >= LP_MAX_STS_CACHE) {
-        htable_free(lp->sts_cache, NULL);
-        lp->sts_cache = htable_create(256);
-        arena_reset(&lp->sts_mem);
-        snprintf(lp->sts_day, sizeof(lp->sts_day), "%s", day);
-    }
+    lp_cache_day(lp, day);
     int created;
     htable_entry *e = htable_enter(lp->sts_cache, domain, strlen(domain), &created);
     if (created) {
@@ -452,6 +497,11 @@ static void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_
          * level only a TLSA match yields "Verified". The TLSA base domain is the MX. */
         p->type = OUTCOME_POLICY_TLSA;
         p->domain = arena_strdup(&o->mem, s->host);
+        const lp_tlsa_entry *te = lp_tlsa(lp, day, s->host, s->port ? s->port : 25);
+        if (te && te->n) {
+            p->strings = lp_strv(&o->mem, te->rr, te->n);
+            p->nstrings = te->n;
+        }
     } else if (se) {
         p->type = OUTCOME_POLICY_STS;
         p->domain = o->domain;
@@ -535,6 +585,12 @@ static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *m, c
         lp->st.malformed++;
         return;
     }
+    unsigned port = 0;
+    if (after < end && *after == ':')
+        for (const char *q = after + 1; q < end && *q >= '0' && *q <= '9' && port < 65536; q++)
+            port = port * 10 + (unsigned)(*q - '0');
+    if (port == 0 || port > 65535)
+        port = 25;
     lp_session s;
     if (kind == 'E') { /* established */
         if (pr->has_fail && strcmp(pr->fail.host, host) == 0 && strcmp(pr->fail.ip, ip) == 0) {
@@ -544,6 +600,7 @@ static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *m, c
                 lp_push(lp, pr, &pr->fail);
             lp_session_from(lp, &s, host, ip);
             s.verified = verified;
+            s.port = port;
         }
         pr->has_fail = 0;
         lp_push(lp, pr, &s);
@@ -552,6 +609,7 @@ static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *m, c
     if (pr->has_fail)
         lp_push(lp, pr, &pr->fail);
     lp_session_from(lp, &pr->fail, host, ip);
+    pr->fail.port = port;
     pr->has_fail = 1;
     /* The text after "host[ip]:port: " */
     const char *t = after;

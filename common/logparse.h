@@ -49,6 +49,11 @@ typedef void (*logparse_emit_fn)(const outcome *o, void *ctx);
 typedef int (*logparse_sts_fn)(void *ctx, const char *day, const char *domain, arena *mem,
                                logparse_sts *out);
 
+/* Sets *out (allocating in mem) to the TLSA records of _port._tcp.host in presentation
+ * form; returns how many (0: none, or the lookup failed). */
+typedef size_t (*logparse_tlsa_fn)(void *ctx, const char *host, unsigned port, arena *mem,
+                                   const char ***out);
+
 typedef struct logparse logparse;
 
 /* Returns a parser for format whose outcomes (source: OUTCOME_SRC_*) go to emit; the
@@ -57,6 +62,8 @@ logparse *logparse_new(logparse_format format, int source, logparse_emit_fn emit
 logparse *logparse_free(logparse *lp);
 /* Attributes outcomes to an applied STS policy through fn (results cached per day). */
 void logparse_set_sts(logparse *lp, logparse_sts_fn fn, void *ctx);
+/* Fills the policy strings of tlsa outcomes through fn (results cached per day). */
+void logparse_set_tlsa(logparse *lp, logparse_tlsa_fn fn, void *ctx);
 /* Sets the time classic syslog timestamps (no year) are read relative to (default: now). */
 void logparse_set_now(logparse *lp, time_t now);
 /* Parses one line (without its newline). */

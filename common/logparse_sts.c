@@ -1,6 +1,11 @@
-/* STS attribution for log outcomes, from the policy service's per-day record. */
+/* STS attribution for log outcomes (the policy service's per-day record) and TLSA records. */
 #include "logparse_sts.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "dns.h"
+#include "domain.h"
 #include "sts_applied.h"
 
 int logparse_sts_applied(void *ctx, const char *day, const char *domain, arena *mem,
@@ -21,4 +26,27 @@ int logparse_sts_applied(void *ctx, const char *day, const char *domain, arena *
     out->nmx = a.nmx;
     sts_applied_free(&a);
     return 1;
+}
+
+size_t logparse_tlsa_dns(void *ctx, const char *host, unsigned port, arena *mem,
+                         const char ***out)
+{
+    char name[DOMAIN_MAX + 16];
+    dns_result res;
+
+    /* Postfix found usable TLSA records (it logged a DANE match or mismatch), so what the
+     * zone publishes now is what it applied, give or take a change since. */
+    if ((size_t)snprintf(name, sizeof(name), "_%u._tcp.%s", port, host) >= sizeof(name))
+        return 0;
+    memset(&res, 0, sizeof(res));
+    if (dns_tlsa(ctx, name, &res) != DNS_OK) {
+        dns_result_free(&res);
+        return 0;
+    }
+    *out = arena_alloc(mem, (res.n ? res.n : 1) * sizeof(char *));
+    for (size_t i = 0; i < res.n; i++)
+        (*out)[i] = arena_strdup(mem, res.rr[i]);
+    size_t n = res.n;
+    dns_result_free(&res);
+    return n;
 }

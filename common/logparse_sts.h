@@ -1,10 +1,14 @@
 #ifndef OTR_LOGPARSE_STS_H
 #define OTR_LOGPARSE_STS_H
-/* The MTA-STS attribution of log outcomes: what the policy service recorded in the spool. */
+/* Policy details of log outcomes that the log does not hold: the MTA-STS policy the policy
+ * service applied (from the spool), and the TLSA records of a DANE MX (from DNS). */
 #include "logparse.h"
 
 /* A logparse_sts_fn over the spool directory ctx (a const char *): the STS policy the
  * policy service applied to domain on day; 1 found, 0 none, -1 error. */
 int logparse_sts_applied(void *ctx, const char *day, const char *domain, arena *mem,
                          logparse_sts *out);
+/* A logparse_tlsa_fn over a dns_resolver ctx: the TLSA records of _port._tcp.host. */
+size_t logparse_tlsa_dns(void *ctx, const char *host, unsigned port, arena *mem,
+                         const char ***out);
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dns.h"
 #include "logfollow.h"
 #include "logparse.h"
 #include "logparse_sts.h"
@@ -89,6 +90,13 @@ static int log_run(const config *cfg, role_ctx *ctx)
                                                                          : LOGPARSE_POSTFIX,
                                 OUTCOME_SRC_LOG, log_emit, &sink);
     logparse_set_sts(lp, logparse_sts_applied, (void *)spool_dir(sp));
+    /* The TLSA records of a DANE session's MX are the policy strings of its report. A
+     * lookup is made once per MX and day; a slow resolver delays the follower, not Postfix. */
+    dns_resolver *dns = dns_resolver_new(cfg);
+    if (dns) {
+        dns_resolver_set_timeout(dns, 5);
+        logparse_set_tlsa(lp, logparse_tlsa_dns, dns);
+    }
     sink.stored_before = logfollow_done(f);
     char *buf = mymalloc(LOG_BUF);
     size_t have = 0;
@@ -161,6 +169,7 @@ static int log_run(const config *cfg, role_ctx *ctx)
              (unsigned long long)st->unmatched, (unsigned long long)st->state_full);
     myfree(buf);
     logparse_free(lp);
+    dns_resolver_free(dns);
     logfollow_close(f);
     spool_writer_close(sink.w);
     spool_close(sp);

@@ -7,8 +7,10 @@
 #   127.0.10.1  unbound          127.0.8.1  sending Postfix (smtp_bind_address)
 #   127.0.9.N   one MX listener per case (BED_CASES, N = position)
 
-# case:domain suffix; every case is the recipient domain <case>.test, MX mx.<case>.test
+# every case is the recipient domain <case>.$BED_TLD, MX mx.<case>.$BED_TLD
 BED_CASES="good expired wrongname untrusted selfsigned nostarttls daneok danebad"
+# The zone: not .test, which libunbound (the daemon's and agent's resolver) answers itself.
+BED_TLD=example
 BED_NS=""
 BED_ETC=""
 
@@ -45,7 +47,7 @@ bed_netns() {
         echo "multi_instance_directories ="
     } > "$BED_ETC/postfix/main.cf"
     printf 'nameserver 127.0.10.1\noptions trust-ad\n' > "$BED_ETC/resolv.conf"
-    printf '127.0.0.1 localhost\n127.0.8.1 sender.test\n' > "$BED_ETC/hosts"
+    printf '127.0.0.1 localhost\n127.0.8.1 sender.%s\n' "$BED_TLD" > "$BED_ETC/hosts"
     # Postfix daemons drop to the postfix user and still open files under $T.
     chmod 0755 "$T"
 }
@@ -85,9 +87,9 @@ copy_extensions = copy
 commonName = supplied
 EOF
     for c in $BED_CASES; do
-        local cn="mx.$c.test" issuer=ca dates="-days 30"
+        local cn="mx.$c.$BED_TLD" issuer=ca dates="-days 30"
         case $c in
-            wrongname) cn="mx.elsewhere.test" ;;
+            wrongname) cn="mx.elsewhere.$BED_TLD" ;;
             untrusted) issuer=badca ;;
             expired) dates="-startdate 20200101000000Z -enddate 20200201000000Z" ;;
         esac
@@ -111,17 +113,17 @@ bed_dns() {
     local d="$T/dns" c ip
     mkdir -p "$d"
     {
-        echo '$ORIGIN test.'
+        echo "\$ORIGIN $BED_TLD."
         echo '$TTL 300'
-        echo '@ SOA ns.test. hostmaster.test. 1 3600 600 86400 300'
-        echo '@ NS ns.test.'
+        echo "@ SOA ns.$BED_TLD. hostmaster.$BED_TLD. 1 3600 600 86400 300"
+        echo "@ NS ns.$BED_TLD."
         echo 'ns A 127.0.10.1'
         echo 'sender A 127.0.8.1'
         for c in $BED_CASES; do
             ip=$(bed_ip "$c")
-            echo "$c MX 10 mx.$c.test."
+            echo "$c MX 10 mx.$c.$BED_TLD."
             echo "mx.$c A $ip"
-            echo "_smtp._tls.$c TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@$c.test\""
+            echo "_smtp._tls.$c TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@$c.$BED_TLD\""
         done
         local h
         h=$(openssl x509 -in "$T/certs/daneok.pem" -noout -pubkey |
@@ -130,9 +132,9 @@ bed_dns() {
         echo "_25._tcp.mx.danebad TLSA 3 1 1 $(printf '%064d' 0)"
         [ $# -gt 0 ] && cat "$1"
     } > "$d/test.zone"
-    (cd "$d" && ldns-keygen -a ECDSAP256SHA256 -k test. > ksk.name &&
-        ldns-keygen -a ECDSAP256SHA256 test. > zsk.name &&
-        ldns-signzone -n -o test. test.zone "$(cat zsk.name)" "$(cat ksk.name)") >/dev/null 2>&1 ||
+    (cd "$d" && ldns-keygen -a ECDSAP256SHA256 -k $BED_TLD. > ksk.name &&
+        ldns-keygen -a ECDSAP256SHA256 $BED_TLD. > zsk.name &&
+        ldns-signzone -n -o $BED_TLD. test.zone "$(cat zsk.name)" "$(cat ksk.name)") >/dev/null 2>&1 ||
         fail "cannot sign the test zone"
     cp "$d/$(cat "$d/ksk.name").ds" "$d/anchor.ds"
     cat > "$d/unbound.conf" <<EOF
@@ -152,10 +154,9 @@ server:
     module-config: "validator iterator"
     do-not-query-localhost: no
     val-log-level: 2
-    # "test." is one of unbound's default blocked special-use zones.
-    local-zone: "test." nodefault
+    local-zone: "$BED_TLD." nodefault
 auth-zone:
-    name: "test."
+    name: "$BED_TLD."
     zonefile: "$d/test.zone.signed"
     for-upstream: yes
     for-downstream: no
@@ -163,8 +164,8 @@ auth-zone:
 EOF
     bed_exec unbound -c "$d/unbound.conf" || fail "unbound did not start"
     at_exit "bed_stop_pidfile $d/unbound.pid"
-    wait_for 10 bed_exec kdig +short @127.0.10.1 sender.test A
-    bed_exec kdig +dnssec @127.0.10.1 mx.daneok.test A | grep -qi '^;; flags:.* ad' ||
+    wait_for 10 bed_exec kdig +short @127.0.10.1 sender.$BED_TLD A
+    bed_exec kdig +dnssec @127.0.10.1 mx.daneok.$BED_TLD A | grep -qi '^;; flags:.* ad' ||
         fail "unbound does not validate the test zone"
 }
 
@@ -212,9 +213,9 @@ bed_postfix_start() {
 bed_mx() {
     local dir="$T/pf-mx" c ip doms="" ifs=""
     bed_postfix_base "$dir"
-    for c in $BED_CASES; do doms="$doms $c.test"; ifs="$ifs $(bed_ip "$c")"; done
+    for c in $BED_CASES; do doms="$doms $c.$BED_TLD"; ifs="$ifs $(bed_ip "$c")"; done
     cat >> "$dir/main.cf" <<EOF
-myhostname = mx.test
+myhostname = mx.$BED_TLD
 inet_interfaces =$ifs
 mydestination =$doms
 local_transport = discard:
@@ -229,11 +230,11 @@ EOF
     for c in $BED_CASES; do
         ip=$(bed_ip "$c")
         if [ "$c" = nostarttls ]; then
-            echo "$ip:25 inet n - n - - smtpd -o myhostname=mx.$c.test -o smtpd_tls_security_level=none"
+            echo "$ip:25 inet n - n - - smtpd -o myhostname=mx.$c.$BED_TLD -o smtpd_tls_security_level=none"
         else
             local chain="$T/certs/$c.pem"
             # A real server sends its intermediate/issuer; clients still decide trust.
-            echo "$ip:25 inet n - n - - smtpd -o myhostname=mx.$c.test -o smtpd_tls_cert_file=$chain -o smtpd_tls_key_file=$T/certs/$c.key"
+            echo "$ip:25 inet n - n - - smtpd -o myhostname=mx.$c.$BED_TLD -o smtpd_tls_cert_file=$chain -o smtpd_tls_key_file=$T/certs/$c.key"
         fi
     done >> "$dir/master.cf"
     bed_postfix_start "$dir"
@@ -241,14 +242,14 @@ EOF
 }
 
 # bed_sender POLICY-MAP-LINES: the sending Postfix; extra TLS policy entries go to its
-# smtp_tls_policy_maps (e.g. "expired.test secure").
+# smtp_tls_policy_maps (e.g. "expired.$BED_TLD secure").
 bed_sender() {
     local dir="$T/pf-send"
     bed_postfix_base "$dir"
     cat >> "$dir/main.cf" <<EOF
-myhostname = sender.test
-mydomain = sender.test
-myorigin = sender.test
+myhostname = sender.$BED_TLD
+mydomain = sender.$BED_TLD
+myorigin = sender.$BED_TLD
 mydestination =
 inet_interfaces = 127.0.8.1
 smtp_bind_address = 127.0.8.1
@@ -270,7 +271,7 @@ EOF
 
 # bed_send FROM TO SUBJECT [MESSAGE-ID]: one message through the sender's sendmail.
 bed_send() {
-    local mid=${4:-"<$(date +%s%N).$RANDOM@sender.test>"}
+    local mid=${4:-"<$(date +%s%N).$RANDOM@sender.$BED_TLD>"}
     printf 'From: %s\nTo: %s\nSubject: %s\nMessage-ID: %s\n\nhello\n' "$1" "$2" "$3" "$mid" |
         bed_exec sendmail -C "$T/pf-send" -f "$1" "$2" || fail "sendmail refused $2"
 }

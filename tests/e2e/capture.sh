@@ -13,20 +13,20 @@ bed_certs
 bed_dns
 bed_mx
 # What an administrator with a few mandatory-TLS destinations has; the rest is dane/may.
-bed_sender "expired.test secure" "wrongname.test secure" "untrusted.test secure" \
-    "selfsigned.test secure" "nostarttls.test encrypt"
+bed_sender "expired.example secure" "wrongname.example secure" "untrusted.example secure" \
+    "selfsigned.example secure" "nostarttls.example encrypt"
 # 1: one message per case, tried once each.
-for c in $BED_CASES; do bed_send a@sender.test "u1@$c.test" "case $c"; done
+for c in $BED_CASES; do bed_send a@sender.example "u1@$c.example" "case $c"; done
 sleep 2
 bed_settle 60
 cp "$T/pf-send/maillog" "$T/phase1.log"
 # 2: a burst to one domain (connection and TLS session reuse), two recipients in one
 # message, and our own report mail (its sessions are not counted).
-for i in 1 2 3 4 5 6; do bed_send a@sender.test "u$i@good.test" "burst $i"; done
-printf 'From: a@sender.test\nTo: x@daneok.test, y@daneok.test\nSubject: two\n\nhi\n' |
-    bed_exec sendmail -C "$T/pf-send" -f a@sender.test x@daneok.test y@daneok.test
-bed_send tlsrpt@sender.test tlsrpt@good.test "Report Domain: good.test" \
-    "<20261122.good.test.otr-0a1b2c3d@sender.test>"
+for i in 1 2 3 4 5 6; do bed_send a@sender.example "u$i@good.example" "burst $i"; done
+printf 'From: a@sender.example\nTo: x@daneok.example, y@daneok.example\nSubject: two\n\nhi\n' |
+    bed_exec sendmail -C "$T/pf-send" -f a@sender.example x@daneok.example y@daneok.example
+bed_send tlsrpt@sender.example tlsrpt@good.example "Report Domain: good.example" \
+    "<20261122.good.example.otr-0a1b2c3d@sender.example>"
 sleep 2
 bed_settle 60
 grep -v 'postfix-script\|postfix/master' "$T/pf-send/maillog" > "$out/postfix-3.7-bed.log"

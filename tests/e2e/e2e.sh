@@ -14,33 +14,42 @@ bed_certs
 bed_dns
 bed_mx
 
-write_conf "$T/c.conf" "log_follow=$T/pf-send/maillog" "report_submitter=sender.test" \
-    "contact_info=tlsrpt@sender.test" "report_from=tlsrpt@sender.test" \
-    "smtp_relay=127.0.8.1:25"
-start_daemon "$T/c.conf"
+# The daemon runs in the namespace too: it looks up the TLSA records of DANE sessions'
+# MX hosts (their reports' policy strings) through the test resolver.
+write_conf "$T/c.conf" "log_follow=$T/pf-send/maillog" "report_submitter=sender.example" \
+    "resolver=127.0.10.1" "dnssec_trust_anchor_file=$T/dns/anchor.ds"
+# (ip netns exec execs the daemon: $! is the daemon itself, for stop_daemon)
+ip netns exec "$BED_NS" "$OTR" -f -c "$T/c.conf" >>"$T/daemon.log" 2>&1 &
+DAEMON_PID=$!
+at_exit "stop_daemon"
+wait_for 10 test -S "$T/tlsrpt.sock"
+tlsa_ok=$(sed -n 's/^_25._tcp.mx.daneok TLSA //p' "$T/dns/test.zone" | tr a-f A-F)
+tlsa_bad=$(sed -n 's/^_25._tcp.mx.danebad TLSA //p' "$T/dns/test.zone" | tr a-f A-F)
+[ -n "$tlsa_ok" ] && [ -n "$tlsa_bad" ] || fail "no TLSA records in the test zone"
+export tlsa_ok tlsa_bad
 
 # Mandatory TLS for some destinations (as policy maps or an MTA-STS service would make it);
 # the rest runs at dane (TLSA present: mandatory DANE; absent: opportunistic).
-bed_sender "expired.test secure" "wrongname.test secure" "untrusted.test secure" \
-    "selfsigned.test secure" "nostarttls.test encrypt"
+bed_sender "expired.example secure" "wrongname.example secure" "untrusted.example secure" \
+    "selfsigned.example secure" "nostarttls.example encrypt"
 # Every delivery its own connection, so each message is exactly one handshake.
 bed_exec postconf -c "$T/pf-send" -e smtp_connection_cache_on_demand=no
 bed_exec postfix -c "$T/pf-send" reload >/dev/null 2>&1
 
 for c in $BED_CASES; do
-    bed_send a@sender.test "u1@$c.test" "first $c"
-    bed_send a@sender.test "u2@$c.test" "second $c"
+    bed_send a@sender.example "u1@$c.example" "first $c"
+    bed_send a@sender.example "u2@$c.example" "second $c"
 done
 # Two recipients, one message: one session.
-printf 'From: a@sender.test\nSubject: two\n\nhi\n' |
-    bed_exec sendmail -C "$T/pf-send" -f a@sender.test x@daneok.test y@daneok.test
+printf 'From: a@sender.example\nSubject: two\n\nhi\n' |
+    bed_exec sendmail -C "$T/pf-send" -f a@sender.example x@daneok.example y@daneok.example
 sleep 2
 bed_settle 120
 
 expect_reports() {
     "$AGENT" -c "$T/c.conf" report --day "$(today)" > "$T/report.jsonl" || return 1
     python3 - "$T/report.jsonl" "$1" <<'PY'
-import json, sys
+import json, os, sys
 got = {}
 for line in open(sys.argv[1]):
     r = json.loads(line)
@@ -54,20 +63,20 @@ for line in open(sys.argv[1]):
             pol.get("policy-string", []), p["summary"]["total-successful-session-count"],
             p["summary"]["total-failure-session-count"], fd))
 def fail(case, rt, code):
-    return [("no-policy-found", case + ".test", [], 0, 2,
-             [(rt, "mx.%s.test" % case, ip[case], code, 2)])]
+    return [("no-policy-found", case + ".example", [], 0, 2,
+             [(rt, "mx.%s.example" % case, ip[case], code, 2)])]
 ip = {c: "127.0.9.%d" % (i + 1) for i, c in enumerate(
     "good expired wrongname untrusted selfsigned nostarttls daneok danebad".split())}
 want = {
- "good.test": [("no-policy-found", "good.test", [], 2, 0, [])],
- "daneok.test": [("tlsa", "mx.daneok.test", [], 3, 0, [])],
- "danebad.test": [("tlsa", "mx.danebad.test", [], 0, 2,
-     [("tlsa-invalid", "mx.danebad.test", ip["danebad"], "X509_V_ERR_DANE_NO_MATCH", 2)])],
- "expired.test": fail("expired", "certificate-expired", "X509_V_ERR_CERT_HAS_EXPIRED"),
- "wrongname.test": fail("wrongname", "certificate-host-mismatch", "X509_V_ERR_HOSTNAME_MISMATCH"),
- "untrusted.test": fail("untrusted", "certificate-not-trusted", "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY"),
- "selfsigned.test": fail("selfsigned", "certificate-not-trusted", "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT"),
- "nostarttls.test": fail("nostarttls", "starttls-not-supported", "starttls-not-offered"),
+ "good.example": [("no-policy-found", "good.example", [], 2, 0, [])],
+ "daneok.example": [("tlsa", "mx.daneok.example", [os.environ["tlsa_ok"]], 3, 0, [])],
+ "danebad.example": [("tlsa", "mx.danebad.example", [os.environ["tlsa_bad"]], 0, 2,
+     [("tlsa-invalid", "mx.danebad.example", ip["danebad"], "X509_V_ERR_DANE_NO_MATCH", 2)])],
+ "expired.example": fail("expired", "certificate-expired", "X509_V_ERR_CERT_HAS_EXPIRED"),
+ "wrongname.example": fail("wrongname", "certificate-host-mismatch", "X509_V_ERR_HOSTNAME_MISMATCH"),
+ "untrusted.example": fail("untrusted", "certificate-not-trusted", "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY"),
+ "selfsigned.example": fail("selfsigned", "certificate-not-trusted", "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT"),
+ "nostarttls.example": fail("nostarttls", "starttls-not-supported", "starttls-not-offered"),
 }
 bad = 0
 for k in sorted(set(want) | set(got)):
@@ -92,14 +101,14 @@ pass "reports of $(today): exact per domain"
 # works, deferred where it does not, and its sessions are not counted.
 day=$(today)
 for c in $BED_CASES; do
-    bed_send tlsrpt@sender.test "tlsrpt@$c.test" "Report Domain: $c.test" \
-        "<${day//-/}.$c.test.otr-0a1b2c3d@sender.test>"
+    bed_send tlsrpt@sender.example "tlsrpt@$c.example" "Report Domain: $c.example" \
+        "<${day//-/}.$c.example.otr-0a1b2c3d@sender.example>"
 done
 sleep 2
 bed_settle 120
-grep -q 'to=<tlsrpt@good.test>.*status=sent' "$T/pf-send/maillog" || fail "report to good.test not delivered"
-grep -q 'to=<tlsrpt@expired.test>.*status=deferred' "$T/pf-send/maillog" ||
-    fail "report to expired.test not tried"
+grep -q 'to=<tlsrpt@good.example>.*status=sent' "$T/pf-send/maillog" || fail "report to good.example not delivered"
+grep -q 'to=<tlsrpt@expired.example>.*status=deferred' "$T/pf-send/maillog" ||
+    fail "report to expired.example not tried"
 sleep 1.5
 expect_reports show || fail "the report mail was counted"
 stop_daemon
