@@ -4,7 +4,8 @@
 # name, gunzipped JSON equal to `report` output and schema-valid) and their DKIM signatures
 # verified by python3-dkim with the keys served by a test unbound, for an RSA-2048 and an
 # Ed25519 key. A 5xx is a permanent failure, a 4xx or a relay that is down a temporary one;
-# STARTTLS and smtps to the relay are verified; SMTP AUTH is used; file delivery writes the same message.
+# STARTTLS and smtps to the relay are verified; SMTP AUTH is used; file delivery writes the
+# same message; and `opentlsrpt-agent send` does all this with the rua it finds in DNS.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 need postfix openssl unbound script
@@ -25,6 +26,7 @@ cat > "$T/zones" <<EOF
   local-zone: "sender.example." static
   local-data: 'rsa._domainkey.sender.example. TXT "v=DKIM1; k=rsa; s=tlsrpt; p=$rsa_a" "$rsa_b"'
   local-data: 'ed._domainkey.sender.example. TXT "v=DKIM1; k=ed25519; s=tlsrpt; p=$ed_p"'
+  local-data: '_smtp._tls.example.org. TXT "v=TLSRPTv1; rua=mailto:tlsrpt@example.org"'
 EOF
 start_unbound "$T/zones"
 
@@ -97,6 +99,7 @@ wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT"
 
 # --- outcomes in the spool, through the real daemon ---
 write_conf "$T/c.conf" contact_info=tlsrpt@sender.example "smtp_relay=127.0.0.1:$SMTP_PORT" \
+    "resolver=$DNS_RESOLVER" \
     dkim_domain=sender.example dkim_selector=rsa "dkim_key_file=$DATA/dkim/rsa2048.pem"
 start_daemon "$T/c.conf"
 "$SEND" -s "$T/tlsrpt.sock" -n 3 "$DATA"/datagrams/sts-validation-failure.json \
@@ -222,4 +225,18 @@ $CHECK "$eml" "$T/want.json" "$DATA/tlsrpt-report.schema.json" "$DNS_PORT" tlsrp
 gunzip -c "$gz" | $PY -c 'import json,sys; a=json.load(sys.stdin); b=json.load(open(sys.argv[1])); sys.exit(a != b)' \
     "$T/want.json" || fail "the stored .json.gz differs from the report"
 deliver 69 "^PERMFAIL: not a usable mailto" -f "$T/out" -u 'mailto:a%0D%0ABcc:x@example.org'
-pass "RSA and Ed25519 reports stored by Postfix and verified by python3-dkim; 5xx/4xx/down; STARTTLS; file"
+
+# The agent itself: send finds the rua in DNS and hands the signed report to the relay;
+# with deliver_to = file: (and --force, as it was delivered) it stores the same message.
+find "$maildir" -type f | sort > "$T/seen" # the unsigned one above is not what we want
+"$AGENT" -c "$T/c.conf" send --day "$day" --domain example.org > "$T/send.out" 2>&1 ||
+    { cat "$T/send.out"; fail "opentlsrpt-agent send"; }
+new_mail "$(($(wc -l < "$T/seen") + 1))"
+$CHECK "$(cat "$T/new")" "$T/want.json" "$DATA/tlsrpt-report.schema.json" "$DNS_PORT" \
+    tlsrpt@example.org || fail "report sent by opentlsrpt-agent send"
+"$AGENT" -c "$T/c.conf" -o "deliver_to=file:$T/send-files" send --day "$day" \
+    --domain example.org --force > "$T/send.out" 2>&1 ||
+    { cat "$T/send.out"; fail "opentlsrpt-agent send with deliver_to = file:"; }
+$CHECK "$(ls "$T"/send-files/*.eml)" "$T/want.json" "$DATA/tlsrpt-report.schema.json" \
+    "$DNS_PORT" tlsrpt@example.org || fail "the .eml written by send"
+pass "RSA and Ed25519 reports stored by Postfix and verified by python3-dkim; 5xx/4xx/down; STARTTLS; smtps; AUTH; file; agent send"
