@@ -12,6 +12,7 @@
 #include "domain.h"
 #include "fsutil.h"
 #include "htable.h"
+#include "inbound_tls.h"
 #include "msg.h"
 #include "report_store.h"
 #include "summary.h"
@@ -153,6 +154,13 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
     spool_day_of(spool_day_parse(since) - 86400, from);
     report_store_iterate(st, from, summary_visit, &w);
     report_store_close(st);
+    /* Inbound TLS counters of the days shown, when record_inbound_tls kept any. */
+    time_t today = time(NULL);
+    for (time_t t = spool_day_parse(since); t >= 0 && t <= today; t += 86400) {
+        char day[SPOOL_DAY_LEN + 1];
+        spool_day_of(t, day);
+        summary_add_inbound(w.sum, day, inbound_tls_load(spool_dir(agent_spool(ctx)), day));
+    }
     int status = 0;
     if (alerts) {
         status = summary_alerts(ctx, w.sum) > 0;

@@ -52,6 +52,7 @@ struct summary {
     summary_issue *issues;
     size_t nissues;
     int analysed;
+    json_object *inbound;     /* day -> inbound TLS counters (record_inbound_tls) */
 };
 
 static const struct {
@@ -140,6 +141,7 @@ summary *summary_free(summary *s)
         return NULL;
     htable_free(s->domains, summary_free_domain);
     htable_free(s->reporters, NULL);
+    json_object_put(s->inbound);
     myfree(s->issues);
     arena_destroy(&s->mem);
     myfree(s);
@@ -515,6 +517,126 @@ static htable_entry **summary_fails_sorted(sum_day *d)
     return f;
 }
 
+void summary_add_inbound(summary *s, const char *day, json_object *counters)
+{
+    if (counters == NULL)
+        return;
+    if (s->inbound == NULL)
+        s->inbound = json_object_new_object();
+    json_object_object_add(s->inbound, day, counters);
+}
+
+typedef struct sum_inbound {
+    const char *domain;
+    int64_t messages;
+    int64_t tls;
+} sum_inbound;
+
+static int64_t summary_int(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+/* Most messages first: the domains that matter lead the list. */
+static int summary_inbound_cmp(const void *a, const void *b)
+{
+    const sum_inbound *x = a, *y = b;
+    if (x->messages != y->messages)
+        return x->messages < y->messages ? 1 : -1;
+    return strcmp(x->domain, y->domain);
+}
+
+#define SUMMARY_INBOUND_SHOWN 20 /* sender domains listed per day */
+
+/* Calls row() for the day total (domain NULL) and the top sender domains of each day. */
+static void summary_inbound_each(summary *s, void (*row)(vstring *out, const char *day,
+                                                          const char *domain, int64_t messages,
+                                                          int64_t tls, json_object *versions),
+                                 vstring *out)
+{
+    if (s->inbound == NULL)
+        return;
+    json_object_object_foreach(s->inbound, day, counters)
+    {
+        json_object *domains, *versions = NULL;
+        if (!json_object_object_get_ex(counters, "domains", &domains) ||
+            !json_object_is_type(domains, json_type_object))
+            continue;
+        size_t n = (size_t)json_object_object_length(domains), i = 0;
+        sum_inbound *list = mycalloc(n ? n : 1, sizeof(*list));
+        int64_t total = 0, tls = 0;
+        json_object *allv = json_object_new_object();
+        json_object_object_foreach(domains, name, d)
+        {
+            list[i].domain = name;
+            list[i].messages = summary_int(d, "messages");
+            list[i].tls = summary_int(d, "tls");
+            total += list[i].messages;
+            tls += list[i].tls;
+            if (json_object_object_get_ex(d, "versions", &versions) &&
+                json_object_is_type(versions, json_type_object)) {
+                json_object_object_foreach(versions, v, c)
+                {
+                    json_object *have;
+                    int64_t prev = json_object_object_get_ex(allv, v, &have)
+                                       ? json_object_get_int64(have)
+                                       : 0;
+                    json_object_object_add(allv, v, json_object_new_int64(prev + json_object_get_int64(c)));
+                }
+            }
+            i++;
+        }
+        qsort(list, n, sizeof(*list), summary_inbound_cmp);
+        row(out, day, NULL, total, tls, allv);
+        for (i = 0; i < n && i < SUMMARY_INBOUND_SHOWN; i++)
+            row(out, day, list[i].domain, list[i].messages, list[i].tls, NULL);
+        json_object_put(allv);
+        myfree(list);
+    }
+}
+
+static double summary_share(int64_t part, int64_t whole)
+{
+    return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void summary_inbound_text(vstring *out, const char *day, const char *domain,
+                                 int64_t messages, int64_t tls, json_object *versions)
+{
+    if (domain == NULL) {
+        vstring_sprintf_append(out, "  %s  %" PRId64 " messages, %" PRId64 " over TLS (%.1f%%)",
+                               day, messages, tls, summary_share(tls, messages));
+        json_object_object_foreach(versions, v, c)
+        {
+            vstring_append_str(out, ", ");
+            vstring_append_str(out, v);
+            vstring_sprintf_append(out, " %" PRId64, json_object_get_int64(c));
+        }
+        vstring_append_char(out, '\n');
+        return;
+    }
+    vstring_append_str(out, "      ");
+    vstring_append_str(out, domain);
+    vstring_sprintf_append(out, ": %" PRId64 " of %" PRId64 " over TLS (%.1f%%)\n", tls, messages,
+                           summary_share(tls, messages));
+}
+
+static void summary_esc(vstring *out, const char *s);
+
+static void summary_inbound_html(vstring *out, const char *day, const char *domain,
+                                 int64_t messages, int64_t tls, json_object *versions)
+{
+    (void)versions;
+    vstring_append_str(out, domain ? "<tr><td class=\"l\">" : "<tr><th class=\"l\">");
+    if (domain)
+        summary_esc(out, domain);
+    else
+        vstring_sprintf_append(out, "%s (all senders)", day);
+    vstring_sprintf_append(out, "%s<td>%" PRId64 "</td><td>%" PRId64 "</td><td>%.1f%%</td></tr>\n",
+                           domain ? "</td>" : "</th>", messages, tls, summary_share(tls, messages));
+}
+
 static void summary_header(summary *s, vstring *out)
 {
     vstring_sprintf_append(out, "%zu report%s from %zu reporter%s", s->reports,
@@ -574,6 +696,10 @@ void summary_text(summary *s, vstring *out)
         myfree(days);
     }
     myfree(doms);
+    if (s->inbound) {
+        vstring_append_str(out, "\nInbound mail over TLS (record_inbound_tls), by envelope sender domain:\n");
+        summary_inbound_each(s, summary_inbound_text, out);
+    }
     vstring_append_str(out, nis ? "\nIssues:\n" : "\nNo issues found.\n");
     for (size_t i = 0; i < nis; i++) {
         vstring_append_str(out, "  ! ");
@@ -663,6 +789,8 @@ json_object *summary_json(summary *s)
         json_object_array_add(iss, ij);
     }
     json_object_object_add(root, "issues", iss);
+    if (s->inbound)
+        json_object_object_add(root, "inbound-tls", json_object_get(s->inbound));
     vstring_free(sent);
     vstring_free(fix);
     return root;
@@ -833,6 +961,12 @@ void summary_html(summary *s, vstring *out)
         myfree(days);
     }
     myfree(doms);
+    if (s->inbound) {
+        vstring_append_str(out, "<h2>Inbound mail over TLS</h2>\n<table><tr><th>sender domain</th>"
+                                "<th>messages</th><th>over TLS</th><th>share</th></tr>\n");
+        summary_inbound_each(s, summary_inbound_html, out);
+        vstring_append_str(out, "</table>\n");
+    }
     vstring_append_str(out, "</body></html>\n");
     vstring_free(sent);
     vstring_free(fix);

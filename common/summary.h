@@ -29,6 +29,8 @@ summary *summary_new(const char *since, const char *domain);
 summary *summary_free(summary *s);
 /* Counts r; fallback_domain (may be NULL) names policies without a policy-domain. */
 void summary_add(summary *s, const inreport *r, const char *fallback_domain);
+/* Adds the inbound TLS counters of day (inbound_tls_load); takes counters over. */
+void summary_add_inbound(summary *s, const char *day, json_object *counters);
 /* Finds the issues (once; later calls return the same). Owned by s. */
 const summary_issue *summary_issues(summary *s, size_t *n);
 /* Appends the summary in each format to out. */

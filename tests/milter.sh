@@ -2,7 +2,8 @@
 # The milter role driven by miltertest through every phase (connect, HELO with TLS macros,
 # MAIL, RCPT, DATA, headers, body, end of message) with the report messages of
 # tests/data/inreports: reports are stored once each, broken ones and ordinary mail pass
-# untouched (accept), milter_action reject/discard, report_recipients, inbound TLS counts.
+# untouched (accept), milter_action reject/discard, report_recipients, inbound TLS counts
+# (and their place in the summary).
 . "$top_srcdir/tests/lib.sh"
 need miltertest
 IN="$DATA/inreports"
@@ -41,6 +42,9 @@ for f in bomb truncated-gzip invalid-json mixed-ordinary; do
     expect c "$f.eml"
 done
 expect a plain.eml # not even the body is looked at
+# The same without TLS: counted as plaintext by record_inbound_tls.
+MILTER_SOCK="local:$SOCK" MSG="$IN/plain.eml" miltertest -s "$top_srcdir/tests/milter/send.lua" \
+    > "$T/mt.out" 2>&1 || fail "miltertest without TLS"
 [ "$(nstored)" -eq 10 ] || fail "broken or ordinary mail stored"
 expect c google.eml
 [ "$(nstored)" -eq 10 ] || fail "a duplicate was stored"
@@ -60,8 +64,11 @@ stop_daemon
 python3 - "$T/spool/inbound/$(today).json" <<'PY' || fail "inbound TLS counters"
 import json, sys
 d = json.load(open(sys.argv[1]))["domains"]["sender.example"]
-assert d["messages"] == 16 and d["tls"] == 16 and d["versions"]["TLSv1.3"] == 16, d
+assert d["messages"] == 17 and d["tls"] == 16 and d["versions"]["TLSv1.3"] == 16, d
 PY
+"$AGENT" -c "$T/otr.conf" summary --since 0d > "$T/summary.txt" || fail "summary"
+grep -q "$(today)  17 messages, 16 over TLS (94.1%), TLSv1.3 16" "$T/summary.txt" ||
+    fail "inbound TLS not in the summary: $(cat "$T/summary.txt")"
 pass "accept: reports stored once, broken and ordinary mail untouched, TLS counted"
 
 start_milter milter_action=reject
