@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,8 +380,16 @@ static int milter_prepare(const config *cfg, const config *old, role_ctx *ctx)
         return 0;
     memcpy(dir, path, (size_t)(slash - path));
     dir[slash - path] = 0;
-    if (access(dir, F_OK) != 0 && fsutil_mkdirs(dir, 0755) < 0) {
+    if (access(dir, F_OK) == 0)
+        return 0;
+    if (fsutil_mkdirs(dir, 0755) < 0) {
         msg_error("milter: cannot create %s: %m", dir);
+        return -1;
+    }
+    /* The role binds the socket after dropping to user: the directory must be its own. */
+    struct passwd *pw = geteuid() == 0 && *cfg->user ? getpwnam(cfg->user) : NULL;
+    if (pw && chown(dir, pw->pw_uid, pw->pw_gid) < 0) {
+        msg_error("milter: cannot give %s to %s: %m", dir, cfg->user);
         return -1;
     }
     return 0;
