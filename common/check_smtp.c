@@ -9,7 +9,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -18,7 +17,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,16 +132,25 @@ static int check_read_reply(check_conn *c, check_smtp_reply *r, const char *step
             return 0;
         }
         ssize_t n;
+        short ev = POLLIN;
         if (c->ssl) {
-            n = SSL_read(c->ssl, c->buf + c->len, (int)(sizeof(c->buf) - c->len));
+            int k = SSL_read(c->ssl, c->buf + c->len, (int)(sizeof(c->buf) - c->len));
+            int e = k > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, k);
+            n = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? -2 : k;
+            ev = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN;
         } else {
-            int w = check_wait(c->fd, POLLIN, deadline);
+            n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                n = -2;
+        }
+        if (n == -2) { /* nothing yet: wait, within the step's deadline */
+            int w = check_wait(c->fd, ev, deadline);
             if (w <= 0) {
                 snprintf(t->error, sizeof(t->error), "%s: %s", step,
                          w == 0 ? "timed out waiting for the server" : strerror(errno));
                 return 0;
             }
-            n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+            continue;
         }
         if (n <= 0) {
             snprintf(t->error, sizeof(t->error), "%s: the server closed the connection", step);
@@ -159,10 +166,34 @@ static int check_read_reply(check_conn *c, check_smtp_reply *r, const char *step
 
 static int check_send(check_conn *c, const char *line)
 {
-    size_t len = strlen(line);
-    if (c->ssl)
-        return SSL_write(c->ssl, line, (int)len) == (int)len ? 0 : -1;
-    return write(c->fd, line, len) == (ssize_t)len ? 0 : -1;
+    long long deadline = check_now_ms() + (long long)c->timeout * 1000;
+    size_t len = strlen(line), off = 0;
+
+    while (off < len) {
+        short ev = POLLOUT;
+        if (c->ssl) {
+            int k = SSL_write(c->ssl, line + off, (int)(len - off));
+            if (k > 0) {
+                off += (size_t)k;
+                continue;
+            }
+            int e = SSL_get_error(c->ssl, k);
+            if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+                return -1;
+            ev = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+        } else {
+            ssize_t n = write(c->fd, line + off, len - off);
+            if (n > 0) {
+                off += (size_t)n;
+                continue;
+            }
+            if (n < 0 && errno != EAGAIN && errno != EINTR)
+                return -1;
+        }
+        if (check_wait(c->fd, ev, deadline) <= 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int check_connect(const char *address, unsigned port, int timeout, check_tls *t)
@@ -204,11 +235,8 @@ static int check_connect(const char *address, unsigned port, int timeout, check_
         close(fd);
         return -1;
     }
-    /* The TLS handshake and reads under TLS block; these bound each of their waits. */
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    struct timeval tv = {timeout, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    /* The socket stays non-blocking: every wait, TLS included, is a poll with a deadline,
+     * so a server that sends a byte now and then cannot stretch a step. */
     return fd;
 }
 
@@ -292,8 +320,19 @@ void check_tls_probe(const char *host, const char *address, unsigned port, const
     SSL_set_tlsext_host_name(c->ssl, host);
     SSL_set_fd(c->ssl, c->fd);
     errno = 0;
-    if (SSL_connect(c->ssl) != 1) {
-        check_ssl_error(t, "TLS handshake");
+    long long deadline = check_now_ms() + (long long)timeout * 1000;
+    for (;;) {
+        int k = SSL_connect(c->ssl);
+        if (k == 1)
+            break;
+        int e = SSL_get_error(c->ssl, k);
+        int want = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+        if (want && check_wait(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) > 0)
+            continue;
+        if (want)
+            snprintf(t->error, sizeof(t->error), "TLS handshake: timed out after %d s", timeout);
+        else
+            check_ssl_error(t, "TLS handshake");
         SSL_free(c->ssl);
         c->ssl = NULL;
         goto out;

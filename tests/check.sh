@@ -11,9 +11,27 @@
 . "$top_srcdir/tests/lib_dns.sh"
 . "$top_srcdir/tests/lib_sts.sh"
 need python3 openssl
+[ "$(id -u)" = 0 ] || skip "nginx must bind port 443 for the policy hosts: run as root"
 python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed (tests/deps.sh installs it)"
 
-STS_IP=127.0.85.100      # policy hosts (lib_sts.sh); not policy.sh's address
+# Policy hosts (lib_sts.sh) need port 443: an address of their own where 443 is free, so
+# that this test can run beside policy.sh or another copy of itself.
+STS_IP=$(/usr/bin/python3 - <<'EOF'
+import random, socket
+for _ in range(200):
+    ip = "127.85.%d.%d" % (random.randint(1, 250), random.randint(1, 250))
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((ip, 443))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(ip)
+    break
+EOF
+)
+[ -n "$STS_IP" ] || fail "no free loopback address for port 443"
 MX=127.0.85              # MX listeners: $MX.N
 PORT=$(free_port)        # the SMTP port of every listener (check --port)
 W=$T/www
@@ -81,6 +99,10 @@ zone "m1.many.example. 1 IN A $MX.3"
 zone "silent.example. 1 IN MX 10 mx.silent.example."
 zone "mx.silent.example. 1 IN A $MX.18"
 LISTENERS="$LISTENERS $MX.18:$PORT:silent"
+# tlssilent.example: STARTTLS is accepted, then the handshake is never answered.
+zone "tlssilent.example. 1 IN MX 10 mx.tlssilent.example."
+zone "mx.tlssilent.example. 1 IN A $MX.19"
+LISTENERS="$LISTENERS $MX.19:$PORT:tlssilent"
 echo '  local-zone: "servfail.example." refuse' >> "$T/sts_zone"
 
 # ---- MTA-STS policies ----
@@ -425,6 +447,10 @@ run_check silent.example 2 --timeout 2
 expect_v silent.example mx.connect ok
 expect_v silent.example mx.ehlo error
 grep -q "banner: timed out waiting for the server" "$T/silent.example.txt" || fail "silent: no timeout evidence"
+run_check tlssilent.example 2 --timeout 2
+expect_v tlssilent.example mx.starttls ok
+expect_v tlssilent.example mx.tls error
+grep -q "TLS handshake: timed out after 2 s" "$T/tlssilent.example.txt" || fail "tlssilent: no timeout evidence"
 pass "limits: 5 MX hosts, 2 addresses each, --all; per-step timeout"
 
 # ---- bounded: --port to a closed port gives a connect error per address, fast ----

@@ -3,7 +3,8 @@
 
 usage: check_smtpd.py READY-FILE LISTENER...
 LISTENER is IP:PORT:CHAIN:KEY (STARTTLS with the PEM chain and key), IP:PORT:- (no
-STARTTLS) or IP:PORT:silent (accepts connections and never says a word). It greets, answers EHLO (again after TLS), STARTTLS and QUIT; it refuses
+STARTTLS), IP:PORT:silent (accepts connections and never says a word) or
+IP:PORT:tlssilent (offers STARTTLS, accepts it, then never answers the TLS handshake). It greets, answers EHLO (again after TLS), STARTTLS and QUIT; it refuses
 MAIL/RCPT/DATA, so nothing can ever be delivered. It writes READY-FILE once every
 listener is bound.
 """
@@ -38,6 +39,11 @@ def session(conn, ctx):
             if offer:
                 say("250-STARTTLS")
             say("250 8BITMIME")
+        elif cmd == b"STARTTLS" and ctx == "tlssilent":
+            say("220 2.0.0 ready to start TLS")
+            while conn.recv(4096):
+                pass
+            return
         elif cmd == b"STARTTLS" and ctx is not None and not tls:
             say("220 2.0.0 ready to start TLS")
             try:
@@ -75,8 +81,8 @@ def main():
     for spec in specs:
         ip, port, chain, *rest = spec.split(":")
         ctx = None
-        if chain == "silent":
-            ctx = "silent"
+        if chain in ("silent", "tlssilent"):
+            ctx = chain
         elif chain != "-":
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(chain, rest[0])
