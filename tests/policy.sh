@@ -131,6 +131,13 @@ q idchange.example >/dev/null # answered from the cache; re-checks the TXT id be
 wait_for 20 grep -q "policy: idchange.example: policy id idchange3 not fetched: sts-policy-fetch-error http-404" "$T/daemon.log"
 expect idchange.example "secure match=b.idchange.example servername=hostname"
 grep -q "idchange3 not fetched.*keeping the cached policy" "$T/daemon.log" || fail "no keep-cached note"
+# The role restarted twice since notfound.example failed: its failure came back from the
+# disk, and the same id is not fetched again within 5 minutes.
+q notfound.example >/dev/null
+sleep 1
+[ "$(grep -c "policy: notfound.example: policy id notfound1 not fetched" "$T/daemon.log")" = 1 ] ||
+    fail "a failed policy id was fetched again within 5 minutes"
+pass "a failed fetch is not retried for the same id within 5 minutes, across restarts"
 
 # ---- restart: the cache is on disk ----
 stop_daemon
