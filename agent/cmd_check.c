@@ -93,7 +93,8 @@ static void cmd_check_json(const check_report *rep, int status)
             json_object_object_add(o, "host", json_object_new_string(s->host));
         if (s->address)
             json_object_object_add(o, "address", json_object_new_string(s->address));
-        json_object_object_add(o, "verdict", json_object_new_string(check_verdict_name(s->verdict)));
+        json_object_object_add(o, "verdict",
+                               json_object_new_string(check_verdict_name(s->verdict)));
         json_object_object_add(o, "evidence", json_object_new_string(s->evidence));
         if (s->fix)
             json_object_object_add(o, "fix", json_object_new_string(s->fix));

@@ -22,8 +22,8 @@
 #include "tlsrpt_record.h"
 
 #define CHECK_TLSRPT_PREFIX "v=TLSRPTv1;" /* as agent/discover.c selects records */
-#define CHECK_WARN_DAYS 14
-#define CHECK_MIN_MAX_AGE 86400L
+#define CHECK_WARN_DAYS     14
+#define CHECK_MIN_MAX_AGE   86400L
 
 const char *check_verdict_name(check_verdict v)
 {
@@ -93,9 +93,9 @@ static void check_sender_type(check_sender *s, const char *type)
 /* What one MX host meant for each kind of sender. */
 typedef struct {
     char name[DOMAIN_MAX + 1];
-    int sts_ok;      /* a strict MTA-STS sender could deliver to one of its addresses */
-    int dane;        /* 0 no DANE for it, 1 usable TLSA records, -1 bogus/unusable lookup */
-    int dane_ok;     /* a DANE sender could deliver to one of its addresses */
+    int sts_ok;  /* a strict MTA-STS sender could deliver to one of its addresses */
+    int dane;    /* 0 no DANE for it, 1 usable TLSA records, -1 bogus/unusable lookup */
+    int dane_ok; /* a DANE sender could deliver to one of its addresses */
 } check_host;
 
 typedef struct {
@@ -127,7 +127,8 @@ static void check_rua(check_ctx *c, const tlsrpt_uri *u)
         return;
     }
     /* Reports by mail go to the domain's MX (or its address); by HTTPS to the host. */
-    st = u->kind == TLSRPT_URI_MAILTO ? dns_mx(c->dns, u->host, &res) : dns_addr(c->dns, u->host, &res);
+    st = u->kind == TLSRPT_URI_MAILTO ? dns_mx(c->dns, u->host, &res)
+                                      : dns_addr(c->dns, u->host, &res);
     if (u->kind == TLSRPT_URI_MAILTO && st != DNS_OK && st != DNS_TEMPFAIL) {
         dns_result_free(&res);
         st = dns_addr(c->dns, u->host, &res);
@@ -140,8 +141,9 @@ static void check_rua(check_ctx *c, const tlsrpt_uri *u)
         snprintf(ev, sizeof(ev), "%s: %s %s does not resolve (%s)", u->uri,
                  u->kind == TLSRPT_URI_MAILTO ? "mail domain" : "host", u->host,
                  dns_status_name(st));
-        check_add(c->rep, "tlsrpt.rua", NULL, NULL, st == DNS_TEMPFAIL ? CHECK_WARNING : CHECK_ERROR,
-                  ev, "Point rua at a host that exists in DNS, or publish its MX/A records.");
+        check_add(c->rep, "tlsrpt.rua", NULL, NULL,
+                  st == DNS_TEMPFAIL ? CHECK_WARNING : CHECK_ERROR, ev,
+                  "Point rua at a host that exists in DNS, or publish its MX/A records.");
     }
     dns_result_free(&res);
 }
@@ -177,8 +179,10 @@ static void check_tlsrpt(check_ctx *c)
                   st == DNS_BOGUS ? "Re-sign the zone: validating senders see no record."
                                   : "Make the domain's name servers answer TXT queries.");
     } else if (n == 0 && st == DNS_OK && check_tlsrpt_near(&res)) {
-        snprintf(ev, sizeof(ev), "TXT %s: a record begins with v=TLSRPTv1 but not with "
-                                 "\"v=TLSRPTv1;\": senders ignore it", name);
+        snprintf(ev, sizeof(ev),
+                 "TXT %s: a record begins with v=TLSRPTv1 but not with "
+                 "\"v=TLSRPTv1;\": senders ignore it",
+                 name);
         check_add(c->rep, "tlsrpt.record", NULL, NULL, CHECK_ERROR, ev,
                   "Write the record as \"v=TLSRPTv1; rua=...\" with the semicolon.");
     } else if (n == 0) {
@@ -207,8 +211,9 @@ static void check_tlsrpt(check_ctx *c)
                           "Use only mailto: and https: URIs, percent-encoding ',', '!' and ';'.");
         }
         tlsrpt_record_free(&rec);
-        snprintf(ev, sizeof(ev), "%s", res.secure ? "the record is DNSSEC-signed and validated"
-                                                  : "the record is not DNSSEC-signed");
+        snprintf(ev, sizeof(ev), "%s",
+                 res.secure ? "the record is DNSSEC-signed and validated"
+                            : "the record is not DNSSEC-signed");
         check_add(c->rep, "tlsrpt.dnssec", NULL, NULL, CHECK_OK, ev, NULL);
     }
     dns_result_free(&res);
@@ -251,11 +256,11 @@ static void check_sts(check_ctx *c)
                          NULL};
     sts_fetch_global_init();
     if (sts_fetch_policy(c->domain, &fo, &c->fr) != 0) {
-        snprintf(ev, sizeof(ev), "https://mta-sts.%s/.well-known/mta-sts.txt: %s %s: %s",
-                 c->domain, outcome_result_name(c->fr.result), c->fr.reason, c->fr.detail);
+        snprintf(ev, sizeof(ev), "https://mta-sts.%s/.well-known/mta-sts.txt: %s %s: %s", c->domain,
+                 outcome_result_name(c->fr.result), c->fr.reason, c->fr.detail);
         check_add(c->rep, "sts.policy", NULL, NULL, CHECK_ERROR, ev,
-                  c->fr.result == 303 ? "Serve mta-sts.<domain> with a certificate valid for "
-                                        "that name from a public CA."
+                  c->fr.result == 303   ? "Serve mta-sts.<domain> with a certificate valid for "
+                                          "that name from a public CA."
                   : c->fr.result == 302 ? "Fix the policy file: version, mode, mx and max_age "
                                           "lines, served as text/plain."
                                         : "Serve the policy over HTTPS with status 200 and no "
@@ -485,15 +490,14 @@ static void check_address(check_ctx *c, check_host *h, const char *addr, int dan
 
     if (verr == 0) {
         snprintf(ev, sizeof(ev), "chain of %d certificate(s) verifies against %s",
-                 sk_X509_num(t.chain), *c->o->cfg->https_ca_file ? c->o->cfg->https_ca_file
-                                                                 : "the system CA store");
+                 sk_X509_num(t.chain),
+                 *c->o->cfg->https_ca_file ? c->o->cfg->https_ca_file : "the system CA store");
         check_add(c->rep, "mx.chain", h->name, addr, CHECK_OK, ev, NULL);
     } else {
         snprintf(ev, sizeof(ev), "does not verify: %s (%d)", X509_verify_cert_error_string(verr),
                  verr);
         check_add(c->rep, "mx.chain", h->name, addr,
-                  sts_on && c->fr.policy.mode == STS_MODE_ENFORCE ? CHECK_ERROR : CHECK_WARNING,
-                  ev,
+                  sts_on && c->fr.policy.mode == STS_MODE_ENFORCE ? CHECK_ERROR : CHECK_WARNING, ev,
                   verr == X509_V_ERR_CERT_HAS_EXPIRED
                       ? "Renew the certificate."
                       : "Use a certificate from a public CA and send the intermediate "
@@ -507,11 +511,12 @@ static void check_address(check_ctx *c, check_host *h, const char *addr, int dan
         snprintf(ev, sizeof(ev), "%s %s the policy's mx patterns; the certificate %s valid for it",
                  h->name, covered ? "matches" : "does not match", name_ok ? "is" : "is not");
         check_add(c->rep, "mx.sts_name", h->name, addr,
-                  covered && name_ok ? CHECK_OK
+                  covered && name_ok                      ? CHECK_OK
                   : c->fr.policy.mode == STS_MODE_ENFORCE ? CHECK_ERROR
                                                           : CHECK_WARNING,
-                  ev, covered ? "Get a certificate valid for the MX host name."
-                              : "Add the MX host to the policy's mx lines.");
+                  ev,
+                  covered ? "Get a certificate valid for the MX host name."
+                          : "Add the MX host to the policy's mx lines.");
         sts_ok = covered && name_ok && verr == 0 && t.ehlo_ok;
         if (verr)
             check_sender_type(&c->rep->sts, check_verify_type(verr));
@@ -520,8 +525,10 @@ static void check_address(check_ctx *c, check_host *h, const char *addr, int dan
     }
     snprintf(ev, sizeof(ev), "%ld days until the certificate expires", days);
     check_add(c->rep, "mx.expiry", h->name, addr,
-              days < 0 ? CHECK_ERROR : days < CHECK_WARN_DAYS ? CHECK_WARNING : CHECK_OK, ev,
-              days < 0 ? "Renew the certificate now." : "Renew the certificate soon.");
+              days < 0                 ? CHECK_ERROR
+              : days < CHECK_WARN_DAYS ? CHECK_WARNING
+                                       : CHECK_OK,
+              ev, days < 0 ? "Renew the certificate now." : "Renew the certificate soon.");
 dane:
     if (dane > 0)
         check_dane(c, h, addr, &t, tlsa, ntlsa, &dane_ok);
@@ -564,8 +571,10 @@ static int check_host_tlsa(check_ctx *c, check_host *h, int addr_secure, check_t
         check_sender_type(&c->rep->dane, "dnssec-invalid");
         dane = -1;
     } else {
-        snprintf(ev, sizeof(ev), "TLSA %s: none (validated denial); DANE senders use "
-                                 "opportunistic TLS", name);
+        snprintf(ev, sizeof(ev),
+                 "TLSA %s: none (validated denial); DANE senders use "
+                 "opportunistic TLS",
+                 name);
         check_add(c->rep, "mx.tlsa", h->name, NULL, CHECK_WARNING, ev,
                   "Publish a TLSA record (e.g. 3 1 1) to protect mail from DANE senders.");
     }
@@ -680,8 +689,9 @@ int check_run(const char *domain, const check_opts *opts, check_report *rep)
     c->dns = dns_resolver_new(opts->cfg);
     if (c->dns == NULL) {
         rep->could_not_run = 1;
-        snprintf(rep->why, sizeof(rep->why), "no resolver (see the resolver and "
-                                             "dnssec_trust_anchor_file settings)");
+        snprintf(rep->why, sizeof(rep->why),
+                 "no resolver (see the resolver and "
+                 "dnssec_trust_anchor_file settings)");
         myfree(c);
         return 3;
     }

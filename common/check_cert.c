@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int check_cert_verify(STACK_OF(X509) *chain, const char *ca_file, int ignore_time)
+int check_cert_verify(STACK_OF(X509) * chain, const char *ca_file, int ignore_time)
 {
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -40,8 +40,8 @@ out:
 int check_cert_name_ok(X509 *leaf, const char *host)
 {
     /* Partial wildcards ("m*.example") are not honoured by MTAs; neither do we. */
-    return X509_check_host(leaf, host, strlen(host), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
-                           NULL) == 1;
+    return X509_check_host(leaf, host, strlen(host), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) ==
+           1;
 }
 
 static void check_cert_append(char *out, size_t size, const unsigned char *s, int len)
@@ -144,7 +144,7 @@ static int check_tlsa_cert(X509 *cert, const check_tlsa *t)
 }
 
 /* DANE-TA: the leaf must chain up to ta (trusted as given, RFC 7672 2.2) and name host. */
-static int check_tlsa_ta_ok(STACK_OF(X509) *chain, X509 *ta, const char *host)
+static int check_tlsa_ta_ok(STACK_OF(X509) * chain, X509 *ta, const char *host)
 {
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -160,7 +160,7 @@ static int check_tlsa_ta_ok(STACK_OF(X509) *chain, X509 *ta, const char *host)
     return ok;
 }
 
-int check_tlsa_match(STACK_OF(X509) *chain, const check_tlsa *rec, size_t n, const char *host,
+int check_tlsa_match(STACK_OF(X509) * chain, const check_tlsa *rec, size_t n, const char *host,
                      size_t *which, char *why, size_t whylen)
 {
     size_t usable = 0;
@@ -203,7 +203,9 @@ int check_tlsa_match(STACK_OF(X509) *chain, const check_tlsa *rec, size_t n, con
         return -1;
     }
     if (ta_matched_badly)
-        snprintf(why, whylen, "a DANE-TA record matches, but the server certificate does not "
-                              "chain to it validly or does not name %s", host);
+        snprintf(why, whylen,
+                 "a DANE-TA record matches, but the server certificate does not "
+                 "chain to it validly or does not name %s",
+                 host);
     return 0;
 }

@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (size > 0) {
         if (check_smtp_parse(p, size, &r, &used, &why) != 1)
             break;
-        if (used == 0 || used > size || r.code < 200 || r.code > 599 || strlen(r.first) >= sizeof(r.first))
+        if (used == 0 || used > size || r.code < 200 || r.code > 599 ||
+            strlen(r.first) >= sizeof(r.first))
             __builtin_trap();
         p += used;
         size -= used;

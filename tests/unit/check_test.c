@@ -98,8 +98,8 @@ static void test_names(X509 *leaf)
         const char *host;
         int ok;
     } cases[] = {
-        {"mx.example.net", 1},      {"MX.Example.NET", 1},        {"a.wild.example.net", 1},
-        {"wild.example.net", 0},    {"a.b.wild.example.net", 0},  {"example.net", 0},
+        {"mx.example.net", 1},      {"MX.Example.NET", 1},       {"a.wild.example.net", 1},
+        {"wild.example.net", 0},    {"a.b.wild.example.net", 0}, {"example.net", 0},
         {"mx.example.net.evil", 0}, {"other.example.net", 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -194,7 +194,10 @@ static void test_tlsa(X509 *leaf, X509 *ca)
 
     /* The first matching record wins; records are tried in order. */
     check_tlsa two[2];
-    CHECK_INT(check_tlsa_parse("3 1 1 0000000000000000000000000000000000000000000000000000000000000000", &two[0]), 0);
+    CHECK_INT(
+        check_tlsa_parse("3 1 1 0000000000000000000000000000000000000000000000000000000000000000",
+                         &two[0]),
+        0);
     two[1] = two[0];
     size_t which = 0;
     char why[300];
