@@ -43,7 +43,7 @@ int cmd_run(agent_ctx *ctx, int argc, char **argv)
     }
     if (lock < 0)
         return 1;
-    time_t now = time(NULL);
+    time_t now = delivery_now();
     spool_day_of(now, today);
     spool_day_of(now - (time_t)ctx->cfg->retention_days * 86400, oldest);
     memset(&st, 0, sizeof(st));

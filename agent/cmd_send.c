@@ -61,7 +61,7 @@ int cmd_send(agent_ctx *ctx, int argc, char **argv)
     if (lock < 0)
         return 1;
     memset(&st, 0, sizeof(st));
-    int status = delivery_day(ctx, d, day, time(NULL), &o, &st) < 0 ? 1 : 0;
+    int status = delivery_day(ctx, d, day, delivery_now(), &o, &st) < 0 ? 1 : 0;
     if (o.only_domain && st.domains == 0)
         msg_warn("%s: no outcomes for %s on that day", o.only_domain, day);
     delivery_summary(ctx, &st, 1);
