@@ -29,6 +29,7 @@ typedef struct {
     uint64_t received;
     uint64_t queue_full;      /* read, but the queue had no room */
     uint64_t truncated;       /* over DGRAM_MAX_SIZE */
+    role_shared *shared;
 } tlsrpt_rx;
 
 static int tlsrpt_enabled(const config *cfg)
@@ -97,6 +98,7 @@ static void *tlsrpt_receive(void *arg)
             msg_error("tlsrpt: recvmmsg: %m");
             break;
         }
+        atomic_fetch_add(&rx->shared->taken, (uint64_t)n);
         time_t now = time(NULL);
         for (int i = 0; i < n; i++) {
             size_t len = msgs[i].msg_len;
@@ -106,8 +108,10 @@ static void *tlsrpt_receive(void *arg)
                 rx->truncated++;
                 len = DGRAM_MAX_SIZE + 1;
             }
-            if (dgram_queue_put(rx->queue, iov[i].iov_base, len, now) < 0)
+            if (dgram_queue_put(rx->queue, iov[i].iov_base, len, now) < 0) {
                 rx->queue_full++;
+                atomic_fetch_add(&rx->shared->settled, 1);
+            }
             msgs[i].msg_hdr.msg_flags = 0;
         }
     }
@@ -121,7 +125,8 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
     spool *sp = spool_open(cfg->spool_directory);
     spool_writer *w = spool_writer_open(sp, "tlsrpt");
     dgram_decoder *dec = dgram_decoder_new();
-    tlsrpt_rx rx = {ctx->fds[0], dgram_queue_new((size_t)cfg->tlsrpt_queue_size), 0, 0, 0};
+    tlsrpt_rx rx = {ctx->fds[0], dgram_queue_new((size_t)cfg->tlsrpt_queue_size), 0, 0, 0,
+                    ctx->shared};
     uint64_t bad[DGRAM_NSTATUS] = {0}, repaired_total = 0, stored = 0;
     msg_rate rate = MSG_RATE_INIT(10, 60);
     time_t last_sync = time(NULL);
@@ -159,14 +164,18 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
             stored++;
             dirty = 1;
         }
+        size_t taken = batch.count;
         dgram_queue_release(rx.queue, &batch);
         time_t now = time(NULL);
-        if (dirty) {
-            spool_flush(w, now != last_sync);
-            if (now != last_sync) {
-                last_sync = now;
-                dirty = 0;
-            }
+        if (dirty)
+            spool_flush(w, 0);
+        /* Written out (or counted as lost) or refused: no longer in flight. Before the
+         * sync, which takes long enough for a kill to land in it. */
+        atomic_fetch_add(&rx.shared->settled, (uint64_t)taken);
+        if (dirty && now != last_sync) {
+            spool_flush(w, 1);
+            last_sync = now;
+            dirty = 0;
         }
         if (!open)
             break;

@@ -6,14 +6,26 @@
  * privileges, then runs each role in a child process of its own and restarts it on a crash.
  */
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
 #include "config.h"
 
 #define ROLE_MAX_FDS 4
 
+/* Counters a role child shares with its supervisor, in a page that outlives the child:
+ * what it read from outside less what it settled (stored, refused or counted as lost) is
+ * what a killed child took with it, which the supervisor then logs instead of it vanishing
+ * unseen. Zeroed before each start. */
+typedef struct role_shared {
+    _Atomic uint64_t taken;
+    _Atomic uint64_t settled;
+} role_shared;
+
 typedef struct role_ctx {
     int fds[ROLE_MAX_FDS];   /* listening sockets the parent opened; -1 when unused */
     int nfds;
+    role_shared *shared;     /* set by the supervisor */
 } role_ctx;
 
 typedef struct role_ops {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -64,6 +65,8 @@ void role_ctx_close(role_ctx *ctx)
 
 static void sv_start(role_slot *slots, role_slot *s, const config *cfg)
 {
+    atomic_store(&s->ctx.shared->taken, 0);
+    atomic_store(&s->ctx.shared->settled, 0);
     pid_t pid = fork();
 
     if (pid < 0) {
@@ -108,6 +111,11 @@ static void sv_reap(role_slot *slots, int stopping)
             if (s->pid != pid)
                 continue;
             s->pid = 0;
+            uint64_t gone = atomic_load(&s->ctx.shared->taken) -
+                            atomic_load(&s->ctx.shared->settled);
+            if (gone > 0)
+                msg_error("%s: %llu item(s) read but not yet stored were lost with process %ld",
+                          s->ops->name, (unsigned long long)gone, (long)pid);
             if (stopping)
                 break;
             time_t now = time(NULL);
@@ -115,6 +123,10 @@ static void sv_reap(role_slot *slots, int stopping)
             s->delay = now - s->started > RESTART_MAX_DELAY ? 1 : s->delay ? s->delay * 2 : 1;
             if (s->delay > RESTART_MAX_DELAY)
                 s->delay = RESTART_MAX_DELAY;
+            /* SIGKILL comes from outside (the OOM killer, an operator), not from a bug in
+             * the role: no reason to keep its input waiting longer each time. */
+            if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                s->delay = 1;
             s->restart_at = now + s->delay;
             if (WIFSIGNALED(status))
                 msg_error("%s: process %ld killed by signal %d; restarting in %ds", s->ops->name,
@@ -180,6 +192,12 @@ int supervisor_run(config *cfg, const char *path, const char *const *overrides)
     sigset_t block, old_mask;
 
     memset(slots, 0, sizeof(slots));
+    for (size_t i = 0; i < NROLES; i++) {
+        slots[i].ctx.shared = mmap(NULL, sizeof(role_shared), PROT_READ | PROT_WRITE,
+                                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (slots[i].ctx.shared == MAP_FAILED)
+            msg_fatal("mmap: %m");
+    }
     spool_close(spool_open(cfg->spool_directory));
     int active = sv_prepare(slots, cfg, NULL);
     if (active < 0)

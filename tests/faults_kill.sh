@@ -1,0 +1,64 @@
+#!/bin/sh
+# SIGKILL the tlsrpt role 50 times while outcomes keep arriving: the supervisor restarts it
+# each time, no record is corrupt, and every outcome the kernel accepted is in the spool,
+# except those the killed process had read and not yet stored, which the supervisor counts
+# and logs ("lost with process"), and those inside an interrupted recvmmsg() (see below).
+. "$top_srcdir/tests/lib.sh"
+need pgrep python3
+D="$DATA/datagrams/tlsa-success.json"
+KILLS=50
+
+write_conf "$T/c.conf"
+start_daemon "$T/c.conf"
+# Load for as long as the kills last: blocking sends, so the kernel refuses nothing.
+(
+    while [ ! -e "$T/stop" ]; do
+        "$SEND" -b -s "$T/tlsrpt.sock" -n 500 -r 5000 "$D" >> "$T/send.out" 2>&1 || exit 1
+    done
+) &
+LOAD=$!
+at_exit "touch $T/stop; wait $LOAD 2>/dev/null"
+
+# role_pid: the pid of the tlsrpt role (the only role here), or nothing between restarts.
+role_pid() { pgrep -P "$DAEMON_PID" | head -n 1; }
+new_role() { p=$(role_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
+i=0
+while [ "$i" -lt "$KILLS" ]; do
+    wait_for 10 test -n "$(role_pid)"
+    pid=$(role_pid)
+    sleep 0.2 # let it take in some load
+    kill -KILL "$pid"
+    wait_for 10 new_role "$pid"
+    i=$((i + 1))
+done
+touch "$T/stop"
+wait "$LOAD" || fail "the load generator failed: $(tail -n 3 "$T/send.out")"
+sleep 1
+stop_daemon
+
+kills=$(grep -c 'tlsrpt: process [0-9]* killed by signal 9' "$T/daemon.log")
+[ "$kills" -eq "$KILLS" ] || fail "$kills kills logged, $KILLS made"
+accepted=$(sed -n 's/.*accepted=\([0-9]*\).*/\1/p' "$T/send.out" | awk '{ s += $1 } END { print s + 0 }')
+detected=$(sed -n 's/.*tlsrpt: \([0-9]*\) item(s) read but not yet stored were lost with process.*/\1/p' \
+    "$T/daemon.log" | awk '{ s += $1 } END { print s + 0 }')
+"$AGENT" -c "$T/c.conf" report --day "$(today)" > "$T/report.json" 2> "$T/report.err" ||
+    { cat "$T/report.err"; fail "agent report"; }
+[ ! -s "$T/report.err" ] || { cat "$T/report.err"; fail "corrupt or torn records in the journal"; }
+stored=$(python3 -c 'import json, sys
+print(sum(p["summary"]["total-successful-session-count"] for l in sys.stdin if l.strip()
+          for p in json.loads(l)["policies"]))' < "$T/report.json")
+echo "kills $kills: kernel accepted $accepted, stored $stored, in flight at the kills $detected"
+[ "$stored" -le "$accepted" ] || fail "more stored ($stored) than accepted ($accepted)"
+# The difference is what the supervisor counted, but for one blind spot: a SIGKILL that
+# lands while recvmmsg() is copying datagrams out of the kernel kills the process on the
+# way back to user space, with those datagrams dequeued and not yet seen by any counter
+# (at most one batch, 64, per kill; a few in all, in practice). Anything beyond is a bug.
+undetected=$((accepted - stored - detected))
+if [ "$undetected" -ge 0 ]; then
+    echo "lost inside recvmmsg at the kills (undetectable): $undetected"
+else
+    # A kill inside write(), before the counter update, counts stored records as lost.
+    echo "counted as lost but stored after all (killed inside write): $((-undetected))"
+fi
+[ "$undetected" -le $((KILLS * 64)) ] || fail "$undetected outcome(s) lost without being detected"
+pass "$KILLS kills under load"
