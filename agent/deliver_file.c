@@ -23,9 +23,9 @@ void deliver_filename(char *out, size_t size, const deliver_report *r)
     /* RFC 8460 5.3: submitter!domain!begin!end!unique; the unique part derives from the
      * report-id so that a resend carries the same name. */
     EVP_Digest(r->report_id, strlen(r->report_id), digest, NULL, EVP_sha256(), NULL);
-    snprintf(out, size, "%s!%s!%lld!%lld!%02x%02x%02x%02x%02x%02x.json.gz", r->submitter,
-             r->domain, (long long)begin, (long long)begin + 86399, digest[0], digest[1],
-             digest[2], digest[3], digest[4], digest[5]);
+    snprintf(out, size, "%s!%s!%lld!%lld!%02x%02x%02x%02x%02x%02x.json.gz", r->submitter, r->domain,
+             (long long)begin, (long long)begin + 86399, digest[0], digest[1], digest[2], digest[3],
+             digest[4], digest[5]);
 }
 
 deliver_status deliver_file(agent_ctx *ctx, const deliver_report *r, const char *dir,
@@ -71,8 +71,8 @@ deliver_status deliver_file(agent_ctx *ctx, const deliver_report *r, const char 
         /* One message per destination: the name ends in a tag of the URI. */
         EVP_Digest(uri, strlen(uri), digest, NULL, EVP_sha256(), NULL);
         size_t base = strlen(path) - strlen(".json.gz");
-        if ((size_t)snprintf(path + base, sizeof(path) - base, ".%02x%02x%02x%02x.eml",
-                             digest[0], digest[1], digest[2], digest[3]) >= sizeof(path) - base ||
+        if ((size_t)snprintf(path + base, sizeof(path) - base, ".%02x%02x%02x%02x.eml", digest[0],
+                             digest[1], digest[2], digest[3]) >= sizeof(path) - base ||
             fsutil_write_atomic(path, m->data, m->len, 0644) < 0) {
             snprintf(why, whylen, "%s: %s", dir, strerror(errno));
             st = DELIVER_TEMPFAIL;

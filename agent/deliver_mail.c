@@ -18,7 +18,7 @@
 #include "smtps_bridge.h"
 
 #define DELIVER_PASSWORD_MAX 1024
-#define DELIVER_TIMEOUT_MS 120000 /* per protocol step: a cron job must not hang on a relay */
+#define DELIVER_TIMEOUT_MS   120000 /* per protocol step: a cron job must not hang on a relay */
 /* ...but the reply to the message itself may wait for the relay's content filters, and
  * giving up there only means sending the same report twice (RFC 5321 4.5.3.2: 10 min). */
 #define DELIVER_FINAL_TIMEOUT_MS 600000
@@ -93,7 +93,9 @@ int deliver_mail_init(agent_ctx *ctx)
     const char *relay = *cfg->smtp_relay ? cfg->smtp_relay : "localhost:25";
     int smtps = strcmp(cfg->smtp_tls, "smtps") == 0;
     int n = snprintf(deliver_mail_state.relay, sizeof(deliver_mail_state.relay), "%s%s", relay,
-                     strchr(relay, ':') ? "" : smtps ? ":465" : ":25");
+                     strchr(relay, ':') ? ""
+                     : smtps            ? ":465"
+                                        : ":25");
     if (n < 0 || (size_t)n >= sizeof(deliver_mail_state.relay) || strpbrk(relay, " \t/") != NULL) {
         msg_error("smtp_relay: \"%s\" is not host[:port]", relay);
         return -1;
@@ -104,7 +106,8 @@ int deliver_mail_init(agent_ctx *ctx)
             fsutil_read_file(cfg->smtp_auth_password_file, pw, DELIVER_PASSWORD_MAX) < 0) {
             msg_error("smtp_auth_password_file: %s: %s",
                       *cfg->smtp_auth_password_file ? cfg->smtp_auth_password_file : "(not set)",
-                      *cfg->smtp_auth_password_file ? strerror(errno) : "needed with smtp_auth_user");
+                      *cfg->smtp_auth_password_file ? strerror(errno)
+                                                    : "needed with smtp_auth_user");
             vstring_free(pw);
             return -1;
         }
@@ -222,8 +225,7 @@ static deliver_status deliver_mail_class(int code)
                                      : DELIVER_TEMPFAIL;
 }
 
-static void deliver_mail_why(char *why, size_t whylen, const char *stage,
-                             const smtp_status_t *st)
+static void deliver_mail_why(char *why, size_t whylen, const char *stage, const smtp_status_t *st)
 {
     const char *text = st && st->text ? st->text : "";
     size_t tl = strcspn(text, "\r\n");
@@ -232,8 +234,8 @@ static void deliver_mail_why(char *why, size_t whylen, const char *stage,
              text);
 }
 
-deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char *addr,
-                            char *why, size_t whylen)
+deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char *addr, char *why,
+                            size_t whylen)
 {
     const config *cfg = ctx->cfg;
     char from[MAILMSG_ADDR_MAX + 64];
@@ -271,8 +273,7 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
         char *colon = strchr(host, ':');
         *colon = 0;
         bridge = smtps_bridge_start(host, colon + 1, deliver_mail_state.tls,
-                                    DELIVER_FINAL_TIMEOUT_MS,
-                                    server, sizeof(server), why, whylen);
+                                    DELIVER_FINAL_TIMEOUT_MS, server, sizeof(server), why, whylen);
         if (bridge == NULL)
             goto done;
     }
@@ -311,7 +312,7 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
     if (!started) {
         char buf[128];
         snprintf(why, whylen, "%s: %s", deliver_mail_state.relay,
-                 s.tls_problem[0]              ? s.tls_problem
+                 s.tls_problem[0]               ? s.tls_problem
                  : deliver_mail_cert_problem[0] ? deliver_mail_cert_problem
                                                 : smtp_strerror(smtp_errno(), buf, sizeof(buf)));
         goto done;
@@ -330,7 +331,7 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
         deliver_mail_why(why, whylen, st == DELIVER_OK ? "accepted" : "DATA", data);
     } else {
         snprintf(why, whylen, "%s: %s", deliver_mail_state.relay,
-                 s.tls_problem[0]              ? s.tls_problem
+                 s.tls_problem[0]               ? s.tls_problem
                  : deliver_mail_cert_problem[0] ? deliver_mail_cert_problem
                                                 : "session ended without a reply");
     }

@@ -166,9 +166,8 @@ static void mailmsg_date(time_t now, char *out, size_t size)
     struct tm tm;
 
     gmtime_r(&now, &tm);
-    snprintf(out, size, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7],
-             tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-             tm.tm_sec);
+    snprintf(out, size, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7], tm.tm_mday,
+             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Base64 in lines of 76 characters (RFC 2045 6.8). */
@@ -193,8 +192,7 @@ static int mailmsg_check(const deliver_report *r, const char *to, char *why, siz
 {
     const char *at = strrchr(r->report_id, '@');
 
-    if (spool_day_parse(r->day) == (time_t)-1 ||
-        !mailmsg_domain_ok(r->domain, strlen(r->domain)) ||
+    if (spool_day_parse(r->day) == (time_t)-1 || !mailmsg_domain_ok(r->domain, strlen(r->domain)) ||
         !mailmsg_domain_ok(r->submitter, strlen(r->submitter))) {
         snprintf(why, whylen, "report day, domain or submitter unfit for a header");
         return -1;
@@ -296,8 +294,8 @@ int mailmsg_build(const config *cfg, const deliver_report *r, const char *to, ti
     }
 
     if (mailmsg_state.key) {
-        if (dkim_sign(mailmsg_state.key, cfg->dkim_domain, cfg->dkim_selector, m->data, m->len,
-                      now, out, why, whylen) < 0) {
+        if (dkim_sign(mailmsg_state.key, cfg->dkim_domain, cfg->dkim_selector, m->data, m->len, now,
+                      out, why, whylen) < 0) {
             vstring_free(m);
             return -1;
         }

@@ -11,7 +11,7 @@
 #include "vstring.h"
 
 #define MAILMSG_ADDR_MAX 254 /* RFC 5321 path limit, without the angle brackets */
-#define MAILMSG_MAX (16 * 1024 * 1024)
+#define MAILMSG_MAX      (16 * 1024 * 1024)
 
 /* Loads the DKIM key when dkim_domain, dkim_selector and dkim_key_file are all set and
  * checks report_from; returns 0, or -1 after logging (a start-up error). Without DKIM

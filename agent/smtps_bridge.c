@@ -157,9 +157,8 @@ done:
     return NULL;
 }
 
-smtps_bridge *smtps_bridge_start(const char *host, const char *port, SSL_CTX *ctx,
-                                 int timeout_ms, char *addr, size_t addrsize, char *why,
-                                 size_t whylen)
+smtps_bridge *smtps_bridge_start(const char *host, const char *port, SSL_CTX *ctx, int timeout_ms,
+                                 char *addr, size_t addrsize, char *why, size_t whylen)
 {
     struct sockaddr_in sin;
     socklen_t sl = sizeof(sin);

@@ -13,9 +13,8 @@ typedef struct smtps_bridge smtps_bridge;
  * host:port with TLS through ctx (which does the certificate checks). Writes the address
  * for smtp_set_server ("127.0.0.1:PORT") into addr. Returns the bridge (end it with
  * smtps_bridge_finish), or NULL with why. */
-smtps_bridge *smtps_bridge_start(const char *host, const char *port, SSL_CTX *ctx,
-                                 int timeout_ms, char *addr, size_t addrsize, char *why,
-                                 size_t whylen);
+smtps_bridge *smtps_bridge_start(const char *host, const char *port, SSL_CTX *ctx, int timeout_ms,
+                                 char *addr, size_t addrsize, char *why, size_t whylen);
 /* Waits for the thread (the session is over or the bridge gave up), frees everything, and
  * returns the bridge's own problem (connection, TLS, certificate) in why, or "" if none. */
 void smtps_bridge_finish(smtps_bridge *b, char *why, size_t whylen);

@@ -27,8 +27,17 @@ struct dkim_key {
 
 /* Signed headers, in this order; RFC 8460 wants both TLS-Report-* headers covered. */
 static const char *const dkim_sign_headers[] = {
-    "From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
-    "TLS-Report-Domain", "TLS-Report-Submitter", "TLS-Required", NULL,
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "MIME-Version",
+    "Content-Type",
+    "TLS-Report-Domain",
+    "TLS-Report-Submitter",
+    "TLS-Required",
+    NULL,
 };
 
 void dkim_why(char *why, size_t whylen, const char *text)
@@ -392,11 +401,9 @@ static int dkim_sign_data(const dkim_key *key, const vstring *data, vstring *out
              EVP_DigestSign(md, sig, &siglen, digest, sizeof(digest)) == 1;
     } else {
         ok = EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
-             EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)data->data, data->len) ==
-                 1 &&
+             EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)data->data, data->len) == 1 &&
              siglen <= sizeof(sig) &&
-             EVP_DigestSign(md, sig, &siglen, (const unsigned char *)data->data, data->len) ==
-                 1;
+             EVP_DigestSign(md, sig, &siglen, (const unsigned char *)data->data, data->len) == 1;
     }
     EVP_MD_CTX_free(md);
     if (!ok)

@@ -12,8 +12,8 @@
 #include "vstring.h"
 
 #define DKIM_SELECTOR_MAX 63
-#define DKIM_SIG_MAX 8192   /* longest DKIM-Signature field accepted when verifying */
-#define DKIM_KEYREC_MAX 4096 /* longest key record accepted */
+#define DKIM_SIG_MAX      8192 /* longest DKIM-Signature field accepted when verifying */
+#define DKIM_KEYREC_MAX   4096 /* longest key record accepted */
 
 typedef struct dkim_key dkim_key;
 

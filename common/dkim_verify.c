@@ -345,13 +345,16 @@ dkim_result dkim_verify(const char *msg, size_t len, size_t index, const char *k
              EVP_DigestVerify(md, sig, (size_t)sl, digest, sizeof(digest)) == 1;
     } else if (sl > 0) {
         ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
-             EVP_DigestVerify(md, sig, (size_t)sl, (const unsigned char *)data->data,
-                              data->len) == 1;
+             EVP_DigestVerify(md, sig, (size_t)sl, (const unsigned char *)data->data, data->len) ==
+                 1;
     }
     EVP_MD_CTX_free(md);
     ERR_clear_error();
     r = ok ? DKIM_PASS : sl > 0 ? DKIM_FAIL : DKIM_PERMERROR;
-    dkim_why(why, whylen, ok ? "signature verified" : sl > 0 ? "signature mismatch" : "malformed b=");
+    dkim_why(why, whylen,
+             ok       ? "signature verified"
+             : sl > 0 ? "signature mismatch"
+                      : "malformed b=");
 free_key:
     vstring_free(data);
     EVP_PKEY_free(pk);

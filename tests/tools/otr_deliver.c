@@ -28,25 +28,38 @@ static int otr_deliver_visit(const outcome *o, void *arg)
 
 int main(int argc, char **argv)
 {
-    const char *conf = NULL, *day = NULL, *domain = NULL, *mail = NULL, *dir = NULL,
-               *uri = NULL, *overrides[17];
+    const char *conf = NULL, *day = NULL, *domain = NULL, *mail = NULL, *dir = NULL, *uri = NULL,
+               *overrides[17];
     size_t no = 0;
     int ch;
 
     msg_open("otr-deliver", MSG_TO_STDERR);
     while ((ch = getopt(argc, argv, "c:d:D:m:f:u:o:")) != -1) {
         switch (ch) {
-        case 'c': conf = optarg; break;
-        case 'd': day = optarg; break;
-        case 'D': domain = optarg; break;
-        case 'm': mail = optarg; break;
-        case 'f': dir = optarg; break;
-        case 'u': uri = optarg; break;
+        case 'c':
+            conf = optarg;
+            break;
+        case 'd':
+            day = optarg;
+            break;
+        case 'D':
+            domain = optarg;
+            break;
+        case 'm':
+            mail = optarg;
+            break;
+        case 'f':
+            dir = optarg;
+            break;
+        case 'u':
+            uri = optarg;
+            break;
         case 'o':
             if (no < 16)
                 overrides[no++] = optarg;
             break;
-        default: return 1;
+        default:
+            return 1;
         }
     }
     overrides[no] = NULL;

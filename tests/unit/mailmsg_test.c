@@ -98,12 +98,19 @@ static void test_build(void)
 {
     char conftext[1024], why[256], h[1024];
     static const char json[] = "{\"report-id\":\"x\"}";
-    deliver_report r = {"2026-11-21", "rcpt.example", "20261121.rcpt.example.otr-1@sender.example",
-                        "sender.example", json, sizeof(json) - 1, 7, 3};
+    deliver_report r = {"2026-11-21",
+                        "rcpt.example",
+                        "20261121.rcpt.example.otr-1@sender.example",
+                        "sender.example",
+                        json,
+                        sizeof(json) - 1,
+                        7,
+                        3};
 
-    snprintf(conftext, sizeof(conftext),
-             "dkim_domain = sender.example\ndkim_selector = s1\ndkim_key_file = %s/dkim/ed25519.pem\n",
-             TEST_DATA);
+    snprintf(
+        conftext, sizeof(conftext),
+        "dkim_domain = sender.example\ndkim_selector = s1\ndkim_key_file = %s/dkim/ed25519.pem\n",
+        TEST_DATA);
     config *cfg = config_parse(conftext, strlen(conftext), "test");
     CHECK_INT(mailmsg_init(cfg, 1), 0);
     CHECK(mailmsg_signing());
