@@ -10,74 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "domain.h"
-#include "htable.h"
+#include "logparse_int.h"
 #include "mymalloc.h"
-#include "spool.h"
 
-#define LP_MAX_PENDING 8      /* sessions of one process awaiting a delivery line */
-#define LP_MAX_IP 64
-#define LP_MAX_REASON 128
-#define LP_MAX_QID 32
-#define LP_MAX_STS_CACHE 10000
-
-typedef struct lp_session {
-    char host[DOMAIN_MAX + 1];
-    char ip[LP_MAX_IP];
-    int result;               /* 0: success, else an RFC 8460 result code */
-    int dane;                 /* the failure came from DANE (TLSA) */
-    int verified;             /* "Verified TLS connection" */
-    unsigned port;            /* the MX's port (TLSA records are per port) */
-    char reason[LP_MAX_REASON];
-    uint64_t pos;             /* caller's position of the session's first line */
-} lp_session;
-
-typedef struct lp_proc {
-    lp_session pend[LP_MAX_PENDING];
-    size_t npend;
-    lp_session fail;          /* a verification failure awaiting its "established" line */
-    int has_fail;
-    char last_qid[LP_MAX_QID];
-    char last_relay[DOMAIN_MAX + LP_MAX_IP + 3];
-    time_t last_time;
-    time_t seen;
-} lp_proc;
-
-typedef struct lp_sts_entry {
-    int found;
-    logparse_sts sts;
-} lp_sts_entry;
-
-typedef struct lp_tlsa_entry {
-    const char **rr;
-    size_t n;
-} lp_tlsa_entry;
-
-struct logparse {
-    logparse_format format;
-    int source;
-    logparse_emit_fn emit;
-    void *emit_ctx;
-    logparse_sts_fn sts_fn;
-    void *sts_ctx;
-    logparse_tlsa_fn tlsa_fn;
-    void *tlsa_ctx;
-    htable *sts_cache;        /* domain -> lp_sts_entry (in sts_mem), for sts_day */
-    htable *tlsa_cache;       /* "host:port" -> lp_tlsa_entry (in sts_mem), for sts_day */
-    arena sts_mem;
-    char sts_day[SPOOL_DAY_LEN + 1];
-    htable *procs;            /* "host tag" -> lp_proc */
-    htable *own;              /* queue ids of our report mail -> (uintptr_t) log time */
-    time_t now;               /* reference for classic timestamps */
-    time_t last;              /* log time of the latest relevant line */
-    time_t next_expire;
-    logparse_stats st;
-    uint64_t mark;            /* position of the current line (logparse_mark) */
-    outcome o;
-    /* Cache of the epoch of the last classic timestamp's hour. */
-    int c_mon, c_mday, c_hour;
-    time_t c_base;
-};
 
 logparse *logparse_new(logparse_format format, int source, logparse_emit_fn emit, void *ctx)
 {
@@ -140,29 +75,6 @@ const logparse_stats *logparse_stats_get(const logparse *lp)
     return &lp->st;
 }
 
-/* ---- small string helpers over (pointer, end) ranges ---- */
-
-static int lp_prefix(const char *p, const char *end, const char *lit, size_t n)
-{
-    return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0;
-}
-#define LP_PREFIX(p, end, lit) lp_prefix((p), (end), (lit), sizeof(lit) - 1)
-
-static const char *lp_find(const char *p, const char *end, const char *lit, size_t n)
-{
-    if (p >= end)
-        return NULL;
-    return memmem(p, (size_t)(end - p), lit, n);
-}
-#define LP_FIND(p, end, lit) lp_find((p), (end), (lit), sizeof(lit) - 1)
-
-static void lp_copy(char *dst, size_t size, const char *s, size_t n)
-{
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, s, n);
-    dst[n] = 0;
-}
 
 /* Free text for a report field: printable ASCII only, bounded. */
 static void lp_copy_text(char *dst, size_t size, const char *s, size_t n)
@@ -178,120 +90,6 @@ static void lp_copy_text(char *dst, size_t size, const char *s, size_t n)
     dst[j] = 0;
 }
 
-/* ---- timestamps ---- */
-
-static long lp_num(const char *s, size_t n)
-{
-    long v = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static long lp_days(long y, long m, long d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static time_t lp_rfc3339(const char *s, size_t len, size_t *used)
-{
-    /* YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM) */
-    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-        s[13] != ':' || s[16] != ':')
-        return -1;
-    long y = lp_num(s, 4), mo = lp_num(s + 5, 2), d = lp_num(s + 8, 2);
-    long h = lp_num(s + 11, 2), mi = lp_num(s + 14, 2), se = lp_num(s + 17, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
-        mi > 59 || se < 0 || se > 60)
-        return -1;
-    size_t i = 19;
-    if (i < len && s[i] == '.') {
-        i++;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    long off = 0;
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i + 6 <= len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-        long oh = lp_num(s + i + 1, 2), om = lp_num(s + i + 4, 2);
-        if (oh < 0 || oh > 23 || om < 0 || om > 59)
-            return -1;
-        off = (oh * 60 + om) * 60 * (s[i] == '-' ? -1 : 1);
-        i += 6;
-    } else {
-        return -1;
-    }
-    *used = i;
-    return (time_t)(lp_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off);
-}
-
-static const char lp_months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
-static time_t lp_classic(logparse *lp, const char *s, size_t len, time_t now)
-{
-    /* "Mmm dd hh:mm:ss": local time, no year. */
-    if (len < 15 || s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':')
-        return -1;
-    int mon = -1;
-    for (int i = 0; i < 12; i++)
-        if (memcmp(s, lp_months + 3 * i, 3) == 0)
-            mon = i;
-    long d = lp_num(s + 4 + (s[4] == ' '), s[4] == ' ' ? 1 : 2);
-    long h = lp_num(s + 7, 2), mi = lp_num(s + 10, 2), se = lp_num(s + 13, 2);
-    if (mon < 0 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
-        return -1;
-    if (lp && lp->c_mon == mon && lp->c_mday == d && lp->c_hour == h)
-        return lp->c_base + mi * 60 + se;
-    struct tm now_tm, tm;
-    localtime_r(&now, &now_tm);
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = now_tm.tm_year;
-    tm.tm_mon = mon;
-    tm.tm_mday = (int)d;
-    tm.tm_hour = (int)h;
-    tm.tm_isdst = -1;
-    time_t base = mktime(&tm);
-    /* A date more than a week ahead belongs to last year (a log read across New Year). */
-    if (base != (time_t)-1 && base > now + 7 * 86400) {
-        memset(&tm, 0, sizeof(tm));
-        tm.tm_year = now_tm.tm_year - 1;
-        tm.tm_mon = mon;
-        tm.tm_mday = (int)d;
-        tm.tm_hour = (int)h;
-        tm.tm_isdst = -1;
-        base = mktime(&tm);
-    }
-    if (base == (time_t)-1)
-        return -1;
-    if (lp) {
-        lp->c_mon = mon;
-        lp->c_mday = (int)d;
-        lp->c_hour = (int)h;
-        lp->c_base = base;
-    }
-    return base + mi * 60 + se;
-}
-
-time_t logparse_time(const char *s, size_t len, time_t now, size_t *used)
-{
-    if (len > 0 && s[0] >= '0' && s[0] <= '9')
-        return lp_rfc3339(s, len, used);
-    time_t t = lp_classic(NULL, s, len, now);
-    if (t != -1)
-        *used = 15;
-    return t;
-}
 
 /* ---- result mapping ---- */
 
@@ -387,7 +185,7 @@ static void lp_expire(logparse *lp)
     lp->next_expire = lp->last + 60;
 }
 
-static lp_proc *lp_proc_get(logparse *lp, const char *key, size_t klen, int create)
+lp_proc *lp_proc_get(logparse *lp, const char *key, size_t klen, int create)
 {
     htable_entry *e = htable_locate(lp->procs, key, klen);
     if (e)
@@ -406,7 +204,7 @@ static lp_proc *lp_proc_get(logparse *lp, const char *key, size_t klen, int crea
     return e->value;
 }
 
-static void lp_push(logparse *lp, lp_proc *pr, const lp_session *s)
+void lp_push(logparse *lp, lp_proc *pr, const lp_session *s)
 {
     if (pr->npend == LP_MAX_PENDING) {
         memmove(pr->pend, pr->pend + 1, (LP_MAX_PENDING - 1) * sizeof(lp_session));
@@ -476,7 +274,7 @@ static const char **lp_strv(arena *a, const char *const *v, size_t n)
     return out;
 }
 
-static void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_t when)
+void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_t when)
 {
     outcome *o = &lp->o;
     char day[SPOOL_DAY_LEN + 1];
@@ -529,7 +327,7 @@ static void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_
 }
 
 /* Recipient domain of "to=<local@domain>" (or sendmail's bare address list) at p. */
-static int lp_rcpt_domain(const char *p, const char *end, char *out)
+int lp_rcpt_domain(const char *p, const char *end, char *out)
 {
     const char *stop = p;
     int angle = p < end && *p == '<';
@@ -559,20 +357,6 @@ static void lp_session_from(logparse *lp, lp_session *s, const char *host, const
     snprintf(s->ip, sizeof(s->ip), "%s", ip);
 }
 
-static time_t lp_when(logparse *lp, const char *line, size_t len)
-{
-    size_t used;
-    time_t t;
-
-    if (len > 0 && line[0] >= '0' && line[0] <= '9')
-        t = lp_rfc3339(line, len, &used);
-    else
-        t = lp_classic(lp, line, len, lp->now);
-    if (t == -1)
-        t = lp->last ? lp->last : time(NULL);
-    lp->last = t;
-    return t;
-}
 
 /* "Xxx TLS connection established to host[ip]:port: ..." / "... verification failed for
  * host[ip]:port: reason" / "SSL_connect error to host[ip]:port: ..." */
@@ -693,7 +477,7 @@ static void lp_postfix_delivery(logparse *lp, const char *key, size_t klen, cons
 }
 
 /* "<YYYYMMDD.domain.otr-XXXXXXXX@submitter>": the Message-ID of our own report mail. */
-static int lp_own_msgid(const char *p, const char *end)
+int lp_own_msgid(const char *p, const char *end)
 {
     if (end - p < 12 || *p != '<')
         return 0;
@@ -712,7 +496,7 @@ static int lp_own_msgid(const char *p, const char *end)
     return 1;
 }
 
-static void lp_own_add(logparse *lp, const char *qid, size_t qlen, time_t when)
+void lp_own_add(logparse *lp, const char *qid, size_t qlen, time_t when)
 {
     if (lp->own->used >= LOGPARSE_MAX_OWN)
         lp_expire(lp);
@@ -722,7 +506,7 @@ static void lp_own_add(logparse *lp, const char *qid, size_t qlen, time_t when)
 }
 
 /* Queue ids: Postfix short (hex) or long (base 52) ids, sendmail ids: alphanumerics. */
-static size_t lp_qid(const char *p, const char *end)
+size_t lp_qid(const char *p, const char *end)
 {
     size_t n = 0;
     while (p + n < end && n < LP_MAX_QID && isalnum((unsigned char)p[n]))
@@ -795,142 +579,6 @@ static void lp_postfix(logparse *lp, const char *line, size_t len, const char *k
     lp_postfix_tls(lp, pr, kind, m, end, verified);
 }
 
-/* ---- sendmail ---- */
-
-typedef struct {
-    const char *name;
-    int result;
-    const char *code;
-} lp_verify;
-
-/* verify= values (sendmail's ${verify} macro) and what they mean for the session. */
-static const lp_verify lp_verifies[] = {
-    {"OK", 0, NULL},
-    {"FAIL", 203, "verify-fail"},
-    {"NO", 205, "no-certificate"},
-    {"NOT", 205, "certificate-not-requested"},
-    {"NONE", 201, "starttls-not-performed"},
-    {"SOFTWARE", 205, "tls-handshake-failure"},
-    {"PROTOCOL", 205, "tls-protocol-error"},
-    {"TEMP", 205, "temporary-error"},
-    {"TIME", 205, "handshake-timeout"},
-    {"CRLFAIL", 203, "crl-verification-failed"},
-    {"DANE_FAIL", 304, "dane-verification-failed"},
-    {"TRUSTED", 0, NULL},
-};
-
-static void lp_sendmail(logparse *lp, const char *line, size_t len, const char *key, size_t klen,
-                        const char *m, const char *end)
-{
-    size_t qlen = lp_qid(m, end);
-    const char *p = qlen ? m + qlen + 2 : m;
-
-    if (LP_PREFIX(p, end, "STARTTLS=client, ")) {
-        lp->st.relevant++;
-        time_t when = lp_when(lp, line, len);
-        lp_proc *pr = lp_proc_get(lp, key, klen, 1);
-        if (pr == NULL)
-            return;
-        pr->seen = when;
-        const char *r = LP_FIND(p, end, "relay=");
-        const char *v = LP_FIND(p, end, "verify=");
-        lp_session s;
-        memset(&s, 0, sizeof(s));
-        s.pos = lp->mark;
-        if (r) {
-            r += 6;
-            const char *e = r;
-            while (e < end && *e != ',' && *e != ' ')
-                e++;
-            if (domain_normalize(r, (size_t)(e - r), s.host, sizeof(s.host)) < 0)
-                s.host[0] = 0;
-        }
-        if (LP_FIND(p, end, "error:")) {
-            s.result = 205;
-            snprintf(s.reason, sizeof(s.reason), "tls-handshake-failure");
-        } else if (v == NULL) {
-            lp->st.malformed++;
-            return;
-        } else {
-            v += 7;
-            size_t vl = 0;
-            while (v + vl < end && v[vl] != ',' && v[vl] != ' ')
-                vl++;
-            size_t i, n = sizeof(lp_verifies) / sizeof(lp_verifies[0]);
-            for (i = 0; i < n; i++)
-                if (strlen(lp_verifies[i].name) == vl && memcmp(lp_verifies[i].name, v, vl) == 0)
-                    break;
-            if (i == n) {
-                lp->st.malformed++;
-                return;
-            }
-            s.result = lp_verifies[i].result;
-            s.dane = s.result == 304;
-            if (lp_verifies[i].code)
-                snprintf(s.reason, sizeof(s.reason), "%s", lp_verifies[i].code);
-        }
-        /* A "STARTTLS=client" line of a new connection: anything older was never delivered */
-        lp_push(lp, pr, &s);
-        return;
-    }
-    if (qlen == 0)
-        return;
-    if (LP_PREFIX(p, end, "from=") && LP_FIND(p, end, "msgid=<")) {
-        const char *mid = LP_FIND(p, end, "msgid=<") + 6;
-        if (LP_FIND(mid, end, ".otr-")) {
-            lp->st.relevant++;
-            if (lp_own_msgid(mid, end))
-                lp_own_add(lp, m, qlen, lp_when(lp, line, len));
-        }
-        return;
-    }
-    if (!LP_PREFIX(p, end, "to="))
-        return;
-    lp_proc *pr = lp_proc_get(lp, key, klen, 0);
-    if (pr == NULL || pr->npend == 0)
-        return;
-    lp->st.relevant++;
-    time_t when = lp_when(lp, line, len);
-    char domain[DOMAIN_MAX + 1], host[DOMAIN_MAX + 1] = "", ip[LP_MAX_IP] = "";
-    if (lp_rcpt_domain(p + 3, end, domain) < 0) {
-        lp->st.malformed++;
-        return;
-    }
-    /* relay=host. [ip] (or relay=[ip] when the name is unknown) */
-    const char *r = LP_FIND(p, end, ", relay=");
-    if (r) {
-        r += 8;
-        const char *e = r;
-        while (e < end && *e != ' ' && *e != ',')
-            e++;
-        if (e > r && *r != '[')
-            domain_normalize(r, (size_t)(e - r), host, sizeof(host));
-        const char *lb = (e < end && *e == ' ' && e + 1 < end && e[1] == '[') ? e + 1
-                         : (*r == '[' ? r : NULL);
-        if (lb) {
-            const char *rb = memchr(lb, ']', (size_t)(end - lb));
-            if (rb && rb - lb - 1 > 0 && rb - lb - 1 < LP_MAX_IP)
-                lp_copy(ip, sizeof(ip), lb + 1, (size_t)(rb - lb - 1));
-            for (char *q = ip; *q; q++)
-                if (!isxdigit((unsigned char)*q) && *q != '.' && *q != ':')
-                    ip[0] = 0;
-        }
-    }
-    int own = htable_locate(lp->own, m, qlen) != NULL;
-    pr->seen = when;
-    for (size_t i = 0; i < pr->npend; i++) {
-        lp_session *s = &pr->pend[i];
-        if (s->host[0] == 0)
-            snprintf(s->host, sizeof(s->host), "%s", host);
-        if (s->ip[0] == 0 && (host[0] == 0 || strcmp(s->host, host) == 0))
-            snprintf(s->ip, sizeof(s->ip), "%s", ip);
-        if (own)
-            lp->st.own_reports++;
-        else
-            lp_emit(lp, s, domain, when);
-    }
-    pr->npend = 0;
-}
 
 /* ---- the line ---- */
 
