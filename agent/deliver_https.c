@@ -35,8 +35,8 @@ static size_t https_discard(char *ptr, size_t size, size_t n, void *arg)
 
 /* Resolves the URI's host with our resolver, checks every address and builds the
  * CURLOPT_RESOLVE entry that pins them, so that libcurl cannot resolve to another. */
-static deliver_status https_pin(agent_ctx *ctx, const char *host, const char *port,
-                                vstring *pin, char *why, size_t whylen)
+static deliver_status https_pin(agent_ctx *ctx, const char *host, const char *port, vstring *pin,
+                                char *why, size_t whylen)
 {
     unsigned char buf[16];
     int literal = inet_pton(AF_INET, host, buf) == 1;
@@ -51,16 +51,20 @@ static deliver_status https_pin(agent_ctx *ctx, const char *host, const char *po
         memcpy(inner, host + 1, len - 2);
         inner[len - 2] = 0;
         if (!ctx->cfg->https_allow_private && ipaddr_is_private(inner)) {
-            snprintf(why, whylen, "refused: %s is a private, loopback, link-local or multicast "
-                                  "address (https_allow_private = no)", inner);
+            snprintf(why, whylen,
+                     "refused: %s is a private, loopback, link-local or multicast "
+                     "address (https_allow_private = no)",
+                     inner);
             return DELIVER_PERMFAIL;
         }
         return DELIVER_OK;
     }
     if (literal) {
         if (!ctx->cfg->https_allow_private && ipaddr_is_private(host)) {
-            snprintf(why, whylen, "refused: %s is a private, loopback, link-local or multicast "
-                                  "address (https_allow_private = no)", host);
+            snprintf(why, whylen,
+                     "refused: %s is a private, loopback, link-local or multicast "
+                     "address (https_allow_private = no)",
+                     host);
             return DELIVER_PERMFAIL;
         }
         return DELIVER_OK;
@@ -77,7 +81,8 @@ static deliver_status https_pin(agent_ctx *ctx, const char *host, const char *po
         return DELIVER_TEMPFAIL;
     }
     if (st != DNS_OK) {
-        snprintf(why, whylen, "resolving %s: %s", host, st == DNS_BOGUS ? res.why : dns_status_name(st));
+        snprintf(why, whylen, "resolving %s: %s", host,
+                 st == DNS_BOGUS ? res.why : dns_status_name(st));
         dns_result_free(&res);
         return DELIVER_TEMPFAIL;
     }
@@ -95,8 +100,10 @@ static deliver_status https_pin(agent_ctx *ctx, const char *host, const char *po
     }
     dns_result_free(&res);
     if (kept == 0) {
-        snprintf(why, whylen, "refused: %s resolves only to private, loopback, link-local or "
-                              "multicast addresses (https_allow_private = no)", host);
+        snprintf(why, whylen,
+                 "refused: %s resolves only to private, loopback, link-local or "
+                 "multicast addresses (https_allow_private = no)",
+                 host);
         return DELIVER_PERMFAIL;
     }
     if (pin->overflow) {
@@ -106,8 +113,8 @@ static deliver_status https_pin(agent_ctx *ctx, const char *host, const char *po
     return DELIVER_OK;
 }
 
-deliver_status deliver_https(agent_ctx *ctx, const deliver_report *r, const char *uri,
-                             char *why, size_t whylen)
+deliver_status deliver_https(agent_ctx *ctx, const deliver_report *r, const char *uri, char *why,
+                             size_t whylen)
 {
     char errbuf[CURL_ERROR_SIZE], *host = NULL, *port = NULL;
     deliver_status st = DELIVER_TEMPFAIL;
@@ -145,6 +152,7 @@ deliver_status deliver_https(agent_ctx *ctx, const deliver_report *r, const char
     }
     errbuf[0] = 0;
     headers = curl_slist_append(headers, "Content-Type: application/tlsrpt+gzip");
+    headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
     if (vstring_len(pin) > 0)
         resolve = curl_slist_append(resolve, vstring_str(pin));
     curl_easy_setopt(c, CURLOPT_URL, uri);

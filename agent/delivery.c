@@ -21,12 +21,12 @@
 #define DELIVERY_STATE_VERSION 1
 
 /* Report and endpoint states as written in the state file. */
-#define ST_PENDING "pending"
-#define ST_DELIVERED "delivered"
-#define ST_FAILED "failed"          /* endpoint: permanent failure (5xx, refused URI) */
-#define ST_GIVEN_UP "given-up"      /* 24 hours of failures */
-#define ST_NOT_NEEDED "not-needed"  /* endpoint: another one accepted the report */
-#define ST_NO_RECORD "no-record"    /* report: the domain publishes no (usable) record */
+#define ST_PENDING    "pending"
+#define ST_DELIVERED  "delivered"
+#define ST_FAILED     "failed"     /* endpoint: permanent failure (5xx, refused URI) */
+#define ST_GIVEN_UP   "given-up"   /* 24 hours of failures */
+#define ST_NOT_NEEDED "not-needed" /* endpoint: another one accepted the report */
+#define ST_NO_RECORD  "no-record"  /* report: the domain publishes no (usable) record */
 
 static const char *kill_point;
 
@@ -190,14 +190,14 @@ static int delivery_replay(agent_ctx *ctx, const char *day, json_object *st)
     return 0;
 }
 
-static int delivery_log_accept(agent_ctx *ctx, const char *day, const char *domain,
-                               const char *uri, time_t now)
+static int delivery_log_accept(agent_ctx *ctx, const char *day, const char *domain, const char *uri,
+                               time_t now)
 {
     vstring *line = vstring_alloc(0);
 
     vstring_sprintf_append(line, "%s\t%s\t%lld\n", domain, uri, (long long)now);
-    int status = spool_state_log_append(agent_spool(ctx), day, vstring_str(line),
-                                        vstring_len(line));
+    int status =
+        spool_state_log_append(agent_spool(ctx), day, vstring_str(line), vstring_len(line));
     if (status < 0)
         msg_error("%s: cannot record the delivery of %s to %s: %m", day, domain, uri);
     vstring_free(line);
@@ -219,7 +219,8 @@ static json_object *delivery_load(agent_ctx *ctx, const char *day)
         st = json_tokener_parse(vstring_str(v));
         if (st == NULL || !json_object_is_type(st, json_type_object)) {
             msg_error("%s: the delivery state file is damaged; not sending that day's reports "
-                      "again (move it away to start over)", day);
+                      "again (move it away to start over)",
+                      day);
             json_object_put(st);
             st = NULL;
         }
@@ -234,8 +235,8 @@ static json_object *delivery_load(agent_ctx *ctx, const char *day)
 
 static int delivery_save(agent_ctx *ctx, const char *day, json_object *st)
 {
-    const char *text = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN |
-                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
+    const char *text =
+        json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
     if (spool_state_save(agent_spool(ctx), day, text, strlen(text)) < 0) {
         msg_error("%s: cannot write the delivery state: %m", day);
@@ -276,8 +277,8 @@ static int delivery_visit(const outcome *o, void *arg)
     return 0;
 }
 
-static deliver_status delivery_send(agent_ctx *ctx, const deliver_report *r,
-                                    const tlsrpt_uri *u, char *why, size_t whylen)
+static deliver_status delivery_send(agent_ctx *ctx, const deliver_report *r, const tlsrpt_uri *u,
+                                    char *why, size_t whylen)
 {
     const char *to = ctx->cfg->deliver_to;
 
@@ -297,7 +298,8 @@ static int delivery_nothing_due(json_object *st, time_t now, const delivery_opts
     if (opts->ignore_window || opts->ignore_backoff || opts->force || opts->only_domain ||
         js_int(st, "domains_known") == 0 || !json_object_object_get_ex(st, "domains", &doms))
         return 0;
-    json_object_object_foreach(doms, name, dom) {
+    json_object_object_foreach(doms, name, dom)
+    {
         (void)name;
         if (delivery_settled_status(dom))
             continue;
@@ -310,8 +312,8 @@ static int delivery_nothing_due(json_object *st, time_t now, const delivery_opts
     return 1;
 }
 
-static void delivery_give_up(agent_ctx *ctx, const char *day, const char *domain,
-                             json_object *dom, delivery_stats *stats, const char *why)
+static void delivery_give_up(agent_ctx *ctx, const char *day, const char *domain, json_object *dom,
+                             delivery_stats *stats, const char *why)
 {
     js_set_str(dom, "status", ST_GIVEN_UP);
     json_object_object_del(dom, "next_attempt");
@@ -323,9 +325,8 @@ static void delivery_give_up(agent_ctx *ctx, const char *day, const char *domain
 /* Sends the report of one domain to its endpoints; returns -1 when the state could not be
  * written (the run must stop: it could otherwise send twice). */
 static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const report_opts *ro,
-                           const char *day, const char *domain, json_object *st,
-                           json_object *dom, time_t now, const delivery_opts *opts,
-                           delivery_stats *stats)
+                           const char *day, const char *domain, json_object *st, json_object *dom,
+                           time_t now, const delivery_opts *opts, delivery_stats *stats)
 {
     const tlsrpt_record *rec;
     char why[512];
@@ -425,7 +426,8 @@ static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const re
     if (status < 0)
         return -1;
     if (delivered || js_is(dom, "status", ST_DELIVERED)) {
-        json_object_object_foreach(eps, uri, ep) {
+        json_object_object_foreach(eps, uri, ep)
+        {
             (void)uri;
             if (js_is(ep, "status", ST_PENDING)) {
                 js_set_str(ep, "status", ST_NOT_NEEDED);
@@ -463,7 +465,8 @@ int delivery_day(agent_ctx *ctx, discover *d, const char *day, time_t now,
     }
     if (delivery_nothing_due(st, now, opts)) {
         json_object *doms = js_obj(st, "domains");
-        json_object_object_foreach(doms, name, dom) {
+        json_object_object_foreach(doms, name, dom)
+        {
             (void)name;
             if (!delivery_settled_status(dom))
                 stats->waiting++;
@@ -511,7 +514,8 @@ int delivery_day(agent_ctx *ctx, discover *d, const char *day, time_t now,
     }
     if (status == 0) {
         int settled = 1;
-        json_object_object_foreach(doms, name, dom) {
+        json_object_object_foreach(doms, name, dom)
+        {
             (void)name;
             if (!delivery_settled_status(dom))
                 settled = 0;
@@ -554,7 +558,8 @@ int delivery_status(agent_ctx *ctx, const char *day, int verbose, FILE *fp)
         json_object_put(st);
         return 0;
     }
-    json_object_object_foreach(doms, name, dom) {
+    json_object_object_foreach(doms, name, dom)
+    {
         (void)name;
         n++;
         if (js_is(dom, "status", ST_PENDING)) {
@@ -576,7 +581,8 @@ int delivery_status(agent_ctx *ctx, const char *day, int verbose, FILE *fp)
     fprintf(fp, "%s  domains %lu  pending %lu  delivered %lu  failed %lu  no-record %lu  next %s\n",
             day, n, pending, delivered, failed, none, buf);
     if (verbose) {
-        json_object_object_foreach(doms, dname, dom2) {
+        json_object_object_foreach(doms, dname, dom2)
+        {
             time_t t = (time_t)js_int(dom2, "next_attempt");
             if (t == 0 && js_is(dom2, "status", ST_PENDING))
                 t = (time_t)js_int(dom2, "due");
@@ -585,7 +591,8 @@ int delivery_status(agent_ctx *ctx, const char *day, int verbose, FILE *fp)
             json_object *eps;
             if (!json_object_object_get_ex(dom2, "endpoints", &eps))
                 continue;
-            json_object_object_foreach(eps, uri, ep) {
+            json_object_object_foreach(eps, uri, ep)
+            {
                 fprintf(fp, "    %s  %s  attempts %lld%s%s\n", uri, js_str(ep, "status"),
                         (long long)js_int(ep, "attempts"), *js_str(ep, "last_error") ? "  " : "",
                         js_str(ep, "last_error"));

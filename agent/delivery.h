@@ -15,22 +15,22 @@
 #include "discover.h"
 
 #define DELIVERY_FIRST_RETRY 300   /* seconds after the first failure */
-#define DELIVERY_WINDOW 86400      /* seconds after the first attempt before giving up */
+#define DELIVERY_WINDOW      86400 /* seconds after the first attempt before giving up */
 
 typedef struct delivery_opts {
-    int ignore_window;        /* run --now, send: do not wait for the spread offset */
-    int ignore_backoff;       /* send: try pending endpoints now */
-    int force;                /* send --force: send again what was delivered */
-    const char *only_domain;  /* send --domain */
+    int ignore_window;       /* run --now, send: do not wait for the spread offset */
+    int ignore_backoff;      /* send: try pending endpoints now */
+    int force;               /* send --force: send again what was delivered */
+    const char *only_domain; /* send --domain */
 } delivery_opts;
 
 typedef struct delivery_stats {
-    unsigned long domains;    /* report domains of the days processed */
-    unsigned long sent;       /* reports accepted by an endpoint in this run */
-    unsigned long attempts;   /* delivery attempts in this run */
-    unsigned long failed;     /* attempts that failed */
-    unsigned long gave_up;    /* reports given up in this run */
-    unsigned long waiting;    /* reports not due yet or waiting for a retry */
+    unsigned long domains;  /* report domains of the days processed */
+    unsigned long sent;     /* reports accepted by an endpoint in this run */
+    unsigned long attempts; /* delivery attempts in this run */
+    unsigned long failed;   /* attempts that failed */
+    unsigned long gave_up;  /* reports given up in this run */
+    unsigned long waiting;  /* reports not due yet or waiting for a retry */
 } delivery_stats;
 
 /* The current time, or OTR_TEST_NOW (seconds since the epoch) when the tests set it. */

@@ -20,7 +20,7 @@ typedef struct discover_entry {
 struct discover {
     agent_ctx *ctx;
     dns_resolver *r;
-    htable *cache;            /* domain -> discover_entry */
+    htable *cache; /* domain -> discover_entry */
     unsigned long lookups;
 };
 
@@ -73,12 +73,14 @@ static discover_status discover_lookup(discover *d, const char *domain, tlsrpt_r
     case DNS_OK:
         break;
     case DNS_TEMPFAIL:
-        delivery_note(d->ctx, 1, "%s: TLSRPT lookup failed temporarily (%s); will retry", domain, res.why);
+        delivery_note(d->ctx, 1, "%s: TLSRPT lookup failed temporarily (%s); will retry", domain,
+                      res.why);
         dns_result_free(&res);
         return DISCOVER_TEMPFAIL;
     case DNS_BOGUS:
-        delivery_note(d->ctx, 1, "%s: DNSSEC validation of %s failed (%s); treated as no TLSRPT record", domain,
-                 name, res.why);
+        delivery_note(d->ctx, 1,
+                      "%s: DNSSEC validation of %s failed (%s); treated as no TLSRPT record",
+                      domain, name, res.why);
         dns_result_free(&res);
         return DISCOVER_NONE;
     default:
@@ -97,15 +99,16 @@ static discover_status discover_lookup(discover *d, const char *domain, tlsrpt_r
     if (n == 0) {
         msg_debug("%s: no TXT record of %s begins with v=TLSRPTv1;", domain, name);
     } else if (n > 1) {
-        delivery_note(d->ctx, 1, "%s: %zu TLSRPT records at %s, not exactly one: no reports sent", domain, n,
-                 name);
+        delivery_note(d->ctx, 1, "%s: %zu TLSRPT records at %s, not exactly one: no reports sent",
+                      domain, n, name);
     } else if (tlsrpt_record_parse(found, foundlen, rec, why, sizeof(why)) < 0) {
         delivery_note(d->ctx, 1, "%s: invalid TLSRPT record at %s: %s", domain, name, why);
     } else {
         for (size_t i = 0; i < rec->nnotes; i++)
             delivery_note(d->ctx, 1, "%s: rua URI skipped: %s", domain, rec->notes[i]);
         if (rec->n == 0)
-            delivery_note(d->ctx, 1, "%s: the TLSRPT record at %s has no usable rua URI", domain, name);
+            delivery_note(d->ctx, 1, "%s: the TLSRPT record at %s has no usable rua URI", domain,
+                          name);
         st = DISCOVER_OK;
     }
     dns_result_free(&res);
@@ -132,7 +135,8 @@ void discover_dane_hosts(discover *d, report_set *rs, const outcome *o)
     for (size_t i = 0; i < o->npolicies; i++) {
         const outcome_policy *p = &o->policies[i];
         const tlsrpt_record *rec;
-        if (p->type != OUTCOME_POLICY_TLSA || p->domain == NULL || strcmp(p->domain, o->domain) == 0)
+        if (p->type != OUTCOME_POLICY_TLSA || p->domain == NULL ||
+            strcmp(p->domain, o->domain) == 0)
             continue;
         /* A temporary failure here only costs the MX operator one copy; the report domain's
          * own report never waits for it. */

@@ -14,15 +14,15 @@
 #include "mymalloc.h"
 #include "vstring.h"
 
-#define DNS_TYPE_A 1
-#define DNS_TYPE_MX 15
-#define DNS_TYPE_TXT 16
-#define DNS_TYPE_AAAA 28
-#define DNS_TYPE_TLSA 52
-#define DNS_CLASS_IN 1
-#define DNS_RCODE_SERVFAIL 2
-#define DNS_DEFAULT_TIMEOUT 15 /* seconds for one lookup, validation included */
-#define DNS_MAX_NAME 1025      /* presentation form of a wire name, with escapes */
+#define DNS_TYPE_A          1
+#define DNS_TYPE_MX         15
+#define DNS_TYPE_TXT        16
+#define DNS_TYPE_AAAA       28
+#define DNS_TYPE_TLSA       52
+#define DNS_CLASS_IN        1
+#define DNS_RCODE_SERVFAIL  2
+#define DNS_DEFAULT_TIMEOUT 15   /* seconds for one lookup, validation included */
+#define DNS_MAX_NAME        1025 /* presentation form of a wire name, with escapes */
 
 struct dns_resolver {
     struct ub_ctx *ub;

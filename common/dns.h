@@ -14,11 +14,11 @@
 typedef struct dns_resolver dns_resolver;
 
 typedef enum {
-    DNS_OK = 0,       /* answer with data */
-    DNS_NODATA,       /* the name exists but has no record of the type */
-    DNS_NXDOMAIN,     /* the name does not exist */
-    DNS_TEMPFAIL,     /* SERVFAIL, timeout, network error: try again later */
-    DNS_BOGUS,        /* DNSSEC validation failed: treat as no record, and log */
+    DNS_OK = 0,   /* answer with data */
+    DNS_NODATA,   /* the name exists but has no record of the type */
+    DNS_NXDOMAIN, /* the name does not exist */
+    DNS_TEMPFAIL, /* SERVFAIL, timeout, network error: try again later */
+    DNS_BOGUS,    /* DNSSEC validation failed: treat as no record, and log */
 } dns_status;
 
 #define DNS_MAX_RECORDS 64
@@ -29,7 +29,7 @@ typedef struct dns_result {
     size_t n;                  /* records */
     char *rr[DNS_MAX_RECORDS]; /* per type below; each NUL-terminated, owned by the result */
     size_t rrlen[DNS_MAX_RECORDS];
-    char why[256];             /* for TEMPFAIL/BOGUS: what the resolver said */
+    char why[256]; /* for TEMPFAIL/BOGUS: what the resolver said */
 } dns_result;
 
 /* Returns a resolver configured from cfg, or NULL after logging why. Free with

@@ -2,9 +2,9 @@
 
 #include <string.h>
 
-#define MAILADDR_LOCAL_MAX 64
+#define MAILADDR_LOCAL_MAX  64
 #define MAILADDR_DOMAIN_MAX 253
-#define MAILADDR_LABEL_MAX 63
+#define MAILADDR_LABEL_MAX  63
 
 /* atext of RFC 5322 section 3.2.3 */
 static int mailaddr_atext(unsigned char c)

@@ -8,7 +8,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 
-#define TLSRPT_VERSION "v=TLSRPTv1"
+#define TLSRPT_VERSION      "v=TLSRPTv1"
 #define TLSRPT_EXT_NAME_MAX 32
 #define TLSRPT_NOTE_URI_MAX 120 /* bytes of a URI quoted in a note */
 
@@ -36,7 +36,7 @@ static int tlsrpt_alnum(int c)
 
 static int tlsrpt_hex(int c)
 {
-    return (c >= '0' && c <= '9') ? c - '0'
+    return (c >= '0' && c <= '9')   ? c - '0'
            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                     : -1;
@@ -200,8 +200,8 @@ static void tlsrpt_add_uri(tlsrpt_record *rec, const unsigned char *s, size_t le
             bad = "character not allowed in a URI";
         else if (s[i] == '!')
             bad = "'!' must be percent-encoded";
-        else if (s[i] == '%' && (i + 2 >= len || tlsrpt_hex(s[i + 1]) < 0 ||
-                                 tlsrpt_hex(s[i + 2]) < 0))
+        else if (s[i] == '%' &&
+                 (i + 2 >= len || tlsrpt_hex(s[i + 1]) < 0 || tlsrpt_hex(s[i + 2]) < 0))
             bad = "malformed percent-encoding";
     }
     if (bad == NULL) {
@@ -293,8 +293,7 @@ static const char *tlsrpt_ext(tlsrpt_scan *sc)
     return NULL;
 }
 
-int tlsrpt_record_parse(const char *txt, size_t len, tlsrpt_record *rec, char *why,
-                        size_t whylen)
+int tlsrpt_record_parse(const char *txt, size_t len, tlsrpt_record *rec, char *why, size_t whylen)
 {
     tlsrpt_scan sc = {(const unsigned char *)txt, len, 0};
     const char *bad = NULL;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #define TLSRPT_RECORD_MAX 4096 /* bytes of one record (its strings concatenated) */
-#define TLSRPT_MAX_URIS 32     /* usable rua URIs kept; further ones are ignored */
+#define TLSRPT_MAX_URIS   32   /* usable rua URIs kept; further ones are ignored */
 
 typedef enum {
     TLSRPT_URI_MAILTO,
@@ -29,7 +29,6 @@ typedef struct tlsrpt_record {
 /* Parses the len bytes of a record into rec (which the caller frees with
  * tlsrpt_record_free, whatever the result). Returns 0 when the record is valid (rec->n may
  * still be 0 when none of its URIs is usable), or -1 with the reason in why. */
-int tlsrpt_record_parse(const char *txt, size_t len, tlsrpt_record *rec, char *why,
-                        size_t whylen);
+int tlsrpt_record_parse(const char *txt, size_t len, tlsrpt_record *rec, char *why, size_t whylen);
 void tlsrpt_record_free(tlsrpt_record *rec);
 #endif

@@ -53,8 +53,8 @@ static int otr_datagrams(spool_writer *w, time_t start)
 }
 
 static const char *const otr_reasons[] = {"self-signed certificate", "certificate has expired",
-                                          "hostname mismatch", "unable to get local issuer",
-                                          "handshake failure", "no shared cipher"};
+                                          "hostname mismatch",       "unable to get local issuer",
+                                          "handshake failure",       "no shared cipher"};
 static const int otr_codes[] = {201, 202, 203, 204, 205, 301, 302, 303, 304, 305};
 
 static void otr_bench(spool_writer *w, time_t start, unsigned long n, unsigned long domains)
@@ -73,8 +73,9 @@ static void otr_bench(spool_writer *w, time_t start, unsigned long n, unsigned l
         unsigned long r = (unsigned long)(otr_rand() % domains);
         unsigned long k = (unsigned long)(otr_rand() % 4) == 0 ? r : r % (domains / 10 + 1);
         snprintf(dom, sizeof(dom), "d%lu.example", k);
-        int type = k % 3 == 0 ? OUTCOME_POLICY_STS : k % 3 == 1 ? OUTCOME_POLICY_TLSA
-                                                                  : OUTCOME_POLICY_NONE;
+        int type = k % 3 == 0   ? OUTCOME_POLICY_STS
+                   : k % 3 == 1 ? OUTCOME_POLICY_TLSA
+                                : OUTCOME_POLICY_NONE;
         memset(&pol, 0, sizeof(pol));
         pol.type = type;
         if (type == OUTCOME_POLICY_STS) {
@@ -88,7 +89,8 @@ static void otr_bench(spool_writer *w, time_t start, unsigned long n, unsigned l
             pol.mx_hosts = mxhosts;
             pol.nmx_hosts = 1;
         } else if (type == OUTCOME_POLICY_TLSA) {
-            static const char *tlsa[1] = {"3 1 1 1F850A337E6DB9C609C522D136A475638CC43E1ED424F8EEC8513D747D1D085D"};
+            static const char *tlsa[1] = {
+                "3 1 1 1F850A337E6DB9C609C522D136A475638CC43E1ED424F8EEC8513D747D1D085D"};
             snprintf(pdom, sizeof(pdom), "mx%lu.d%lu.example", k % 2, k);
             pol.domain = pdom;
             pol.strings = tlsa;
@@ -106,7 +108,8 @@ static void otr_bench(spool_writer *w, time_t start, unsigned long n, unsigned l
             fail.receiving_ip = rip;
             fail.mx_hostname = mx;
             fail.mx_helo = (v >> 30) % 2 ? helo : NULL;
-            fail.reason_code = otr_reasons[(v >> 32) % (sizeof(otr_reasons) / sizeof(otr_reasons[0]))];
+            fail.reason_code =
+                otr_reasons[(v >> 32) % (sizeof(otr_reasons) / sizeof(otr_reasons[0]))];
             pol.failed = 1;
             pol.failures = &fail;
             pol.nfailures = 1;

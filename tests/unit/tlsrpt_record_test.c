@@ -152,7 +152,9 @@ static void test_mailaddr(void)
         {"user@.example.com", 0},
         {"user@example.com.", 0},
         {"user@[192.0.2.1]", 0},
-        {"user@b\xc3\xbc" "cher.example", 0},
+        {"user@b\xc3\xbc"
+         "cher.example",
+         0},
         {"\xc3\xbcser@example.com", 0},
         {"a@b@example.com", 0},
         {"\"a\"b@example.com", 0},
