@@ -74,8 +74,8 @@ static int ingest_one(agent_ctx *ctx, report_store *st, const char *name, const 
     info.dkim_aligned = -1;
     if (message) {
         dns_resolver *res = dns_resolver_new(ctx->cfg);
-        info.dkim_aligned = inreport_dkim(res, data->data, data->len, r.submitter, dkim,
-                                          sizeof(dkim));
+        info.dkim_aligned =
+            inreport_dkim(res, data->data, data->len, r.submitter, dkim, sizeof(dkim));
         dns_resolver_free(res);
     }
     info.dkim = dkim;
@@ -112,10 +112,10 @@ int cmd_ingest(agent_ctx *ctx, int argc, char **argv)
     vstring *data = vstring_alloc(0);
     for (int i = 1; i < argc; i++) {
         int r = strcmp(argv[i], "-") == 0 ? ingest_stdin(data, max_file)
-                                         : fsutil_read_file(argv[i], data, max_file);
+                                          : fsutil_read_file(argv[i], data, max_file);
         if (r < 0) {
-            msg_error("%s: %s", argv[i], errno == EFBIG ? "file too large (max_report_size)"
-                                                        : strerror(errno));
+            msg_error("%s: %s", argv[i],
+                      errno == EFBIG ? "file too large (max_report_size)" : strerror(errno));
             failed++;
             continue;
         }

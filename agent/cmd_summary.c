@@ -17,7 +17,7 @@
 #include "report_store.h"
 #include "summary.h"
 
-#define SUMMARY_STATE "state/alerts.seen"
+#define SUMMARY_STATE     "state/alerts.seen"
 #define SUMMARY_STATE_MAX (16 * 1024 * 1024)
 
 typedef struct {
@@ -97,12 +97,9 @@ static int summary_alerts(agent_ctx *ctx, summary *sum)
 int cmd_summary(agent_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"since", required_argument, NULL, 's'},
-        {"domain", required_argument, NULL, 'D'},
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"alerts", no_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
+        {"since", required_argument, NULL, 's'},  {"domain", required_argument, NULL, 'D'},
+        {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
+        {"alerts", no_argument, NULL, 'a'},       {NULL, 0, NULL, 0},
     };
     char since[SPOOL_DAY_LEN + 1], from[SPOOL_DAY_LEN + 1], norm[DOMAIN_MAX + 2];
     const char *domain = NULL, *format = "text", *output = NULL;
@@ -170,8 +167,8 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
     vstring *out = vstring_alloc(0);
     if (strcmp(format, "json") == 0) {
         json_object *obj = summary_json(w.sum);
-        vstring_append_str(out, json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-                                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
+        vstring_append_str(out, json_object_to_json_string_ext(
+                                    obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         vstring_append_char(out, '\n');
         json_object_put(obj);
     } else if (strcmp(format, "html") == 0) {

@@ -112,8 +112,8 @@ static const char *inbound_tls_token(const char *in, char *out, size_t size)
     return out;
 }
 
-void inbound_tls_count(inbound_tls *t, time_t now, const char *sender_domain,
-                       const char *version, const char *cipher)
+void inbound_tls_count(inbound_tls *t, time_t now, const char *sender_domain, const char *version,
+                       const char *cipher)
 {
     char day[SPOOL_DAY_LEN + 1], vbuf[64], cbuf[64];
     const char *v = inbound_tls_token(version, vbuf, sizeof(vbuf));
@@ -160,8 +160,8 @@ int inbound_tls_flush(inbound_tls *t, time_t now)
     pthread_mutex_lock(&t->lock);
     if (t->dirty) {
         size_t len;
-        const char *text = json_object_to_json_string_length(t->state, JSON_C_TO_STRING_PLAIN,
-                                                              &len);
+        const char *text =
+            json_object_to_json_string_length(t->state, JSON_C_TO_STRING_PLAIN, &len);
         inbound_tls_path(t->dir, t->day, path, sizeof(path));
         if (fsutil_write_atomic(path, text, len, 0640) < 0) {
             msg_warn("inbound TLS: cannot write %s: %m", path);

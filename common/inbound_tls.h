@@ -11,7 +11,7 @@
 
 #include <json-c/json.h>
 
-#define INBOUND_TLS_DIR "inbound"
+#define INBOUND_TLS_DIR         "inbound"
 #define INBOUND_TLS_MAX_DOMAINS 10000 /* more sender domains a day are counted together */
 #define INBOUND_TLS_MAX_CIPHERS 256
 
@@ -21,8 +21,8 @@ typedef struct inbound_tls inbound_tls;
 inbound_tls *inbound_tls_open(const char *spool_dir);
 /* Counts one message at now from sender_domain ("" or NULL: the null sender); version and
  * cipher are the MTA's {tls_version} and {cipher} macros, NULL without TLS. */
-void inbound_tls_count(inbound_tls *t, time_t now, const char *sender_domain,
-                       const char *version, const char *cipher);
+void inbound_tls_count(inbound_tls *t, time_t now, const char *sender_domain, const char *version,
+                       const char *cipher);
 /* Writes the day's counters out; returns 0, or -1 (logged). */
 int inbound_tls_flush(inbound_tls *t, time_t now);
 /* Flushes and frees; returns NULL. */

@@ -236,8 +236,8 @@ static const char **inreport_strings(arena *a, json_object *obj, const char *key
     if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
         return NULL;
     if (json_object_is_type(v, json_type_string)) {
-        const char *s = inreport_clean(a, json_object_get_string(v),
-                                       (size_t)json_object_get_string_len(v));
+        const char *s =
+            inreport_clean(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
         if (s == NULL)
             return NULL;
         out = arena_alloc(a, sizeof(*out));
@@ -253,8 +253,8 @@ static const char **inreport_strings(arena *a, json_object *obj, const char *key
         json_object *e = json_object_array_get_idx(v, i);
         if (e == NULL || !json_object_is_type(e, json_type_string))
             continue;
-        const char *s = inreport_clean(a, json_object_get_string(e),
-                                       (size_t)json_object_get_string_len(e));
+        const char *s =
+            inreport_clean(a, json_object_get_string(e), (size_t)json_object_get_string_len(e));
         if (s)
             out[(*n)++] = host ? inreport_lower((char *)s) : s;
     }
@@ -278,8 +278,8 @@ static void inreport_unpack_strings(arena *a, inreport_policy *p)
     for (size_t i = 0; i < len; i++) {
         json_object *e = json_object_array_get_idx(arr, i);
         if (e && json_object_is_type(e, json_type_string)) {
-            const char *s = inreport_clean(a, json_object_get_string(e),
-                                           (size_t)json_object_get_string_len(e));
+            const char *s =
+                inreport_clean(a, json_object_get_string(e), (size_t)json_object_get_string_len(e));
             if (s)
                 out[n++] = s;
         }
@@ -398,8 +398,8 @@ int inreport_parse_json(inreport *r, const char *text, size_t len, char *err, si
      * what every report means. */
     if (r->end <= r->start)
         r->end = r->start + 86399;
-    else if (r->end % 86400 == 0)
-        r->end--;
+    if (r->end % 86400 == 0 && r->end - 1 > r->start)
+        r->end--; /* also once normalized: parsing the result again changes nothing */
     if (!json_object_object_get_ex(root, "policies", &v) || v == NULL ||
         !json_object_is_type(v, json_type_array)) {
         inreport_err(err, errsize, "no policies array");
@@ -419,8 +419,7 @@ int inreport_parse_json(inreport *r, const char *text, size_t len, char *err, si
     if (r->report_id == NULL) {
         /* Without an id, the content itself tells duplicates apart. */
         char id[40];
-        snprintf(id, sizeof(id), "content-%016llx",
-                 (unsigned long long)htable_hash(text, len));
+        snprintf(id, sizeof(id), "content-%016llx", (unsigned long long)htable_hash(text, len));
         r->report_id = arena_strdup(a, id);
     }
     r->submitter = inreport_submitter(a, r->contact);
@@ -459,8 +458,8 @@ int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max
 }
 
 typedef struct inreport_scan {
-    int tlsrpt_report;          /* a multipart/report with report-type=tlsrpt was seen */
-    mime_part part;             /* copy of the first report part */
+    int tlsrpt_report; /* a multipart/report with report-type=tlsrpt was seen */
+    mime_part part;    /* copy of the first report part */
     int found;
     vstring *tmp;
     char filename[256];
@@ -495,8 +494,7 @@ static int inreport_scan_part(const mime_part *p, void *ctx)
                  strcmp(p->type, "application/tlsrpt+json") == 0;
     /* Inside a tlsrpt report, generic types with a report-like file name count too. */
     if (!report && s->tlsrpt_report && p->depth > 0 &&
-        (strcmp(p->type, "application/gzip") == 0 ||
-         strcmp(p->type, "application/x-gzip") == 0 ||
+        (strcmp(p->type, "application/gzip") == 0 || strcmp(p->type, "application/x-gzip") == 0 ||
          strcmp(p->type, "application/json") == 0 ||
          strcmp(p->type, "application/octet-stream") == 0) &&
         inreport_name_is_report(name))
@@ -546,8 +544,7 @@ int inreport_parse_message(inreport *r, const char *msg, size_t len, size_t max,
                             sizeof(meta->report_domain), 1);
         inreport_meta_field(msg, hlen, "TLS-Report-Submitter", s.tmp, meta->submitter,
                             sizeof(meta->submitter), 1);
-        inreport_meta_field(msg, hlen, "Subject", s.tmp, meta->subject, sizeof(meta->subject),
-                            0);
+        inreport_meta_field(msg, hlen, "Subject", s.tmp, meta->subject, sizeof(meta->subject), 0);
         meta->filename[0] = 0;
     }
     if (mime_walk(msg, len, inreport_scan_part, &s, &why) < 0) {
@@ -633,10 +630,12 @@ json_object *inreport_json(const inreport *r)
         json_object *pol = json_object_new_object();
         json_object *sum = json_object_new_object();
         json_object_object_add(pol, "policy-type", json_object_new_string(p->type));
-        json_object_object_add(pol, "policy-string", inreport_json_strings(p->strings, p->nstrings));
+        json_object_object_add(pol, "policy-string",
+                               inreport_json_strings(p->strings, p->nstrings));
         inreport_json_opt(pol, "policy-domain", p->domain);
         if (p->nmx_hosts)
-            json_object_object_add(pol, "mx-host", inreport_json_strings(p->mx_hosts, p->nmx_hosts));
+            json_object_object_add(pol, "mx-host",
+                                   inreport_json_strings(p->mx_hosts, p->nmx_hosts));
         json_object_object_add(item, "policy", pol);
         json_object_object_add(sum, "total-successful-session-count",
                                json_object_new_int64((int64_t)p->ok));

@@ -18,12 +18,12 @@
 
 /* What inreport_parse_message found. */
 #define INREPORT_NONE 0 /* not a TLS-RPT report: ordinary mail */
-#define INREPORT_OK 1
-#define INREPORT_BAD 2 /* looks like a report, but cannot be used (see err) */
+#define INREPORT_OK   1
+#define INREPORT_BAD  2 /* looks like a report, but cannot be used (see err) */
 
 typedef struct inreport_failure {
-    const char *result_type;  /* lower case, never NULL */
-    const char *sending_ip;   /* each string: NULL when absent or empty */
+    const char *result_type; /* lower case, never NULL */
+    const char *sending_ip;  /* each string: NULL when absent or empty */
     const char *mx_hostname;
     const char *mx_helo;
     const char *receiving_ip;
@@ -33,8 +33,8 @@ typedef struct inreport_failure {
 } inreport_failure;
 
 typedef struct inreport_policy {
-    const char *type;          /* "sts", "tlsa", "no-policy-found", or what was sent */
-    const char *domain;        /* NULL when absent */
+    const char *type;   /* "sts", "tlsa", "no-policy-found", or what was sent */
+    const char *domain; /* NULL when absent */
     const char **strings;
     size_t nstrings;
     const char **mx_hosts;
@@ -46,15 +46,15 @@ typedef struct inreport_policy {
 } inreport_policy;
 
 typedef struct inreport {
-    const char *organization;  /* NULL when absent */
-    const char *contact;       /* NULL when absent or null */
-    const char *report_id;     /* never NULL (derived from the content when missing) */
-    const char *submitter;     /* domain of contact-info, else the header's, else the org */
-    time_t start;              /* date-range, UTC; end is the last second covered */
+    const char *organization; /* NULL when absent */
+    const char *contact;      /* NULL when absent or null */
+    const char *report_id;    /* never NULL (derived from the content when missing) */
+    const char *submitter;    /* domain of contact-info, else the header's, else the org */
+    time_t start;             /* date-range, UTC; end is the last second covered */
     time_t end;
     inreport_policy *policies;
     size_t npolicies;
-    arena mem;                 /* owns all of the above */
+    arena mem; /* owns all of the above */
 } inreport;
 
 /* Header fields of a report message, sanitized; "" when absent. */

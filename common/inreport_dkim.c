@@ -19,8 +19,8 @@ static int inreport_dkim_aligned(const char *d, const char *submitter)
     return dl > sl && d[dl - sl - 1] == '.' && strcmp(d + dl - sl, submitter) == 0;
 }
 
-int inreport_dkim(dns_resolver *res, const char *msg, size_t len, const char *submitter,
-                  char *out, size_t size)
+int inreport_dkim(dns_resolver *res, const char *msg, size_t len, const char *submitter, char *out,
+                  size_t size)
 {
     char domain[256], selector[DKIM_SELECTOR_MAX + 1], why[200], name[512];
 
@@ -43,8 +43,8 @@ int inreport_dkim(dns_resolver *res, const char *msg, size_t len, const char *su
         snprintf(name, sizeof(name), "%s._domainkey.%s", selector, domain);
         dns_status st = dns_txt(res, name, &dr);
         if (st != DNS_OK || dr.n == 0) {
-            snprintf(out, size, "%s (key %s: %s)",
-                     st == DNS_TEMPFAIL ? "temperror" : "permerror", name, dns_status_name(st));
+            snprintf(out, size, "%s (key %s: %s)", st == DNS_TEMPFAIL ? "temperror" : "permerror",
+                     name, dns_status_name(st));
             dns_result_free(&dr);
             continue;
         }

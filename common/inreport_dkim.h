@@ -16,6 +16,6 @@
  * "pass (d=giant.example)", "fail (body hash mismatch)", "none", "temperror (...)").
  * Returns 1 when a passing signature's d= aligns with submitter (equal, or one is a
  * subdomain of the other), 0 when not, -1 when no signature passed. */
-int inreport_dkim(dns_resolver *res, const char *msg, size_t len, const char *submitter,
-                  char *out, size_t size);
+int inreport_dkim(dns_resolver *res, const char *msg, size_t len, const char *submitter, char *out,
+                  size_t size);
 #endif

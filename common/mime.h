@@ -10,21 +10,21 @@
 
 #include "vstring.h"
 
-#define MIME_MAX_DEPTH 8      /* nested multiparts */
-#define MIME_MAX_PARTS 256    /* parts of any kind in one message */
+#define MIME_MAX_DEPTH  8     /* nested multiparts */
+#define MIME_MAX_PARTS  256   /* parts of any kind in one message */
 #define MIME_MAX_HEADER 65536 /* bytes in one part's header block */
-#define MIME_MAX_VALUE 4096   /* bytes kept of one unfolded header value */
-#define MIME_TYPE_MAX 128
+#define MIME_MAX_VALUE  4096  /* bytes kept of one unfolded header value */
+#define MIME_TYPE_MAX   128
 
 typedef struct mime_part {
-    int depth;                   /* 0: the message itself */
-    const char *headers;         /* raw header block, without the empty line */
+    int depth;           /* 0: the message itself */
+    const char *headers; /* raw header block, without the empty line */
     size_t headers_len;
-    const char *body;            /* raw (still encoded) body */
+    const char *body; /* raw (still encoded) body */
     size_t body_len;
-    char type[MIME_TYPE_MAX];    /* "type/subtype", lower case; "text/plain" by default */
-    char encoding[32];           /* Content-Transfer-Encoding, lower case; "" when absent */
-    const char *content_type;    /* unfolded Content-Type value ("" when absent) */
+    char type[MIME_TYPE_MAX]; /* "type/subtype", lower case; "text/plain" by default */
+    char encoding[32];        /* Content-Transfer-Encoding, lower case; "" when absent */
+    const char *content_type; /* unfolded Content-Type value ("" when absent) */
 } mime_part;
 
 /* Calls fn on every part, containers before their children, in message order; fn returning

@@ -154,8 +154,7 @@ static const char *report_store_get(json_object *root, const char *key)
 }
 
 size_t report_store_iterate(report_store *st, const char *since,
-                            int (*fn)(const inreport *r, const report_store_info *info,
-                                      void *ctx),
+                            int (*fn)(const inreport *r, const report_store_info *info, void *ctx),
                             void *ctx)
 {
     DIR *d = opendir(st->dir);

@@ -35,7 +35,6 @@ int report_store_put(report_store *st, const inreport *r, const report_store_inf
  * file name order; fn returning non-zero stops. Unreadable files are skipped with a warning.
  * Returns how many reports fn saw. */
 size_t report_store_iterate(report_store *st, const char *since,
-                            int (*fn)(const inreport *r, const report_store_info *info,
-                                      void *ctx),
+                            int (*fn)(const inreport *r, const report_store_info *info, void *ctx),
                             void *ctx);
 #endif

@@ -10,12 +10,12 @@
 #include "mymalloc.h"
 #include "spool.h"
 
-#define SUMMARY_MIN_SESSIONS 10 /* fewer sessions a day say nothing about a rate */
-#define SUMMARY_DROP_POINTS 5.0 /* success rate drop (percentage points) worth an issue */
+#define SUMMARY_MIN_SESSIONS 10  /* fewer sessions a day say nothing about a rate */
+#define SUMMARY_DROP_POINTS  5.0 /* success rate drop (percentage points) worth an issue */
 
 typedef struct sum_fail {
     const char *result_type;
-    const char *mx;           /* NULL when the reporter did not say */
+    const char *mx; /* NULL when the reporter did not say */
     const char *ip;
     const char *reporter;
     const char *reason;
@@ -30,15 +30,15 @@ typedef struct sum_counts {
 typedef struct sum_day {
     const char *day;
     sum_counts total;
-    htable *reporters;        /* name -> sum_counts */
-    htable *failures;         /* key -> sum_fail */
-    htable *types;            /* result-type -> sum_counts (failed only) */
-    uint64_t testing_failed;  /* failures under an STS policy in testing mode */
+    htable *reporters;       /* name -> sum_counts */
+    htable *failures;        /* key -> sum_fail */
+    htable *types;           /* result-type -> sum_counts (failed only) */
+    uint64_t testing_failed; /* failures under an STS policy in testing mode */
 } sum_day;
 
 typedef struct sum_domain {
     const char *name;
-    htable *days;             /* YYYY-MM-DD -> sum_day */
+    htable *days; /* YYYY-MM-DD -> sum_day */
 } sum_domain;
 
 struct summary {
@@ -47,12 +47,12 @@ struct summary {
     char compare_from[SPOOL_DAY_LEN + 1]; /* the day before since: kept for comparisons */
     const char *only_domain;
     htable *domains;
-    htable *reporters;        /* every reporter seen, for the header */
+    htable *reporters; /* every reporter seen, for the header */
     size_t reports;
     summary_issue *issues;
     size_t nissues;
     int analysed;
-    json_object *inbound;     /* day -> inbound TLS counters (record_inbound_tls) */
+    json_object *inbound; /* day -> inbound TLS counters (record_inbound_tls) */
 };
 
 static const struct {
@@ -211,7 +211,7 @@ void summary_add(summary *s, const inreport *r, const char *fallback_domain)
     s->reports++;
     for (size_t i = 0; i < r->npolicies; i++) {
         const inreport_policy *p = &r->policies[i];
-        const char *domain = p->domain ? p->domain
+        const char *domain = p->domain                             ? p->domain
                              : fallback_domain && *fallback_domain ? fallback_domain
                                                                    : "(no policy domain)";
         if (s->only_domain && strcmp(domain, s->only_domain) != 0)
@@ -303,8 +303,8 @@ static int summary_sts_type(const char *t)
 
 /* "mx2.example.com (198.51.100.25) served an expired certificate to Google: 37 sessions
  * failed on 2026-11-20" into out; the fix into fix. */
-static void summary_sentence(const sum_fail *f, const char *domain, const char *day,
-                             vstring *out, vstring *fix)
+static void summary_sentence(const sum_fail *f, const char *domain, const char *day, vstring *out,
+                             vstring *fix)
 {
     const char *tfix;
     const char *what = summary_explain(f->result_type, &tfix);
@@ -403,8 +403,8 @@ static void summary_analyse_day(summary *s, sum_domain *dom, sum_day *d)
         summary_rate(&d->total) < summary_rate(&p->total) - SUMMARY_DROP_POINTS) {
         vstring_reset(text);
         vstring_sprintf_append(text, "success rate of %s dropped from %.1f%% on %s to %.1f%% on %s",
-                               dom->name, summary_rate(&p->total), p->day,
-                               summary_rate(&d->total), d->day);
+                               dom->name, summary_rate(&p->total), p->day, summary_rate(&d->total),
+                               d->day);
         summary_issue_add(s, "rate-drop", dom->name, d->day, "", text);
     }
     /* An MX that several reporters fail on is broken, not a sender's quirk. */
@@ -550,9 +550,9 @@ static int summary_inbound_cmp(const void *a, const void *b)
 #define SUMMARY_INBOUND_SHOWN 20 /* sender domains listed per day */
 
 /* Calls row() for the day total (domain NULL) and the top sender domains of each day. */
-static void summary_inbound_each(summary *s, void (*row)(vstring *out, const char *day,
-                                                          const char *domain, int64_t messages,
-                                                          int64_t tls, json_object *versions),
+static void summary_inbound_each(summary *s,
+                                 void (*row)(vstring *out, const char *day, const char *domain,
+                                             int64_t messages, int64_t tls, json_object *versions),
                                  vstring *out)
 {
     if (s->inbound == NULL)
@@ -579,10 +579,10 @@ static void summary_inbound_each(summary *s, void (*row)(vstring *out, const cha
                 json_object_object_foreach(versions, v, c)
                 {
                     json_object *have;
-                    int64_t prev = json_object_object_get_ex(allv, v, &have)
-                                       ? json_object_get_int64(have)
-                                       : 0;
-                    json_object_object_add(allv, v, json_object_new_int64(prev + json_object_get_int64(c)));
+                    int64_t prev =
+                        json_object_object_get_ex(allv, v, &have) ? json_object_get_int64(have) : 0;
+                    json_object_object_add(allv, v,
+                                           json_object_new_int64(prev + json_object_get_int64(c)));
                 }
             }
             i++;
@@ -668,9 +668,9 @@ void summary_text(summary *s, vstring *out)
             sum_day *d = days[j]->value;
             if (!summary_shown(s, d->day))
                 continue;
-            vstring_sprintf_append(out, "  %s  %" PRIu64 " sessions, %" PRIu64 " failed (%.1f%% successful)\n",
-                                   d->day, d->total.ok + d->total.failed, d->total.failed,
-                                   summary_rate(&d->total));
+            vstring_sprintf_append(
+                out, "  %s  %" PRIu64 " sessions, %" PRIu64 " failed (%.1f%% successful)\n", d->day,
+                d->total.ok + d->total.failed, d->total.failed, summary_rate(&d->total));
             htable_entry **reps = htable_sorted(d->reporters);
             for (size_t k = 0; k < d->reporters->used; k++) {
                 sum_counts *c = reps[k]->value;
@@ -697,7 +697,8 @@ void summary_text(summary *s, vstring *out)
     }
     myfree(doms);
     if (s->inbound) {
-        vstring_append_str(out, "\nInbound mail over TLS (record_inbound_tls), by envelope sender domain:\n");
+        vstring_append_str(
+            out, "\nInbound mail over TLS (record_inbound_tls), by envelope sender domain:\n");
         summary_inbound_each(s, summary_inbound_text, out);
     }
     vstring_append_str(out, nis ? "\nIssues:\n" : "\nNo issues found.\n");
@@ -758,7 +759,8 @@ json_object *summary_json(summary *s)
                 summary_sentence(f, dom->name, d->day, sent, fix);
                 json_object_object_add(fj, "result-type", json_object_new_string(f->result_type));
                 if (f->mx)
-                    json_object_object_add(fj, "receiving-mx-hostname", json_object_new_string(f->mx));
+                    json_object_object_add(fj, "receiving-mx-hostname",
+                                           json_object_new_string(f->mx));
                 if (f->ip)
                     json_object_object_add(fj, "receiving-ip", json_object_new_string(f->ip));
                 json_object_object_add(fj, "reporter", json_object_new_string(f->reporter));
@@ -821,8 +823,8 @@ static void summary_esc(vstring *out, const char *s)
     }
 }
 
-#define CHART_BAR 28
-#define CHART_GAP 10
+#define CHART_BAR    28
+#define CHART_GAP    10
 #define CHART_HEIGHT 160
 
 /* Daily sessions of a domain as stacked bars: successful (green) under failed (red). */
@@ -869,12 +871,14 @@ static void summary_chart(summary *s, sum_domain *dom, vstring *out)
         int base = CHART_HEIGHT + 10;
         vstring_sprintf_append(out,
                                "<rect class=\"ok\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-                               "fill=\"#2e8b57\"><title>%s: %" PRIu64 " successful</title></rect>\n",
+                               "fill=\"#2e8b57\"><title>%s: %" PRIu64
+                               " successful</title></rect>\n",
                                x, base - hok, CHART_BAR, hok, d->day, d->total.ok);
-        vstring_sprintf_append(out,
-                               "<rect class=\"failed\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-                               "fill=\"#c0392b\"><title>%s: %" PRIu64 " failed</title></rect>\n",
-                               x, base - hok - hfail, CHART_BAR, hfail, d->day, d->total.failed);
+        vstring_sprintf_append(
+            out,
+            "<rect class=\"failed\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+            "fill=\"#c0392b\"><title>%s: %" PRIu64 " failed</title></rect>\n",
+            x, base - hok - hfail, CHART_BAR, hfail, d->day, d->total.failed);
         vstring_sprintf_append(out,
                                "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">%.5s"
                                "</text>\n",

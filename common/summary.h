@@ -16,11 +16,11 @@
 typedef struct summary summary;
 
 typedef struct summary_issue {
-    const char *key;     /* stable identity, for "new since last time" */
+    const char *key; /* stable identity, for "new since last time" */
     const char *day;
     const char *domain;
-    const char *kind;    /* "new-failure", "rate-drop", "mx-several-reporters", ... */
-    const char *text;    /* one sentence in plain words */
+    const char *kind; /* "new-failure", "rate-drop", "mx-several-reporters", ... */
+    const char *text; /* one sentence in plain words */
 } summary_issue;
 
 /* Returns an empty summary of the days >= since (YYYY-MM-DD, or NULL for all) of domain

@@ -30,10 +30,10 @@
 #include "roles.h"
 
 typedef struct mlt_msg {
-    vstring *buf;         /* header + body as the MTA passed them, while it may be a report */
+    vstring *buf; /* header + body as the MTA passed them, while it may be a report */
     int buffering;
-    int overflow;         /* the message outgrew the bound */
-    int rcpt_match;       /* a recipient is in report_recipients (or there is no list) */
+    int overflow;   /* the message outgrew the bound */
+    int rcpt_match; /* a recipient is in report_recipients (or there is no list) */
 } mlt_msg;
 
 typedef struct mlt_conn {
@@ -275,8 +275,8 @@ static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
         return mlt_malformed(ctx, "message too large");
     }
     inreport_init(&r);
-    int st = inreport_parse_message(&r, m->buf->data, m->buf->len,
-                                    (size_t)mlt_cfg->max_report_size, &meta, err, sizeof(err));
+    int st = inreport_parse_message(&r, m->buf->data, m->buf->len, (size_t)mlt_cfg->max_report_size,
+                                    &meta, err, sizeof(err));
     if (st == INREPORT_NONE) {
         inreport_done(&r);
         return SMFIS_CONTINUE;
@@ -296,8 +296,8 @@ static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
     dns_resolver *res = dns_resolver_new(mlt_cfg);
     if (res)
         dns_resolver_set_timeout(res, MLT_DNS_TIMEOUT);
-    info.dkim_aligned = inreport_dkim(res, m->buf->data, m->buf->len, r.submitter, dkim,
-                                      sizeof(dkim));
+    info.dkim_aligned =
+        inreport_dkim(res, m->buf->data, m->buf->len, r.submitter, dkim, sizeof(dkim));
     dns_resolver_free(res);
     info.dkim = dkim;
     info.header_domain = meta.report_domain[0] ? meta.report_domain : NULL;

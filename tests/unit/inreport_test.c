@@ -22,10 +22,14 @@ static const struct {
     size_t npolicies;
     const char *start; /* date-range start, as normalized */
 } samples[] = {
-    {"google.eml", INREPORT_OK, "giant.example", "2026-11-21T00:00:00Z_example.com", 1, "2026-11-21T00:00:00Z"},
-    {"google-prev.eml", INREPORT_OK, "giant.example", "2026-11-20T00:00:00Z_example.com", 1, "2026-11-20T00:00:00Z"},
-    {"microsoft.eml", INREPORT_OK, "bigsoft.example", "133457280000000000+example.com", 2, "2026-11-21T00:00:00Z"},
-    {"microsoft-tz.eml", INREPORT_OK, "bigsoft.example", "133456416000000000+example.com", 1, "2026-11-20T00:00:00Z"},
+    {"google.eml", INREPORT_OK, "giant.example", "2026-11-21T00:00:00Z_example.com", 1,
+     "2026-11-21T00:00:00Z"},
+    {"google-prev.eml", INREPORT_OK, "giant.example", "2026-11-20T00:00:00Z_example.com", 1,
+     "2026-11-20T00:00:00Z"},
+    {"microsoft.eml", INREPORT_OK, "bigsoft.example", "133457280000000000+example.com", 2,
+     "2026-11-21T00:00:00Z"},
+    {"microsoft-tz.eml", INREPORT_OK, "bigsoft.example", "133456416000000000+example.com", 1,
+     "2026-11-20T00:00:00Z"},
     {"empty-strings.eml", INREPORT_OK, "small.example", "small-1", 1, "2026-11-21T00:00:00Z"},
     {"null-contact.eml", INREPORT_OK, "nullc.example", "nullc-7", 1, "2026-11-21T00:00:00Z"},
     {"json-plain.eml", INREPORT_OK, "plain.example", "plain-2026-11-21", 1, "2026-11-21T00:00:00Z"},
@@ -131,8 +135,9 @@ static int count_parts(const mime_part *p, void *ctx)
 static void test_mime(void)
 {
     vstring *v = vstring_alloc(0);
-    const char *h = "Subject: a\r\n folded\r\nContent-Type: multipart/report;\r\n\treport-type=tlsrpt; "
-                    "boundary=\"b; x\"\r\n";
+    const char *h =
+        "Subject: a\r\n folded\r\nContent-Type: multipart/report;\r\n\treport-type=tlsrpt; "
+        "boundary=\"b; x\"\r\n";
     CHECK_INT(mime_header(h, strlen(h), "subject", v), 1);
     CHECK_STR(v->data, "a folded");
     CHECK_INT(mime_header(h, strlen(h), "content-type", v), 1);
@@ -187,13 +192,14 @@ static int count_stored(const inreport *r, const report_store_info *info, void *
 static void test_store(void)
 {
     char dir[] = "/tmp/otr-inreport-XXXXXX";
-    const char *json = "{\"organization-name\":\"A\",\"contact-info\":\"x@a.example\","
-                       "\"report-id\":\"r1\",\"date-range\":{\"start-datetime\":\"2026-11-21T00:00:00Z\","
-                       "\"end-datetime\":\"2026-11-22T00:00:00Z\"},\"policies\":[{\"policy\":"
-                       "{\"policy-type\":\"sts\",\"policy-domain\":\"Example.COM.\"},\"summary\":"
-                       "{\"total-successful-session-count\":3,\"total-failure-session-count\":1},"
-                       "\"failure-details\":[{\"result-type\":\"certificate-expired\","
-                       "\"receiving-mx-hostname\":\"MX2.example.com\",\"failed-session-count\":1}]}]}";
+    const char *json =
+        "{\"organization-name\":\"A\",\"contact-info\":\"x@a.example\","
+        "\"report-id\":\"r1\",\"date-range\":{\"start-datetime\":\"2026-11-21T00:00:00Z\","
+        "\"end-datetime\":\"2026-11-22T00:00:00Z\"},\"policies\":[{\"policy\":"
+        "{\"policy-type\":\"sts\",\"policy-domain\":\"Example.COM.\"},\"summary\":"
+        "{\"total-successful-session-count\":3,\"total-failure-session-count\":1},"
+        "\"failure-details\":[{\"result-type\":\"certificate-expired\","
+        "\"receiving-mx-hostname\":\"MX2.example.com\",\"failed-session-count\":1}]}]}";
     char err[200];
     inreport r;
     report_store_info info = {1795300000, "test", "none", -1, NULL, NULL};
