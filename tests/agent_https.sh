@@ -116,6 +116,10 @@ for d in fail missing moved slow servfail; do st $d pending; done
 for d in two badrec lower baduri nothing bogus; do st $d no-record; done
 grep -q "^$D  domains 18  pending 5  delivered 7  failed 0  no-record 6 " "$T/status" || fail "status summary: $(head -1 "$T/status")"
 grep -q "$U/fail  not-needed" "$T/status" || fail "several: the failed endpoint is still retried after another accepted"
+grep -q "$U/slow  pending  attempts 1  .*[Tt]imeout\|$U/slow  pending  attempts 1  .*timed out" "$T/status" || fail "slow: no timeout recorded: $(grep slow "$T/status")"
+grep -q "$U/missing  pending  attempts 1  HTTP 404" "$T/status" || fail "404 not recorded"
+grep -q "$U/moved  pending  attempts 1  HTTP 301 (redirects are not followed)" "$T/status" || fail "301 not recorded"
+grep -q "$U/fail  pending  attempts 1  HTTP 500" "$T/status" || fail "500 not recorded"
 pass "state after the first run"
 
 # A second run sends nothing: delivered stays delivered, failures wait for their back-off.
