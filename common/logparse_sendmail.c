@@ -31,7 +31,7 @@ static const lp_verify lp_verifies[] = {
 };
 
 void lp_sendmail(logparse *lp, const char *line, size_t len, const char *key, size_t klen,
-                        const char *m, const char *end)
+                 const char *m, const char *end)
 {
     size_t qlen = lp_qid(m, end);
     const char *p = qlen ? m + qlen + 2 : m;
@@ -116,8 +116,9 @@ void lp_sendmail(logparse *lp, const char *line, size_t len, const char *key, si
             e++;
         if (e > r && *r != '[')
             domain_normalize(r, (size_t)(e - r), host, sizeof(host));
-        const char *lb = (e < end && *e == ' ' && e + 1 < end && e[1] == '[') ? e + 1
-                         : (*r == '[' ? r : NULL);
+        const char *lb = (e < end && *e == ' ' && e + 1 < end && e[1] == '[')
+                             ? e + 1
+                             : (r < end && *r == '[' ? r : NULL);
         if (lb) {
             const char *rb = memchr(lb, ']', (size_t)(end - lb));
             if (rb && rb - lb - 1 > 0 && rb - lb - 1 < LP_MAX_IP)
