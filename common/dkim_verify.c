@@ -252,6 +252,23 @@ static EVP_PKEY *dkim_keyrec_parse(const char *rec, size_t len, int ed25519, cha
     return pk;
 }
 
+/* RFC 6376 3.5: the domain of i= is d= or a subdomain of it (absent: it is d=). */
+static int dkim_identity_ok(const dkim_tag *i, const char *d)
+{
+    if (i == NULL)
+        return 1;
+    const char *at = memchr(i->val, '@', i->vlen);
+    if (at == NULL)
+        return 0;
+    size_t dl = strlen(d), il = i->vlen - (size_t)(at + 1 - i->val);
+    const char *id = at + 1;
+    while (il > 0 && id[il - 1] == '.')
+        il--;
+    if (il == dl)
+        return strncasecmp(id, d, dl) == 0;
+    return il > dl && id[il - dl - 1] == '.' && strncasecmp(id + il - dl, d, dl) == 0;
+}
+
 dkim_result dkim_verify(const char *msg, size_t len, size_t index, const char *keyrec,
                         size_t keylen, char *why, size_t whylen)
 {
@@ -305,6 +322,11 @@ dkim_result dkim_verify(const char *msg, size_t len, size_t index, const char *k
     char dom[DOMAIN_MAX + 2], sel[DKIM_SELECTOR_MAX + 1];
     if ((r = dkim_sig_ids(&v, dom, sizeof(dom), sel, sizeof(sel), why, whylen)) != DKIM_PASS)
         goto done;
+    if (!dkim_identity_ok(dkim_tag_get(v.t, v.nt, "i"), dom)) {
+        r = DKIM_PERMERROR;
+        dkim_why(why, whylen, "i= is not d= or a subdomain of it");
+        goto done;
+    }
     r = DKIM_PERMERROR;
     EVP_PKEY *pk = dkim_keyrec_parse(keyrec, keylen, ed25519, why, whylen);
     if (pk == NULL)

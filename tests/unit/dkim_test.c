@@ -151,6 +151,28 @@ static void test_roundtrip(const char *keyfile, const char *alg)
     char *p = strstr(re->data, "TLS-Report-Domain: rcpt.example");
     memcpy(p + 19, "rcpt.exampl3", 12);
     CHECK_INT(dkim_verify(re->data, re->len, 0, rec->data, rec->len, why, sizeof(why)), DKIM_FAIL);
+    /* i= must lie within d= (checked before any cryptography: permerror, not fail). */
+    static const struct {
+        const char *i;
+        dkim_result want;
+    } ids[] = {
+        {"i=@sender.example;", DKIM_FAIL},     {"i=tlsrpt@mail.Sender.example;", DKIM_FAIL},
+        {"i=@evil.example;", DKIM_PERMERROR},  {"i=@notsender.example;", DKIM_PERMERROR},
+        {"i=sender.example;", DKIM_PERMERROR},
+    };
+    for (size_t n = 0; n < sizeof(ids) / sizeof(ids[0]); n++) {
+        vstring_reset(re);
+        vstring_append(re, all->data, all->len);
+        char *v1 = strstr(re->data, " v=1;");
+        vstring *ins = vstring_alloc(0);
+        vstring_append(ins, re->data, (size_t)(v1 - re->data) + 5);
+        vstring_append_char(ins, ' ');
+        vstring_append_str(ins, ids[n].i);
+        vstring_append_str(ins, v1 + 5);
+        CHECK_INT(dkim_verify(ins->data, ins->len, 0, rec->data, rec->len, why, sizeof(why)),
+                  ids[n].want);
+        vstring_free(ins);
+    }
     /* A revoked key, and a key record that excludes this use. */
     CHECK_INT(dkim_verify(all->data, all->len, 0, "v=DKIM1; p=", 11, why, sizeof(why)),
               DKIM_PERMERROR);
