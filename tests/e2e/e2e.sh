@@ -17,7 +17,8 @@ bed_mx
 # The daemon runs in the namespace too: it looks up the TLSA records of DANE sessions'
 # MX hosts (their reports' policy strings) through the test resolver.
 write_conf "$T/c.conf" "log_follow=$T/pf-send/maillog" "report_submitter=sender.example" \
-    "resolver=127.0.10.1" "dnssec_trust_anchor_file=$T/dns/anchor.ds"
+    "resolver=127.0.10.1" "dnssec_trust_anchor_file=$T/dns/anchor.ds" \
+    "report_from=tlsrpt@sender.example" "smtp_relay=127.0.8.1:25"
 # (ip netns exec execs the daemon: $! is the daemon itself, for stop_daemon)
 ip netns exec "$BED_NS" "$OTR" -f -c "$T/c.conf" >>"$T/daemon.log" 2>&1 &
 DAEMON_PID=$!
@@ -111,7 +112,25 @@ grep -q 'to=<tlsrpt@expired.example>.*status=deferred' "$T/pf-send/maillog" ||
     fail "report to expired.example not tried"
 sleep 1.5
 expect_reports show || fail "the report mail was counted"
-stop_daemon
-grep -q 'log: stopping: .* own_reports=8 ' "$T/daemon.log" ||
-    fail "not 8 own report sessions: $(grep 'log: stopping' "$T/daemon.log")"
 pass "report mail sessions not counted"
+
+# The agent itself sends the day's reports through the same Postfix (its smtpd on
+# 127.0.8.1), discovering each domain's rua in the test zone; the MX accepts them.
+bed_exec postconf -c "$T/pf-send" -e "mynetworks = 127.0.0.0/8"
+echo "127.0.8.1:25 inet n - n - - smtpd" >> "$T/pf-send/master.cf"
+bed_exec postfix -c "$T/pf-send" reload >/dev/null 2>&1
+wait_for 20 bed_exec bash -c "exec 3<>/dev/tcp/127.0.8.1/25"
+bed_exec "$AGENT" -c "$T/c.conf" send --day "$day" --force > "$T/send.out" 2>&1 ||
+    { cat "$T/send.out"; fail "the agent could not send the reports"; }
+sleep 2
+bed_settle 120
+for c in good daneok; do
+    grep -q "to=<tlsrpt@$c.example>.*status=sent" "$T/pf-mx/maillog" ||
+        fail "the report for $c.example did not reach its MX"
+done
+sleep 1.5
+expect_reports show || fail "the agent's report mail was counted"
+stop_daemon
+grep -q 'log: stopping: .* own_reports=16 ' "$T/daemon.log" ||
+    fail "not 16 own report sessions: $(grep 'log: stopping' "$T/daemon.log")"
+pass "reports sent by the agent through Postfix, their sessions not counted"
