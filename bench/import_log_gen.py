@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Synthetic Postfix mail log for bench/import_log: SIZE bytes (default 2 GiB) of a realistic
+"""Synthetic Postfix mail log for bench/import_log.sh: SIZE bytes (default 2 GiB) of a realistic
 line mix on stdout, about 2% of lines TLS-relevant (smtp(8) TLS lines and their delivery
 lines), the rest what a busy relay logs (postscreen, smtpd, cleanup, qmgr, local, plain
 smtp deliveries, warnings). A 64 MiB block is built once and repeated with shifted times.

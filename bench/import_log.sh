@@ -6,15 +6,19 @@
 #  2. follower lag: the daemon's log role follows a file written at 20,000 lines/s for
 #     30 s; once a second a uniquely named TLS session is appended and the time until its
 #     outcome is in the spool journal is measured (p50 / p99 / max).
-# usage: bench/import_log [BUILD_DIR]   (BUILD_DIR: where opentlsrpt and the agent are built;
-# default: the source tree). Writes to ${BENCH_TMP:-/tmp} and removes what it wrote.
+# Prints "name value unit" figure lines (bench/run collects them), the rest as # comments.
+# usage: bench/import_log.sh [BUILD_DIR]   (BUILD_DIR, or $BUILD: where opentlsrpt and the
+# agent are built; default: the source tree; QUICK=1: a 64 MiB log and 5 s of following).
+# Writes to ${BENCH_TMP:-/tmp} and removes what it wrote.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src}
+build=${1:-${BUILD:-$src}}
 tmp=$(mktemp -d "${BENCH_TMP:-/tmp}/otr-bench-log.XXXXXX")
 trap 'kill $daemon 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 daemon=
 size=${BENCH_LOG_SIZE:-$((2 << 30))}
+follow_secs=30
+[ "${QUICK:-0}" = 1 ] && { size=$((64 << 20)); follow_secs=5; }
 cat > "$tmp/c.conf" <<CONF
 spool_directory = $tmp/spool
 tlsrpt_socket = $tmp/tlsrpt.sock
@@ -26,35 +30,37 @@ CONF
 agent=("$build/opentlsrpt-agent")
 [ "$(id -u)" != 0 ] || agent+=(-u root)
 
-echo "== generating $((size >> 20)) MiB of synthetic Postfix log"
+echo "# generating $((size >> 20)) MiB of synthetic Postfix log"
 python3 "$src/bench/import_log_gen.py" "$size" > "$tmp/big.log"
 lines=$(wc -l < "$tmp/big.log")
 cat "$tmp/big.log" > /dev/null
-echo "== import-log ($lines lines)"
+echo "# import-log ($lines lines)"
 # Wall time moves with the machine's load: the CPU time (user + system) is printed too.
 /usr/bin/time -f "%e %U %S" -o "$tmp/time" "${agent[@]}" -c "$tmp/c.conf" import-log "$tmp/big.log"
 python3 - "$lines" "$tmp/time" <<'PY'
 import sys
 lines = int(sys.argv[1])
 wall, user, system = map(float, open(sys.argv[2]).read().split()[-3:])
-print("import-log: %d lines in %.2f s wall = %.0f lines/s; %.2f s CPU (user %.2f + sys %.2f) = %.0f lines per CPU second"
+print("# import-log: %d lines in %.2f s wall = %.0f lines/s; %.2f s CPU (user %.2f + sys %.2f) = %.0f lines per CPU second"
       % (lines, wall, lines / wall, user + system, user, system, lines / (user + system)))
+print("import_log_rate %.0f lines/s" % (lines / wall))
+print("import_log_rate_per_cpu_second %.0f lines/s" % (lines / max(user + system, 0.001)))
 PY
 rm -f "$tmp/big.log"
 
-echo "== follower lag at 20,000 lines/s for 30 s"
+echo "# follower lag at 20,000 lines/s for $follow_secs s"
 rm -rf "$tmp/spool"
 : > "$tmp/follow.log"
 "$build/opentlsrpt" -f -c "$tmp/c.conf" 2> "$tmp/daemon.log" &
 daemon=$!
 sleep 1
 python3 "$src/bench/import_log_gen.py" $((64 << 20)) > "$tmp/feed.log" 2>/dev/null
-python3 - "$tmp/feed.log" "$tmp/follow.log" "$tmp/spool" <<'PY'
+python3 - "$tmp/feed.log" "$tmp/follow.log" "$tmp/spool" "$follow_secs" <<'PY'
 import glob, os, sys, threading, time
 feed = open(sys.argv[1], "rb").read().split(b"\n")
 out = open(sys.argv[2], "ab", buffering=0)
 spool = sys.argv[3]
-rate, secs, tick = 20000, 30, 0.01
+rate, secs, tick = 20000, int(sys.argv[4]), 0.01
 sent = {}            # marker domain -> time written
 found = {}
 stop = False
@@ -101,10 +107,12 @@ elapsed = time.time() - t0
 stop = time.time()
 w.join()
 lags = sorted(found[d] - sent[d] for d in found)
-print("follower: %d lines in %.1f s (%.0f lines/s); %d/%d markers stored" % (total, elapsed, total / elapsed, len(found), len(sent)))
+print("# follower: %d lines in %.1f s (%.0f lines/s); %d/%d markers stored" % (total, elapsed, total / elapsed, len(found), len(sent)))
 if lags:
-    print("follower lag: p50 %.3f s, p99 %.3f s, max %.3f s" % (lags[len(lags) // 2], lags[min(len(lags) - 1, int(len(lags) * 0.99))], lags[-1]))
+    print("follower_lag_p50 %.3f s" % lags[len(lags) // 2])
+    print("follower_lag_p99 %.3f s" % lags[min(len(lags) - 1, int(len(lags) * 0.99))])
+    print("follower_lag_max %.3f s" % lags[-1])
 PY
 kill -TERM $daemon; wait $daemon 2>/dev/null || true
 daemon=
-grep 'log: stopping' "$tmp/daemon.log" || true
+grep 'log: stopping' "$tmp/daemon.log" | sed 's/^/# /' || true

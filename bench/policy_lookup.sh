@@ -5,17 +5,21 @@
 # latency percentiles; when Debian's postfix-mta-sts-resolver (mta-sts-daemon) is
 # installed, measures it the same way with the same policies in its cache and prints the
 # ratio. No network: the resolver setting points at a closed loopback port.
-#   bench/policy_lookup [--quick] [SECONDS]
+# Prints "name value unit" figure lines (bench/run collects them), the rest as # comments.
+#   bench/policy_lookup.sh [--quick] [SECONDS]   (or QUICK=1; BUILD=DIR: where it is built)
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
 secs=10
+[ "${QUICK:-0}" = 1 ] && secs=3
 [ "${1:-}" = "--quick" ] && { secs=3; shift; }
 [ -n "${1:-}" ] && secs=$1
 clients=8
 ndomains=1000
 
-if [ -f config.status ]; then
+if [ -n "${BUILD:-}" ]; then
+    build=$BUILD
+elif [ -f config.status ]; then
     build=$top
 else
     build=$top/build-bench
@@ -56,9 +60,12 @@ pids+=($!)
 for _ in $(seq 1 100); do [ -S "$W/policy.sock" ] && break; sleep 0.1; done
 # Warm: every domain once (loads nothing from the network; the answers come from the cache).
 "$LOAD" "unix:$W/policy.sock" sts 1 1 "${domains[@]}" >/dev/null || { cat "$W/otr.log"; exit 1; }
-echo "opentlsrpt policy service: $clients clients, ${secs}s, $ndomains cached domains"
-"$LOAD" "unix:$W/policy.sock" sts "$secs" "$clients" "${domains[@]}" | tee "$W/ours"
+echo "# opentlsrpt policy service: $clients clients, ${secs}s, $ndomains cached domains"
+"$LOAD" "unix:$W/policy.sock" sts "$secs" "$clients" "${domains[@]}" > "$W/ours" || exit 1
+sed 's/^/# /' "$W/ours"
 ours=$(awk '/requests_per_second/ {print $2}' "$W/ours")
+echo "policy_lookup_rate $ours requests/s"
+echo "policy_lookup_p99 $(awk '/^p99_us/ {print $2}' "$W/ours") us"
 
 if command -v mta-sts-daemon >/dev/null 2>&1 && python3 -c 'import sqlite3' 2>/dev/null; then
     # The same policies, pre-seeded in its sqlite cache, fresh enough (cache_grace) that
@@ -95,14 +102,16 @@ YML
         sleep 0.2
     done
     "$LOAD" inet:127.0.0.1:18461 postfix 1 1 "${domains[@]}" >/dev/null
-    echo "postfix-mta-sts-resolver (mta-sts-daemon): $clients clients, ${secs}s, same domains"
-    "$LOAD" inet:127.0.0.1:18461 postfix "$secs" "$clients" "${domains[@]}" | tee "$W/theirs"
+    echo "# postfix-mta-sts-resolver (mta-sts-daemon): $clients clients, ${secs}s, same domains"
+    "$LOAD" inet:127.0.0.1:18461 postfix "$secs" "$clients" "${domains[@]}" > "$W/theirs"
+    sed 's/^/# /' "$W/theirs"
     theirs=$(awk '/requests_per_second/ {print $2}' "$W/theirs")
+    echo "policy_lookup_rate_resolver $theirs requests/s"
     # Both must give the same (cached) answer, or the comparison means nothing.
     mkdir -p "$W/pf" && echo "compatibility_level = 3.6" > "$W/pf/main.cf"
-    echo "answer, ours:     $(postmap -c "$W/pf" -q "${domains[0]}" "socketmap:unix:$W/policy.sock:sts" 2>&1)"
-    echo "answer, resolver: $(postmap -c "$W/pf" -q "${domains[0]}" socketmap:inet:127.0.0.1:18461:postfix 2>&1)"
-    awk -v a="$ours" -v b="$theirs" 'BEGIN { if (b > 0) printf "ratio_ours_to_resolver %.1f\n", a / b }'
+    echo "# answer, ours:     $(postmap -c "$W/pf" -q "${domains[0]}" "socketmap:unix:$W/policy.sock:sts" 2>&1)"
+    echo "# answer, resolver: $(postmap -c "$W/pf" -q "${domains[0]}" socketmap:inet:127.0.0.1:18461:postfix 2>&1)"
+    awk -v a="$ours" -v b="$theirs" 'BEGIN { if (b > 0) printf "policy_lookup_ratio_to_resolver %.1f x\n", a / b }'
 else
-    echo "postfix-mta-sts-resolver is not installed: no comparison (apt-get install postfix-mta-sts-resolver)"
+    echo "# postfix-mta-sts-resolver is not installed: no comparison (apt-get install postfix-mta-sts-resolver)"
 fi
