@@ -18,7 +18,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 
-#define STS_CACHE_MAGIC "OTRSTS1\n"
+#define STS_CACHE_MAGIC    "OTRSTS1\n"
 #define STS_CACHE_FILE_MAX (STS_POLICY_MAX + 4096)
 
 static int sts_cache_path(char *out, size_t size, const char *spool_dir, const char *domain)
@@ -168,8 +168,9 @@ int sts_cache_save(const char *spool_dir, const char *domain, const sts_cache_en
         vstring_sprintf_append(out, "id %s\nfetched %lld\nexpires %lld\n", e->id,
                                (long long)e->fetched, (long long)e->expires);
     if (e->failed_at)
-        vstring_sprintf_append(out, "failed_at %lld\nfailed_id %s\nfailed_result %d\n"
-                                    "failed_reason %s\n",
+        vstring_sprintf_append(out,
+                               "failed_at %lld\nfailed_id %s\nfailed_result %d\n"
+                               "failed_reason %s\n",
                                (long long)e->failed_at, *e->failed_id ? e->failed_id : "-",
                                e->failed_result, *e->failed_reason ? e->failed_reason : "-");
     vstring_append_char(out, '\n');

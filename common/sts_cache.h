@@ -12,15 +12,15 @@
 #include "vstring.h"
 
 typedef struct sts_cache_entry {
-    char id[STS_ID_MAX + 1];       /* TXT id of the cached policy */
+    char id[STS_ID_MAX + 1]; /* TXT id of the cached policy */
     int have_policy;
     sts_policy policy;
-    time_t fetched;                /* when the policy was fetched */
-    time_t expires;                /* fetched + max_age */
-    time_t failed_at;              /* last failed fetch, 0 when none since the last success */
+    time_t fetched;   /* when the policy was fetched */
+    time_t expires;   /* fetched + max_age */
+    time_t failed_at; /* last failed fetch, 0 when none since the last success */
     char failed_id[STS_ID_MAX + 1];
-    int failed_result;             /* 301, 302 or 303 */
-    char failed_reason[48];        /* failure-reason-code */
+    int failed_result;      /* 301, 302 or 303 */
+    char failed_reason[48]; /* failure-reason-code */
 } sts_cache_entry;
 
 /* Loads the entry of domain (normalized): 1 found, 0 none, -1 unreadable or corrupt. Free

@@ -29,18 +29,18 @@
 #include "sts_cache.h"
 #include "sts_fetch.h"
 
-#define POLICY_MAX_CLIENTS 500 /* Postfix runs at most default_process_limit (100) smtp(8) */
-#define POLICY_REQUEST_MAX 1024         /* "<mapname> <domain>" */
-#define POLICY_INBUF_MAX (POLICY_REQUEST_MAX + 16)
-#define POLICY_OUTBUF_MAX (1024 * 1024) /* a client this far behind is not reading */
-#define POLICY_REQUEST_TIMEOUT 10       /* seconds to finish a started request */
-#define POLICY_IDLE_TIMEOUT 300         /* seconds an idle connection is kept */
-#define POLICY_TXT_RECHECK 60           /* seconds between TXT checks of a domain in use */
-#define POLICY_RETRY_AFTER 300          /* seconds before a failed id is fetched again */
-#define POLICY_STALE_RECHECK 5          /* seconds between checks of a policy due a refresh */
-#define POLICY_WORKERS 4
-#define POLICY_EVICT_AFTER 86400        /* an entry unused this long leaves memory */
-#define POLICY_EVICT_EVERY 3600
+#define POLICY_MAX_CLIENTS     500  /* Postfix runs at most default_process_limit (100) smtp(8) */
+#define POLICY_REQUEST_MAX     1024 /* "<mapname> <domain>" */
+#define POLICY_INBUF_MAX       (POLICY_REQUEST_MAX + 16)
+#define POLICY_OUTBUF_MAX      (1024 * 1024) /* a client this far behind is not reading */
+#define POLICY_REQUEST_TIMEOUT 10            /* seconds to finish a started request */
+#define POLICY_IDLE_TIMEOUT    300           /* seconds an idle connection is kept */
+#define POLICY_TXT_RECHECK     60            /* seconds between TXT checks of a domain in use */
+#define POLICY_RETRY_AFTER     300           /* seconds before a failed id is fetched again */
+#define POLICY_STALE_RECHECK   5             /* seconds between checks of a policy due a refresh */
+#define POLICY_WORKERS         4
+#define POLICY_EVICT_AFTER     86400 /* an entry unused this long leaves memory */
+#define POLICY_EVICT_EVERY     3600
 
 /* A policy is refetched once half its max_age has passed, so one in use never expires. */
 static int policy_stale(const sts_cache_entry *c, time_t now)
@@ -51,14 +51,14 @@ static int policy_stale(const sts_cache_entry *c, time_t now)
 /* What the event loop knows of a domain; only the loop thread touches it. */
 typedef struct policy_entry {
     sts_cache_entry c;
-    int resolved;           /* a first discovery finished (or the entry came from disk) */
-    int busy;               /* a worker has it */
+    int resolved; /* a first discovery finished (or the entry came from disk) */
+    int busy;     /* a worker has it */
     time_t txt_checked;
-    time_t used;            /* last lookup */
+    time_t used; /* last lookup */
     vstring *answer;
-    time_t answer_until;    /* recompute after (the policy expires) */
-    long applied_day;       /* UTC day number the applied policy was last recorded */
-    char last_error[96];    /* for logs: the last failure, also DNS ones */
+    time_t answer_until; /* recompute after (the policy expires) */
+    long applied_day;    /* UTC day number the applied policy was last recorded */
+    char last_error[96]; /* for logs: the last failure, also DNS ones */
 } policy_entry;
 
 typedef struct policy_job {
@@ -76,8 +76,8 @@ typedef struct policy_client {
     size_t inlen;
     vstring *out;
     size_t outoff;
-    time_t since;           /* start of the pending request, or of idleness */
-    policy_entry *wait;     /* lookup waiting for a first discovery */
+    time_t since;       /* start of the pending request, or of idleness */
+    policy_entry *wait; /* lookup waiting for a first discovery */
     char wait_domain[DOMAIN_MAX + 1];
     time_t wait_until;
 } policy_client;
@@ -86,15 +86,15 @@ typedef struct policy_state {
     const config *cfg;
     spool *sp;
     spool_writer *w;
-    pthread_mutex_t wlock;  /* the spool writer, shared by workers */
+    pthread_mutex_t wlock; /* the spool writer, shared by workers */
     htable *cache;
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
     policy_job *todo, *todo_tail, *done;
     int stopping;
-    unsigned long fetched, failed;      /* under qlock */
+    unsigned long fetched, failed;                     /* under qlock */
     unsigned long lookups, waited, timed_out, dropped; /* the loop thread's */
-    int efd;                /* workers -> loop: results are ready */
+    int efd;                                           /* workers -> loop: results are ready */
     sts_fetch_opts fopts;
 } policy_state;
 
@@ -134,8 +134,9 @@ static int policy_prepare(const config *cfg, const config *old, role_ctx *ctx)
 /* ---- workers ---- */
 
 /* Appends the failed fetch to the spool as a failed session under the last known policy. */
-static void policy_record_failure(policy_state *st, const char *domain, const sts_cache_entry *known,
-                                  const sts_fetch_result *fr, time_t now)
+static void policy_record_failure(policy_state *st, const char *domain,
+                                  const sts_cache_entry *known, const sts_fetch_result *fr,
+                                  time_t now)
 {
     outcome o;
     outcome_init(&o);
@@ -182,8 +183,8 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
     else
         memset(r, 0, sizeof(*r));
     job->txt_checked = now;
-    sts_txt_status ts = dns ? sts_fetch_txt(dns, job->domain, id, sizeof(id), &why)
-                            : STS_TXT_TEMPFAIL;
+    sts_txt_status ts =
+        dns ? sts_fetch_txt(dns, job->domain, id, sizeof(id), &why) : STS_TXT_TEMPFAIL;
     if (!dns)
         why = "no-resolver";
     if (ts == STS_TXT_TEMPFAIL) {
@@ -234,8 +235,8 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
         snprintf(r->failed_id, sizeof(r->failed_id), "%s", id);
         snprintf(r->failed_reason, sizeof(r->failed_reason), "%s", fr.reason);
         r->failed_result = fr.result;
-        snprintf(job->last_error, sizeof(job->last_error), "%s %s",
-                 outcome_result_name(fr.result), fr.reason);
+        snprintf(job->last_error, sizeof(job->last_error), "%s %s", outcome_result_name(fr.result),
+                 fr.reason);
         msg_warn("policy: %s: policy id %s not fetched: %s %s: %s%s", job->domain, id,
                  outcome_result_name(fr.result), fr.reason, fr.detail,
                  sts_cache_usable(r, now) ? " (keeping the cached policy)" : "");
@@ -256,7 +257,8 @@ static void *policy_worker(void *arg)
     /* Bounded so that a stopping role is not held up by a silent DNS server (the HTTPS
      * fetch itself is cancelled by role_stop). */
     if (dns)
-        dns_resolver_set_timeout(dns, st->cfg->sts_fetch_timeout < 10 ? (int)st->cfg->sts_fetch_timeout : 10);
+        dns_resolver_set_timeout(
+            dns, st->cfg->sts_fetch_timeout < 10 ? (int)st->cfg->sts_fetch_timeout : 10);
     for (;;) {
         pthread_mutex_lock(&st->qlock);
         while (!st->todo && !st->stopping)
@@ -336,9 +338,9 @@ static const vstring *policy_answer(policy_state *st, const char *domain, policy
     if (sts_cache_usable(&e->c, now) && e->c.policy.mode != STS_MODE_NONE &&
         e->applied_day != (long)(now / 86400)) {
         e->applied_day = (long)(now / 86400);
-        sts_applied_record(spool_dir(st->sp), now, domain,
-                           (const char *const *)e->c.policy.lines, e->c.policy.nlines,
-                           (const char *const *)e->c.policy.mx, e->c.policy.nmx);
+        sts_applied_record(spool_dir(st->sp), now, domain, (const char *const *)e->c.policy.lines,
+                           e->c.policy.nlines, (const char *const *)e->c.policy.mx,
+                           e->c.policy.nmx);
     }
     return e->answer;
 }
@@ -399,8 +401,8 @@ static int policy_client_process(policy_state *st, policy_client *cl, time_t now
     while (!cl->wait && off < cl->inlen) {
         const char *data;
         size_t dlen, used;
-        netstring_status ns = netstring_parse(cl->in + off, cl->inlen - off, POLICY_REQUEST_MAX,
-                                              &data, &dlen, &used);
+        netstring_status ns =
+            netstring_parse(cl->in + off, cl->inlen - off, POLICY_REQUEST_MAX, &data, &dlen, &used);
         if (ns == NETSTRING_ERROR)
             return -1;
         if (ns == NETSTRING_MORE)
@@ -581,7 +583,8 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     while (!role_stop) {
         time_t now = time(NULL);
         int timeout = 1000;
-        pfd[0] = (struct pollfd){lfd, nclients < POLICY_MAX_CLIENTS && now >= accept_pause ? POLLIN : 0, 0};
+        pfd[0] = (struct pollfd){
+            lfd, nclients < POLICY_MAX_CLIENTS && now >= accept_pause ? POLLIN : 0, 0};
         pfd[1] = (struct pollfd){st.efd, POLLIN, 0};
         for (size_t i = 0; i < nclients; i++) {
             policy_client *cl = clients[i];
@@ -606,8 +609,8 @@ static int policy_run(const config *cfg, role_ctx *ctx)
             short rev = n > 0 ? pfd[i + 2].revents : 0;
             int drop = 0;
             if (rev & POLLIN) {
-                ssize_t r = recv(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen,
-                                 MSG_DONTWAIT);
+                ssize_t r =
+                    recv(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen, MSG_DONTWAIT);
                 if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
                     drop = 1;
                 else if (r > 0) {
@@ -644,8 +647,8 @@ static int policy_run(const config *cfg, role_ctx *ctx)
         if (n > 0 && (pfd[0].revents & POLLIN)) {
             while (nclients < POLICY_MAX_CLIENTS) {
                 int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-                               errno == ENOMEM)) {
+                if (fd < 0 &&
+                    (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
                     /* Out of descriptors: leave the listener alone a second, not spin on it. */
                     if (msg_rate_ok(&accept_rate))
                         msg_warn("policy: accept: %m");
@@ -689,9 +692,11 @@ static int policy_run(const config *cfg, role_ctx *ctx)
         policy_client_flush(clients[i]);
         policy_client_close(clients, &nclients, i);
     }
-    msg_info("policy: stopping: lookups=%lu waited_for_first_fetch=%lu answered_notfound_after_timeout=%lu "
+    msg_info("policy: stopping: lookups=%lu waited_for_first_fetch=%lu "
+             "answered_notfound_after_timeout=%lu "
              "fetched=%lu fetch_failures=%lu connections_dropped_midrequest=%lu domains=%zu",
-             st.lookups, st.waited, st.timed_out, st.fetched, st.failed, st.dropped, st.cache->used);
+             st.lookups, st.waited, st.timed_out, st.fetched, st.failed, st.dropped,
+             st.cache->used);
     st.cache = htable_free(st.cache, policy_entry_free);
     spool_writer_close(st.w);
     spool_close(st.sp);

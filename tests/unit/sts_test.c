@@ -160,8 +160,10 @@ static void test_answer_and_cache(const char *dir)
     sts_cache_entry e, back;
     vstring *a = vstring_alloc(0);
 
-    make_entry(&e, "version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: *.example.com\n"
-                   "max_age: 3600\nx: {evil}\n", now);
+    make_entry(&e,
+               "version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: *.example.com\n"
+               "max_age: 3600\nx: {evil}\n",
+               now);
     sts_cache_answer(&e, "example.com", now, 0, "", a);
     CHECK_STR(a->data, "OK secure match=mx1.example.com:.example.com servername=hostname");
     sts_cache_answer(&e, "example.com", now, 1, "", a);
