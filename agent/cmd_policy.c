@@ -95,7 +95,9 @@ int cmd_policy(agent_ctx *ctx, int argc, char **argv)
     sts_cache_answer(have == 1 ? &e : NULL, domain, now, (int)cfg->postfix_tlsrpt_attributes,
                      cfg->testing_policy, ans);
     printf("answer: %s\n", ans->data);
-    if (!sts_cache_usable(have == 1 ? &e : NULL, now))
+    if (!sts_cache_usable(have == 1 ? &e : NULL, now) && ans->data[0] == 'O')
+        printf("  (no usable cached policy: the failure goes to Postfix's TLSRPT report)\n");
+    else if (!sts_cache_usable(have == 1 ? &e : NULL, now))
         printf("  (no usable cached policy: Postfix applies its own smtp_tls_security_level)\n");
     else if (e.policy.mode == STS_MODE_TESTING && !*cfg->testing_policy)
         printf("  (testing mode: delivered as without a policy; set testing_policy to change)\n");

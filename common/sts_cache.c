@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "outcome.h"
 
 #define STS_CACHE_MAGIC    "OTRSTS1\n"
 #define STS_CACHE_FILE_MAX (STS_POLICY_MAX + 4096)
@@ -39,6 +40,13 @@ void sts_cache_entry_copy(sts_cache_entry *dst, const sts_cache_entry *src)
     memset(&dst->policy, 0, sizeof(dst->policy));
     if (src->have_policy)
         sts_policy_copy(&dst->policy, &src->policy);
+}
+
+void sts_cache_forget_failure(sts_cache_entry *e)
+{
+    e->failed_at = 0;
+    e->failed_id[0] = e->failed_reason[0] = 0;
+    e->failed_result = 0;
 }
 
 int sts_cache_usable(const sts_cache_entry *e, time_t now)
@@ -223,10 +231,27 @@ static int sts_cache_attr_safe(const char *s)
     return strpbrk(s, "{}") == NULL;
 }
 
+/* Whether e records a failed fetch and holds no policy that replaces it (RFC 8461 5.1: a
+ * usable cached policy stays in force when a refresh fails). */
+static int sts_cache_failing(const sts_cache_entry *e, time_t now)
+{
+    return e && e->failed_at && e->failed_result >= 301 && e->failed_result <= 303 &&
+           !sts_cache_usable(e, now);
+}
+
 void sts_cache_answer(const sts_cache_entry *e, const char *domain, time_t now, int attrs,
                       const char *testing_policy, vstring *out)
 {
     vstring_reset(out);
+    /* Without a policy mail goes as without MTA-STS (RFC 8461 5), as for a testing policy,
+     * so the failure gets the testing level; "may" when none is set, since Postfix drops
+     * the attributes of "none" and a NOTFOUND answer cannot carry them. */
+    if (attrs && sts_cache_failing(e, now)) {
+        vstring_sprintf_append(out, "OK %s policy_type=sts policy_domain=%s policy_failure=%s",
+                               *testing_policy ? testing_policy : "may", domain,
+                               outcome_result_name(e->failed_result));
+        return;
+    }
     if (!sts_cache_usable(e, now) || e->policy.mode == STS_MODE_NONE ||
         (e->policy.mode == STS_MODE_TESTING && !*testing_policy)) {
         vstring_append_str(out, "NOTFOUND ");

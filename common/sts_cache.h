@@ -36,11 +36,15 @@ size_t sts_cache_load_all(const char *spool_dir,
                           void *ctx);
 void sts_cache_entry_copy(sts_cache_entry *dst, const sts_cache_entry *src);
 void sts_cache_entry_free(sts_cache_entry *e);
+/* Clears the failed fetch e remembers (after a success, or once the TXT record is gone). */
+void sts_cache_forget_failure(sts_cache_entry *e);
 /* Whether e holds a policy that may be applied at now. */
 int sts_cache_usable(const sts_cache_entry *e, time_t now);
 /* Writes into out (replaced) the socketmap reply for domain given e (NULL: nothing known):
  * "OK secure match=... servername=hostname" for enforce, testing_policy or NOTFOUND for
- * testing, "NOTFOUND " otherwise; attrs adds Postfix >= 3.10 TLSRPT attributes. */
+ * testing, "NOTFOUND " otherwise; attrs adds Postfix >= 3.10 TLSRPT attributes, and then
+ * a failed fetch without a usable policy is answered "OK <testing_policy or may>
+ * policy_type=sts policy_domain=<domain> policy_failure=<result>". */
 void sts_cache_answer(const sts_cache_entry *e, const char *domain, time_t now, int attrs,
                       const char *testing_policy, vstring *out);
 #endif

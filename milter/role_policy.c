@@ -195,10 +195,17 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
         if (ts == STS_TXT_INVALID)
             snprintf(job->last_error, sizeof(job->last_error), "TXT record ignored (%s)", why);
         /* RFC 8461 5.1: a cached, unexpired policy stays in force without its TXT record. */
+        int changed = r->failed_at != 0;
         if (!sts_cache_usable(r, now) && r->have_policy) {
             sts_policy_free(&r->policy);
             r->have_policy = 0;
+            changed = 1;
         }
+        /* A domain that no longer publishes MTA-STS has no policy to fail on: an earlier
+         * failure must not reach Postfix as policy_failure. */
+        sts_cache_forget_failure(r);
+        if (changed)
+            sts_cache_save(spool_dir(st->sp), job->domain, r);
         return;
     }
     if (r->have_policy && strcmp(r->id, id) == 0 && !policy_stale(r, now))
@@ -223,9 +230,7 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
         snprintf(r->id, sizeof(r->id), "%s", id);
         r->fetched = now;
         r->expires = now + (time_t)r->policy.max_age;
-        r->failed_at = 0;
-        r->failed_id[0] = r->failed_reason[0] = 0;
-        r->failed_result = 0;
+        sts_cache_forget_failure(r);
         msg_info("policy: %s: fetched id %s (%s)", job->domain, id, fr.detail);
         pthread_mutex_lock(&st->qlock);
         st->fetched++;

@@ -4,7 +4,8 @@
 # own socketmap client (postmap -q) checking every answer byte for byte, over a unix and
 # an inet socket. Covers valid enforce/testing/CRLF policies, every fetch failure kind (each
 # recorded in the spool), the lookup timeout, the id change, keeping a cached policy when
-# a refresh fails, the cache surviving a restart, and clients that misbehave.
+# a refresh fails, the cache surviving a restart, clients that misbehave, and the Postfix
+# 3.10 TLSRPT attributes (policy_failure for a policy that could not be fetched).
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 . "$top_srcdir/tests/lib_sts.sh"
@@ -207,6 +208,18 @@ kill -HUP "$DAEMON_PID"
 POLICY_SOCKET="inet:127.0.0.1:$PORT"
 eventually enforce.example "secure match=mx1.enforce.example:.mail.enforce.example servername=hostname policy_type=sts policy_domain=enforce.example mx_host_pattern=mx1.enforce.example mx_host_pattern=*.mail.enforce.example { policy_string = version: STSv1 } { policy_string = mode: enforce } { policy_string = mx: mx1.enforce.example } { policy_string = mx: *.mail.enforce.example } { policy_string = max_age: 86400 }"
 expect testing.example "may policy_type=sts policy_domain=testing.example mx_host_pattern=mx.testing.example { policy_string = version: STSv1 } { policy_string = mode: testing } { policy_string = mx: mx.testing.example } { policy_string = max_age: 86400 }"
+# A policy that could not be fetched (the failures came back from the disk with the
+# restarted role) is no policy, delivered as testing ones are, and names its failure.
+eventually notfound.example "may policy_type=sts policy_domain=notfound.example policy_failure=sts-policy-fetch-error" 5
+eventually wrongname.example "may policy_type=sts policy_domain=wrongname.example policy_failure=sts-webpki-invalid" 5
+# Once the domain stops publishing MTA-STS, its old failure is not reported any more.
+sts_txt wrongname.example ""
+sts_dns_reload
+kill -HUP "$DAEMON_PID"
+eventually wrongname.example NOTFOUND 20
+grep -q "^failed_at" "$T/spool/sts/cache/wrongname.example" 2>/dev/null &&
+    fail "the failure of wrongname.example stayed on disk"
+pass "a failure ends with the domain's TXT record"
 
 # ---- the agent explains ----
 "$AGENT" -c "$T/otr.conf" policy idchange.example > "$T/agent-policy.out" 2>&1 || true

@@ -193,6 +193,46 @@ static void test_answer_and_cache(const char *dir)
     CHECK_STR(back.failed_id, "id2");
     sts_cache_entry_free(&back);
     CHECK_INT(sts_cache_load(dir, "other.example", &back), 0);
+    /* A failed refresh keeps the usable cached policy: no policy_failure. */
+    sts_cache_answer(&e, "example.com", now + 5, 1, "", a);
+    CHECK(strstr(a->data, "OK secure match=") == a->data && !strstr(a->data, "policy_failure"));
+    sts_cache_entry_free(&e);
+
+    /* A failed fetch and no usable policy: NOTFOUND without attributes; with them, the
+     * testing level (may when unset) and the failure, for Postfix's own report. */
+    static const struct {
+        int result;
+        const char *testing, *want;
+    } fails[] = {
+        {301, "",
+         "OK may policy_type=sts policy_domain=example.com "
+         "policy_failure=sts-policy-fetch-error"},
+        {302, "encrypt",
+         "OK encrypt policy_type=sts policy_domain=example.com "
+         "policy_failure=sts-policy-invalid"},
+        {303, "",
+         "OK may policy_type=sts policy_domain=example.com "
+         "policy_failure=sts-webpki-invalid"},
+    };
+    for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+        memset(&e, 0, sizeof(e));
+        e.failed_at = now;
+        e.failed_result = fails[i].result;
+        sts_cache_answer(&e, "example.com", now, 0, fails[i].testing, a);
+        CHECK_STR(a->data, "NOTFOUND ");
+        sts_cache_answer(&e, "example.com", now, 1, fails[i].testing, a);
+        CHECK_STR(a->data, fails[i].want);
+        sts_cache_forget_failure(&e);
+        sts_cache_answer(&e, "example.com", now, 1, fails[i].testing, a);
+        CHECK_STR(a->data, "NOTFOUND ");
+    }
+    /* An expired policy whose refresh failed is no policy either. */
+    make_entry(&e, "version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 60\n", now);
+    e.failed_at = now + 30;
+    e.failed_result = 301;
+    sts_cache_answer(&e, "example.com", now + 60, 1, "", a);
+    CHECK_STR(a->data, "OK may policy_type=sts policy_domain=example.com "
+                       "policy_failure=sts-policy-fetch-error");
     sts_cache_entry_free(&e);
 
     make_entry(&e, "version: STSv1\nmode: testing\nmx: mx.example.org\nmax_age: 60\n", now);
