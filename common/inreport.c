@@ -507,6 +507,35 @@ static int inreport_scan_part(const mime_part *p, void *ctx)
     return 0;
 }
 
+int inreport_type_is_report(const char *content_type)
+{
+    const char *p = content_type;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, "; \t\r\n(");
+    if (n == 23 && (strncasecmp(p, "application/tlsrpt+gzip", n) == 0 ||
+                    strncasecmp(p, "application/tlsrpt+json", n) == 0))
+        return 1;
+    if (n != 16 || strncasecmp(p, "multipart/report", n) != 0)
+        return 0;
+    vstring *tmp = vstring_alloc(0);
+    int ret = mime_param(content_type, "report-type", tmp) && strcasecmp(tmp->data, "tlsrpt") == 0;
+    vstring_free(tmp);
+    return ret;
+}
+
+int inreport_message_is_report(const char *msg, size_t len)
+{
+    inreport_scan s;
+
+    memset(&s, 0, sizeof(s));
+    s.tmp = vstring_alloc(0);
+    /* A cut message still shows the parts before the cut: a failed walk decides nothing. */
+    (void)mime_walk(msg, len, inreport_scan_part, &s, NULL);
+    vstring_free(s.tmp);
+    return s.tlsrpt_report || s.found;
+}
+
 static void inreport_meta_field(const char *h, size_t hlen, const char *name, vstring *tmp,
                                 char *out, size_t size, int domain)
 {

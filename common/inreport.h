@@ -79,6 +79,13 @@ int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max
  * NULL) gets the header fields. */
 int inreport_parse_message(inreport *r, const char *msg, size_t len, size_t max,
                            inreport_meta *meta, char *err, size_t errsize);
+/* Whether a Content-Type value names a report: multipart/report with report-type=tlsrpt, or
+ * application/tlsrpt+gzip / +json. */
+int inreport_type_is_report(const char *content_type);
+/* Whether a message, or only its first len bytes, is a report as inreport_parse_message
+ * tells one, from its part headers only: nothing is decoded. For a message too large to
+ * keep whole. */
+int inreport_message_is_report(const char *msg, size_t len);
 /* Returns the normalized report as a new JSON object the caller puts. */
 json_object *inreport_json(const inreport *r);
 /* Parses an RFC 3339 date-time liberally (no zone means UTC); returns -1 when invalid. */

@@ -69,6 +69,9 @@ static void test_samples(void)
         if (st != samples[i].status)
             fprintf(stderr, "%s: status %d (%s)\n", samples[i].file, st, err);
         CHECK_INT(st, samples[i].status);
+        /* What the milter decides for a message too large to keep agrees with the parser. */
+        CHECK_INT(inreport_message_is_report(data->data, data->len),
+                  samples[i].status != INREPORT_NONE);
         if (st != INREPORT_OK || samples[i].status != INREPORT_OK)
             continue;
         CHECK_STR(r.submitter, samples[i].submitter);
@@ -111,6 +114,67 @@ static void test_samples(void)
     CHECK(strstr(err, "max_report_size") != NULL);
     inreport_done(&r);
     vstring_free(data);
+}
+
+/* Messages cut after their first bytes, as the milter keeps one that outgrew its buffer:
+ * the part headers seen so far tell a report from ordinary mail. */
+static const struct {
+    const char *msg;
+    int report;
+} prefixes[] = {
+    {"Content-Type: multipart/report; report-type=\"tlsrpt\"; boundary=b\r\n\r\n--b\r\nContent-Ty",
+     1},
+    {"Content-Type: application/tlsrpt+gzip\r\nContent-Transfer-Encoding: base64\r\n\r\nH4sI", 1},
+    {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: "
+     "text/plain\r\n\r\nhi\r\n"
+     "--b\r\nContent-Type: application/tlsrpt+json\r\n\r\n{\"organization-name\": \"x",
+     1},
+    {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: "
+     "text/plain\r\n\r\nhi\r\n"
+     "--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0x",
+     0},
+    {"Content-Type: multipart/report; report-type=disposition-notification; "
+     "boundary=b\r\n\r\n--b\r\n"
+     "Content-Type: text/plain\r\n\r\nhi",
+     0},
+    /* A generic type with a report-like name counts only inside a tlsrpt report. */
+    {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/gzip; "
+     "name=x.json.gz\r\n\r\nH4sI",
+     0},
+    {"Content-Type: multipart/mixed; bound", 0},
+    {"", 0},
+};
+
+static const struct {
+    const char *type;
+    int report;
+} types[] = {
+    {"multipart/report; report-type=tlsrpt; boundary=x", 1},
+    {" Multipart/Report;\n\treport-type=\"TLSRPT\"", 1},
+    {"multipart/report; boundary=x", 0},
+    {"multipart/report; report-type=delivery-status", 0},
+    {"application/tlsrpt+gzip; name=x.json.gz", 1},
+    {"APPLICATION/TLSRPT+JSON", 1},
+    {"application/tlsrpt+gzipx", 0},
+    {"application/tlsrpt", 0},
+    {"multipart/mixed; report-type=tlsrpt", 0},
+    {"", 0},
+};
+
+static void test_is_report(void)
+{
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        int got = inreport_message_is_report(prefixes[i].msg, strlen(prefixes[i].msg));
+        if (got != prefixes[i].report)
+            fprintf(stderr, "prefix %zu: %d\n", i, got);
+        CHECK_INT(got, prefixes[i].report);
+    }
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        int got = inreport_type_is_report(types[i].type);
+        if (got != types[i].report)
+            fprintf(stderr, "type \"%s\": %d\n", types[i].type, got);
+        CHECK_INT(got, types[i].report);
+    }
 }
 
 static void test_times(void)
@@ -241,6 +305,7 @@ int main(void)
     test_times();
     test_mime();
     test_samples();
+    test_is_report();
     test_store();
     return t_done("inreport_test");
 }
