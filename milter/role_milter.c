@@ -3,7 +3,8 @@
  * domains at SMTP time, stores them (de-duplicated) for `opentlsrpt-agent summary`, and
  * optionally counts the TLS of inbound mail. It must never get in the way of ordinary mail:
  * only messages whose Content-Type could hold a report are buffered (at most a bound per
- * message), and any internal failure answers CONTINUE with a log line (fail open).
+ * message; one that outgrows it and is not a report passes at once), and any internal
+ * failure answers CONTINUE with a log line (fail open).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,7 +33,8 @@
 typedef struct mlt_msg {
     vstring *buf; /* header + body as the MTA passed them, while it may be a report */
     int buffering;
-    int overflow;   /* the message outgrew the bound */
+    int overflow;   /* the message outgrew the bound; buf is gone */
+    int top_report; /* the top-level Content-Type names a report */
     int rcpt_match; /* a recipient is in report_recipients (or there is no list) */
 } mlt_msg;
 
@@ -61,6 +63,7 @@ static void mlt_msg_reset(mlt_msg *m)
     m->buf = vstring_free(m->buf);
     m->buffering = 0;
     m->overflow = 0;
+    m->top_report = 0;
     m->rcpt_match = *mlt_cfg->report_recipients == 0;
 }
 
@@ -73,10 +76,8 @@ static void mlt_append(mlt_msg *m, const void *data, size_t len)
 {
     if (!m->buffering || m->overflow)
         return;
-    if (vstring_append(m->buf, data, len) < 0) {
-        /* Keep the header block: it tells a too large report from ordinary mail. */
-        m->overflow = 1;
-    }
+    if (vstring_append(m->buf, data, len) < 0)
+        m->overflow = 1; /* the buffered prefix is kept until mlt_overflowed looks at it */
 }
 
 static sfsistat mlt_connect(SMFICTX *ctx, char *host, struct sockaddr *addr)
@@ -199,13 +200,50 @@ static sfsistat mlt_header(SMFICTX *ctx, char *name, char *value)
         m->buf = vstring_alloc(mlt_max_message());
         m->buffering = 1;
     }
-    if (strcasecmp(name, "Content-Type") == 0 && mlt_maybe_report(value))
+    if (strcasecmp(name, "Content-Type") == 0 && mlt_maybe_report(value)) {
         m->buffering = 2; /* decided at eoh */
+        m->top_report = inreport_type_is_report(value);
+    }
     mlt_append(m, name, strlen(name));
     mlt_append(m, ": ", 2);
     mlt_append(m, value, strlen(value));
     mlt_append(m, "\r\n", 2);
     return SMFIS_CONTINUE;
+}
+
+/* The queue id goes into log lines: only letters and digits, as every MTA makes them. */
+static int mlt_qid_ok(const char *qid)
+{
+    size_t n = qid ? strlen(qid) : 0;
+    if (n == 0 || n > 32)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((qid[i] >= '0' && qid[i] <= '9') || (qid[i] >= 'A' && qid[i] <= 'Z') ||
+              (qid[i] >= 'a' && qid[i] <= 'z')))
+            return 0;
+    return 1;
+}
+
+static const char *mlt_qid(SMFICTX *ctx)
+{
+    const char *qid = smfi_getsymval(ctx, "i");
+    return mlt_qid_ok(qid) ? qid : "-";
+}
+
+/* The message outgrew the buffer. Whether it is a report is decided from what is known:
+ * its Content-Type and the part headers in the buffered prefix (a report puts its report
+ * part first, well within the bound). Ordinary mail that large passes at once, unlooked
+ * at; a report is refused at end of message as before. Either way the buffer is freed. */
+static sfsistat mlt_overflowed(SMFICTX *ctx, mlt_msg *m)
+{
+    int report = m->top_report || inreport_message_is_report(m->buf->data, m->buf->len);
+    m->buf = vstring_free(m->buf);
+    if (report)
+        return SMFIS_CONTINUE;
+    msg_debug("milter: %s: message larger than %zu bytes is not a report; passed", mlt_qid(ctx),
+              mlt_max_message());
+    mlt_msg_reset(m);
+    return SMFIS_ACCEPT;
 }
 
 static sfsistat mlt_eoh(SMFICTX *ctx)
@@ -220,15 +258,16 @@ static sfsistat mlt_eoh(SMFICTX *ctx)
         return SMFIS_ACCEPT;
     }
     mlt_append(m, "\r\n", 2);
-    return SMFIS_CONTINUE;
+    return m->overflow ? mlt_overflowed(ctx, m) : SMFIS_CONTINUE;
 }
 
 static sfsistat mlt_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
     mlt_conn *c = mlt_get(ctx);
-    if (c)
-        mlt_append(&c->msg, data, len);
-    return SMFIS_CONTINUE;
+    if (c == NULL || c->msg.overflow)
+        return SMFIS_CONTINUE;
+    mlt_append(&c->msg, data, len);
+    return c->msg.overflow ? mlt_overflowed(ctx, &c->msg) : SMFIS_CONTINUE;
 }
 
 static sfsistat mlt_malformed(SMFICTX *ctx, const char *why)
@@ -246,32 +285,18 @@ static sfsistat mlt_malformed(SMFICTX *ctx, const char *why)
     return SMFIS_REJECT;
 }
 
-/* The queue id goes into log lines: only letters and digits, as every MTA makes them. */
-static int mlt_qid_ok(const char *qid)
-{
-    size_t n = qid ? strlen(qid) : 0;
-    if (n == 0 || n > 32)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((qid[i] >= '0' && qid[i] <= '9') || (qid[i] >= 'A' && qid[i] <= 'Z') ||
-              (qid[i] >= 'a' && qid[i] <= 'z')))
-            return 0;
-    return 1;
-}
-
 static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
 {
     char err[200] = "";
-    const char *qid = smfi_getsymval(ctx, "i");
+    const char *qid = mlt_qid(ctx);
     inreport r;
     inreport_meta meta;
     sfsistat ret = SMFIS_CONTINUE;
 
-    if (!mlt_qid_ok(qid))
-        qid = "-";
     if (m->overflow) {
-        msg_warn("milter: %s: report message larger than %zu bytes; not stored", qid,
-                 mlt_max_message());
+        if (msg_rate_ok(&mlt_rate))
+            msg_warn("milter: %s: report message larger than %zu bytes; not stored", qid,
+                     mlt_max_message());
         return mlt_malformed(ctx, "message too large");
     }
     inreport_init(&r);
@@ -323,7 +348,7 @@ static sfsistat mlt_eom(SMFICTX *ctx)
 {
     mlt_conn *c = mlt_get(ctx);
     sfsistat ret = SMFIS_CONTINUE;
-    if (c && c->msg.buffering == 2 && c->msg.buf)
+    if (c && c->msg.buffering == 2 && (c->msg.buf || c->msg.overflow))
         ret = mlt_eom_report(ctx, &c->msg);
     if (c)
         mlt_msg_reset(&c->msg);

@@ -3,7 +3,8 @@
 # MAIL, RCPT, DATA, headers, body, end of message) with the report messages of
 # tests/data/inreports: reports are stored once each, broken ones and ordinary mail pass
 # untouched (accept), milter_action reject/discard, report_recipients, inbound TLS counts
-# (and their place in the summary).
+# (and their place in the summary); messages larger than the milter's buffer: ordinary mail
+# passes even under reject, reports are refused as too large.
 . "$top_srcdir/tests/lib.sh"
 need miltertest
 IN="$DATA/inreports"
@@ -18,7 +19,8 @@ start_milter() {
 # play FILE [RCPT]: prints the milter's final reply letter (c continue, a accept, d discard,
 # y reply code i.e. reject with our text).
 play() {
-    MILTER_SOCK="local:$SOCK" MSG="$IN/$1" RCPT="${2:-<tlsrpt@example.com>}" TLS=1 \
+    case $1 in /*) msg=$1 ;; *) msg=$IN/$1 ;; esac
+    MILTER_SOCK="local:$SOCK" MSG="$msg" RCPT="${2:-<tlsrpt@example.com>}" TLS=1 \
         miltertest -s "$top_srcdir/tests/milter/send.lua" > "$T/mt.out" 2>&1 ||
         { cat "$T/mt.out"; fail "miltertest on $1"; }
     sed -n 's/^reply=\(.\).*/\1/p' "$T/mt.out"
@@ -97,3 +99,34 @@ expect d microsoft.eml "<x@reports.example>"
 [ "$(nstored)" -eq 2 ] || fail "reports to listed recipients not stored"
 stop_daemon
 pass "report_recipients restricts capture"
+
+# Larger than the buffer (max_report_size 64K: 64K * 1.5 + 1 MiB = 1,120 KiB): about 1.3 MiB
+# each, made here rather than kept in tests/data.
+python3 - "$T" <<'PY' || fail "making the large messages"
+import base64, random, sys
+blob = base64.encodebytes(random.Random(8460).randbytes(1000000)).decode()
+head = "From: a@sender.example\nTo: tlsrpt@example.com\nSubject: big\nMIME-Version: 1.0\n"
+def msg(name, top, part):
+    text = (head + "Content-Type: " + top + "; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n"
+            "--b\n" + part + "\nContent-Transfer-Encoding: base64\n\n" + blob + "--b--\n")
+    open(sys.argv[1] + "/" + name, "w", newline="").write(text.replace("\n", "\r\n"))
+msg("big-mixed.eml", "multipart/mixed", "Content-Type: application/pdf; name=big.pdf")
+msg("big-report.eml", 'multipart/report; report-type="tlsrpt"',
+    "Content-Type: application/tlsrpt+gzip; name=big.json.gz")
+# Known as a report only by its part header, in the first bytes the milter keeps.
+msg("big-mixed-report.eml", "multipart/mixed", "Content-Type: application/tlsrpt+gzip; name=big.json.gz")
+PY
+rm -rf "$T/spool/reports"
+: > "$T/daemon.log"
+start_milter milter_action=reject max_report_size=64K
+expect a "$T/big-mixed.eml"
+grep -q 'reply=a (in the body' "$T/mt.out" || fail "large ordinary mail not passed at once"
+grep -q 'larger than' "$T/daemon.log" && fail "large ordinary mail logged: $(cat "$T/daemon.log")"
+expect y "$T/big-report.eml"
+expect y "$T/big-mixed-report.eml"
+expect c google.eml # the small report next to them
+[ "$(nstored)" -eq 1 ] || fail "$(nstored) reports stored, want 1"
+[ "$(grep -c 'report message larger than 1146880 bytes; not stored' "$T/daemon.log")" -eq 2 ] ||
+    fail "large reports not logged: $(cat "$T/daemon.log")"
+stop_daemon
+pass "larger than the buffer: ordinary mail accepted under reject, reports rejected"

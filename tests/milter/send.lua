@@ -52,6 +52,12 @@ body = body:gsub("\n", "\r\n")
 local pos = 1
 while pos <= #body do
     if mt.bodystring(conn, body:sub(pos, pos + 65534)) ~= nil then error("body") end
+    -- A filter that is done with a message accepts it there; the MTA sends no more.
+    if mt.getreply(conn) == SMFIR_ACCEPT then
+        print("reply=a (in the body, after " .. (pos + 65534) .. " bytes)")
+        mt.disconnect(conn)
+        return
+    end
     pos = pos + 65535
 end
 if mt.eom(conn) ~= nil then error("eom") end
