@@ -35,10 +35,12 @@ nstored() { ls "$T/spool/reports" 2>/dev/null | wc -l; }
 
 start_milter
 for f in google google-prev microsoft microsoft-tz empty-strings null-contact json-plain \
-    nested qp many-policies; do
+    nested qp many-policies bare-gzip; do
     expect c "$f.eml"
 done
-[ "$(nstored)" -eq 10 ] || fail "$(nstored) reports stored, want 10"
+[ "$(nstored)" -eq 11 ] || fail "$(nstored) reports stored, want 11"
+grep -q 'stored TLS-RPT report from bare.example, id bare-3' "$T/daemon.log" ||
+    fail "a bare application/tlsrpt+gzip message was not stored"
 # Broken reports and ordinary mail: continue (the mail is delivered), nothing stored.
 for f in bomb truncated-gzip invalid-json mixed-ordinary; do
     expect c "$f.eml"
@@ -47,9 +49,9 @@ expect a plain.eml # not even the body is looked at
 # The same without TLS: counted as plaintext by record_inbound_tls.
 MILTER_SOCK="local:$SOCK" MSG="$IN/plain.eml" miltertest -s "$top_srcdir/tests/milter/send.lua" \
     > "$T/mt.out" 2>&1 || fail "miltertest without TLS"
-[ "$(nstored)" -eq 10 ] || fail "broken or ordinary mail stored"
+[ "$(nstored)" -eq 11 ] || fail "broken or ordinary mail stored"
 expect c google.eml
-[ "$(nstored)" -eq 10 ] || fail "a duplicate was stored"
+[ "$(nstored)" -eq 11 ] || fail "a duplicate was stored"
 grep -q 'duplicate TLS-RPT report from giant.example' "$T/daemon.log" || fail "duplicate not logged"
 grep -q 'malformed TLS-RPT report (report larger than max_report_size once inflated)' \
     "$T/daemon.log" || fail "gzip bomb not refused"
@@ -66,10 +68,10 @@ stop_daemon
 python3 - "$T/spool/inbound/$(today).json" <<'PY' || fail "inbound TLS counters"
 import json, sys
 d = json.load(open(sys.argv[1]))["domains"]["sender.example"]
-assert d["messages"] == 17 and d["tls"] == 16 and d["versions"]["TLSv1.3"] == 16, d
+assert d["messages"] == 18 and d["tls"] == 17 and d["versions"]["TLSv1.3"] == 17, d
 PY
 "$AGENT" -c "$T/otr.conf" summary --since 0d > "$T/summary.txt" || fail "summary"
-grep -q "$(today)  17 messages, 16 over TLS (94.1%), TLSv1.3 16" "$T/summary.txt" ||
+grep -q "$(today)  18 messages, 17 over TLS (94.4%), TLSv1.3 17" "$T/summary.txt" ||
     fail "inbound TLS not in the summary: $(cat "$T/summary.txt")"
 pass "accept: reports stored once, broken and ordinary mail untouched, TLS counted"
 

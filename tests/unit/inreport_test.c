@@ -36,6 +36,7 @@ static const struct {
     {"nested.eml", INREPORT_OK, "nested.example", "nested-42", 1, "2026-11-21T00:00:00Z"},
     {"qp.eml", INREPORT_OK, "qp.example", "qp=1", 1, "2026-11-21T00:00:00Z"},
     {"many-policies.eml", INREPORT_OK, "many.example", "many-1000", 1000, "2026-11-19T00:00:00Z"},
+    {"bare-gzip.eml", INREPORT_OK, "bare.example", "bare-3", 1, "2026-11-21T00:00:00Z"},
     {"bomb.eml", INREPORT_BAD, NULL, NULL, 0, NULL},
     {"truncated-gzip.eml", INREPORT_BAD, NULL, NULL, 0, NULL},
     {"invalid-json.eml", INREPORT_BAD, NULL, NULL, 0, NULL},

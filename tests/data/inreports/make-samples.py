@@ -171,6 +171,13 @@ write("qp.eml", message("qp.example", "example.com", "qp=1",
                         [TEXT.format("QP"), "Content-Type: application/tlsrpt+json\nContent-Transfer-Encoding: quoted-printable\n\n"
                          + quopri.encodestring(json.dumps(q).encode()).decode()]))
 
+# A bare report: the message itself is the application/tlsrpt+gzip part, no multipart.
+b = report("Bare Mailer", "tlsrpt@bare.example", "bare-3", D3, [
+    {"policy": sts("example.com", mx=("mx1.example.com",)),
+     "summary": {"total-successful-session-count": 21, "total-failure-session-count": 0}}])
+write("bare-gzip.eml", message("bare.example", "example.com", "bare-3", []).split("Content-Type:")[0]
+      + gz_part(b, "bare.example!example.com!20261121!0!3.json.gz") + "\n")
+
 # Broken ones: a gzip bomb (64 MiB of spaces), a truncated gzip, invalid JSON.
 write("bomb.eml", message("bomb.example", "example.com", "bomb",
                           [TEXT.format("Bomb"), gz_part(gz(b"{" + b" " * (64 << 20) + b"}"), "bomb.json.gz")]))
