@@ -272,6 +272,8 @@ static int delivery_visit(const outcome *o, void *arg)
     delivery_walk *w = arg;
 
     report_set_add(w->rs, o, NULL);
+    if (strncmp(w->ctx->cfg->deliver_to, "file:", 5) == 0)
+        discover_seed(w->d, o->domain, o->record);
     if (w->ctx->cfg->dane_host_reports)
         discover_dane_hosts(w->d, w->rs, o);
     return 0;

@@ -60,6 +60,16 @@ unsigned long discover_lookups(const discover *d)
     return d->lookups;
 }
 
+static void discover_notes(discover *d, const char *domain, const char *where,
+                           const tlsrpt_record *rec)
+{
+    for (size_t i = 0; i < rec->nnotes; i++)
+        delivery_note(d->ctx, 1, "%s: rua URI skipped: %s", domain, rec->notes[i]);
+    if (rec->n == 0)
+        delivery_note(d->ctx, 1, "%s: the TLSRPT record at %s has no usable rua URI", domain,
+                      where);
+}
+
 static discover_status discover_lookup(discover *d, const char *domain, tlsrpt_record *rec)
 {
     char name[DOMAIN_MAX + 16], why[256];
@@ -104,15 +114,33 @@ static discover_status discover_lookup(discover *d, const char *domain, tlsrpt_r
     } else if (tlsrpt_record_parse(found, foundlen, rec, why, sizeof(why)) < 0) {
         delivery_note(d->ctx, 1, "%s: invalid TLSRPT record at %s: %s", domain, name, why);
     } else {
-        for (size_t i = 0; i < rec->nnotes; i++)
-            delivery_note(d->ctx, 1, "%s: rua URI skipped: %s", domain, rec->notes[i]);
-        if (rec->n == 0)
-            delivery_note(d->ctx, 1, "%s: the TLSRPT record at %s has no usable rua URI", domain,
-                          name);
+        discover_notes(d, domain, name, rec);
         st = DISCOVER_OK;
     }
     dns_result_free(&res);
     return st;
+}
+
+void discover_seed(discover *d, const char *domain, const char *record)
+{
+    char why[256];
+    int created;
+    tlsrpt_record rec;
+
+    if (record == NULL || htable_locate(d->cache, domain, strlen(domain)) != NULL)
+        return;
+    memset(&rec, 0, sizeof(rec));
+    if (tlsrpt_record_parse(record, strlen(record), &rec, why, sizeof(why)) < 0) {
+        /* The MTA saw something else than what a lookup would check: DNS decides. */
+        msg_debug("%s: the TLSRPT record the MTA saw is invalid (%s)", domain, why);
+        tlsrpt_record_free(&rec);
+        return;
+    }
+    discover_notes(d, domain, "the record the MTA saw", &rec);
+    discover_entry *e = mycalloc(1, sizeof(*e));
+    e->status = DISCOVER_OK;
+    e->rec = rec;
+    htable_enter(d->cache, domain, strlen(domain), &created)->value = e;
 }
 
 discover_status discover_rua(discover *d, const char *domain, const tlsrpt_record **rec)

@@ -20,6 +20,10 @@ discover *discover_new(agent_ctx *ctx);
 discover *discover_free(discover *d);
 /* Looks up the record of domain (once per run); *rec (owned by d) is set for DISCOVER_OK. */
 discover_status discover_rua(discover *d, const char *domain, const tlsrpt_record **rec);
+/* deliver_to = file: takes a domain's record as the MTA saw it (outcome.record), unless
+ * one is known already or it does not parse: the stored reports then need no DNS answer,
+ * which a demo or an isolated host does not have. */
+void discover_seed(discover *d, const char *domain, const char *record);
 /* The number of DNS lookups made so far (for -v summaries). */
 unsigned long discover_lookups(const discover *d);
 /* With dane_host_reports = yes: counts o's TLSA policies also in the report of each MX host
