@@ -157,6 +157,28 @@ static int check_tlsrpt_near(const dns_result *res)
     return 0;
 }
 
+/* Whatever the record's fate: whether a validating sender can trust the answer, a missing
+ * record included (an authenticated denial). */
+static void check_tlsrpt_dnssec(check_ctx *c, const char *name, const dns_result *res)
+{
+    char ev[CHECK_FIELD_MAX];
+    const char *what = res->status == DNS_OK ? "the answer" : "the absence of a record";
+
+    if (res->status == DNS_TEMPFAIL) {
+        snprintf(ev, sizeof(ev), "TXT %s: no answer to validate", name);
+        check_add(c->rep, "tlsrpt.dnssec", NULL, NULL, CHECK_WARNING, ev,
+                  "Make the domain's name servers answer TXT queries.");
+    } else if (res->status == DNS_BOGUS) {
+        snprintf(ev, sizeof(ev), "TXT %s: DNSSEC validation failed (%s)", name, res->why);
+        check_add(c->rep, "tlsrpt.dnssec", NULL, NULL, CHECK_ERROR, ev,
+                  "Re-sign the zone: validating senders see no record.");
+    } else {
+        snprintf(ev, sizeof(ev), "TXT %s: %s is %s", name, what,
+                 res->secure ? "DNSSEC-signed and validated" : "not DNSSEC-signed");
+        check_add(c->rep, "tlsrpt.dnssec", NULL, NULL, CHECK_OK, ev, NULL);
+    }
+}
+
 static void check_tlsrpt(check_ctx *c)
 {
     char name[DOMAIN_MAX + 16], ev[CHECK_FIELD_MAX], why[256];
@@ -211,12 +233,18 @@ static void check_tlsrpt(check_ctx *c)
                           "Use only mailto: and https: URIs, percent-encoding ',', '!' and ';'.");
         }
         tlsrpt_record_free(&rec);
-        snprintf(ev, sizeof(ev), "%s",
-                 res.secure ? "the record is DNSSEC-signed and validated"
-                            : "the record is not DNSSEC-signed");
-        check_add(c->rep, "tlsrpt.dnssec", NULL, NULL, CHECK_OK, ev, NULL);
     }
+    check_tlsrpt_dnssec(c, name, &res);
     dns_result_free(&res);
+}
+
+/* The host of MX record i ("PREF HOST"), or NULL for a null MX (RFC 7505). */
+static const char *check_mx_host(const dns_result *mx, size_t i)
+{
+    const char *host = strchr(mx->rr[i], ' ');
+
+    host = host ? host + 1 : "";
+    return *host == 0 || strcmp(host, ".") == 0 ? NULL : host;
 }
 
 /* ---- MTA-STS ---- */
@@ -300,31 +328,38 @@ static void check_sts(check_ctx *c)
         check_add(c->rep, "sts.max_age", NULL, NULL, CHECK_OK, ev, NULL);
 }
 
+/* Every MX record, not only the probed hosts: a sender may pick any of them, and matching a
+ * name needs no connection. */
 static void check_sts_coverage(check_ctx *c)
 {
     char ev[CHECK_FIELD_MAX];
-    size_t missing = 0, used = 0;
+    size_t missing = 0, used = 0, total = 0;
 
-    if (!c->have_policy || c->fr.policy.mode == STS_MODE_NONE)
+    if (!c->have_policy || c->fr.policy.mode == STS_MODE_NONE || c->mxst != DNS_OK)
         return;
     ev[0] = 0;
-    for (size_t i = 0; i < c->nhosts; i++)
-        if (!sts_policy_mx_ok(&c->fr.policy, c->hosts[i].name)) {
-            int k = snprintf(ev + used, sizeof(ev) - used, "%s%s", missing ? ", " : "",
-                             c->hosts[i].name);
+    for (size_t i = 0; i < c->mx.n; i++) {
+        const char *host = check_mx_host(&c->mx, i);
+        if (host == NULL)
+            continue;
+        total++;
+        if (!sts_policy_mx_ok(&c->fr.policy, host)) {
+            int k = snprintf(ev + used, sizeof(ev) - used, "%s%s", missing ? ", " : "", host);
             if (k > 0 && (size_t)k < sizeof(ev) - used)
                 used += (size_t)k;
             missing++;
         }
-    if (c->nhosts == 0)
+    }
+    if (total == 0)
         return;
     if (missing == 0) {
-        snprintf(ev, sizeof(ev), "every MX host matches an mx pattern of the policy");
+        snprintf(ev, sizeof(ev), "all %zu MX host(s) match an mx pattern of the policy", total);
         check_add(c->rep, "sts.mx_coverage", NULL, NULL, CHECK_OK, ev, NULL);
         return;
     }
     char msg[CHECK_FIELD_MAX];
-    snprintf(msg, sizeof(msg), "MX host(s) not matched by any mx pattern: %s", ev);
+    snprintf(msg, sizeof(msg), "%zu of %zu MX host(s) not matched by any mx pattern: %s", missing,
+             total, ev);
     check_add(c->rep, "sts.mx_coverage", NULL, NULL,
               c->fr.policy.mode == STS_MODE_ENFORCE ? CHECK_ERROR : CHECK_WARNING, msg,
               "Add an mx: line for each MX host (or a *.suffix pattern covering it).");
@@ -345,11 +380,9 @@ static void check_mx_lookup(check_ctx *c)
         return;
     }
     for (size_t i = 0; c->mxst == DNS_OK && i < c->mx.n && c->nhosts < max; i++) {
-        const char *host = strchr(c->mx.rr[i], ' ');
-        host = host ? host + 1 : "";
-        if (*host == 0 || strcmp(host, ".") == 0)
-            continue;
-        snprintf(c->hosts[c->nhosts++].name, sizeof(c->hosts[0].name), "%s", host);
+        const char *host = check_mx_host(&c->mx, i);
+        if (host != NULL)
+            snprintf(c->hosts[c->nhosts++].name, sizeof(c->hosts[0].name), "%s", host);
     }
 }
 

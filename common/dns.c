@@ -349,12 +349,14 @@ static dns_status dns_lookup(dns_resolver *r, const char *name, int type, dns_re
         out->status = DNS_TEMPFAIL;
     } else if (res->nxdomain) {
         out->status = DNS_NXDOMAIN;
+        out->secure = res->secure;
     } else if (res->rcode != 0) {
         /* REFUSED, NOTIMP...: the server could not answer; nothing says the name is empty. */
         snprintf(out->why, sizeof(out->why), "rcode %d", res->rcode);
         out->status = DNS_TEMPFAIL;
     } else if (!res->havedata) {
         out->status = DNS_NODATA;
+        out->secure = res->secure;
     } else {
         out->status = DNS_OK;
         out->secure = res->secure;

@@ -25,7 +25,8 @@ typedef enum {
 
 typedef struct dns_result {
     dns_status status;
-    int secure;                /* validated by DNSSEC (only with a trust anchor) */
+    int secure;                /* validated by DNSSEC (only with a trust anchor); for
+                                * NODATA/NXDOMAIN: the denial */
     size_t n;                  /* records */
     char *rr[DNS_MAX_RECORDS]; /* per type below; each NUL-terminated, owned by the result */
     size_t rrlen[DNS_MAX_RECORDS];

@@ -93,6 +93,7 @@ for i in 1 2 3 4 5 6; do
     zone "many.example. 1 IN MX $i m$i.many.example."
     zone "m$i.many.example. 1 IN A $MX.1"
 done
+# Its policy names the first 5: the 6th, never probed, is not covered.
 zone "m1.many.example. 1 IN A $MX.2"
 zone "m1.many.example. 1 IN A $MX.3"
 # silent.example: the MX accepts the connection and never greets.
@@ -121,6 +122,8 @@ policy nostarttls enforce 604800 mx.nostarttls.example
 policy soon enforce 40000000 mx.soon.example
 policy uncovered enforce 604800 mx1.uncovered.example
 policy testing testing 3600 mx.testing.example
+policy many enforce 604800 m1.many.example m2.many.example m3.many.example m4.many.example \
+    m5.many.example
 printf 'version: STSv1\nmode: enforce\nthis is not a policy line\nmax_age: 604800\n' > "$W/badpolicy.txt"
 sts_site badpolicy.example file "$W/badpolicy.txt"
 sts_txt badpolicy.example bad1
@@ -152,8 +155,10 @@ ns IN A 127.0.0.1
 @ IN MX 10 mx.$d.example.
 mx IN A $MX.$n
 _$PORT._tcp.mx IN TLSA $tlsa
-_smtp._tls IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@$d.example"
 EOF
+    # daneta publishes no _smtp._tls record: its absence is what gets validated.
+    [ "$d" = daneta ] ||
+        echo "_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@$d.example\"" >> "$T/$d.zone"
     dns_sign_zone "$d.example" "$T/$d.zone"
     LISTENERS="$LISTENERS $MX.$n:$PORT:$T/$chain.pem:$T/mx-good.key"
     echo "  local-zone: \"$d.example.\" transparent" >> "$T/sts_zone"
@@ -316,6 +321,7 @@ fi
 # ---- certificate failures ----
 run_check expired.example 2
 expect_v expired.example tlsrpt.record error          # two TLSRPT records
+expect_v expired.example tlsrpt.dnssec ok
 expect_v expired.example mx.chain error
 expect_v expired.example mx.expiry error
 expect_v expired.example mx.name ok
@@ -351,6 +357,9 @@ run_check soon.example 1
 expect_v soon.example mx.expiry warning
 expect_v soon.example sts.max_age warning              # above the RFC's cap
 expect_v soon.example tlsrpt.record warning            # none published
+expect_v soon.example tlsrpt.dnssec ok                 # its DNSSEC status all the same
+grep -q "_smtp._tls.soon.example: the absence of a record is not DNSSEC-signed" \
+    "$T/soon.example.txt" || fail "soon: no DNSSEC status for the missing record"
 expect_summary soon.example "enforce deliver / absent deliver"
 pass "expiring certificate and oversized max_age: warnings, exit 1"
 
@@ -386,6 +395,9 @@ pass "testing mode and a short max_age: warnings"
 # ---- DANE in the signed zones ----
 run_check daneok.example 1                              # no MTA-STS: a warning
 expect_v daneok.example tlsrpt.record ok
+expect_v daneok.example tlsrpt.dnssec ok
+grep -q "_smtp._tls.daneok.example: the answer is DNSSEC-signed and validated" \
+    "$T/daneok.example.txt" || fail "daneok: the _smtp._tls answer not seen as signed"
 expect_v daneok.example mx.tlsa ok
 expect_v daneok.example mx.dane ok
 expect_v daneok.example sts.txt warning
@@ -401,9 +413,13 @@ pass "DANE: non-matching TLSA record: defer, tlsa-invalid"
 
 run_check daneta.example 1
 expect_v daneta.example mx.dane ok
+expect_v daneta.example tlsrpt.record warning           # none published
+expect_v daneta.example tlsrpt.dnssec ok
+grep -q "_smtp._tls.daneta.example: the absence of a record is DNSSEC-signed and validated" \
+    "$T/daneta.example.txt" || fail "daneta: the missing _smtp._tls record not seen as signed"
 grep -q "DANE-TA record 1 matches chain certificate 1" "$T/daneta.example.txt" || fail "DANE-TA evidence"
 expect_summary daneta.example "absent deliver / usable deliver"
-pass "DANE-TA: the CA the server sends matches"
+pass "DANE-TA: the CA the server sends matches; no _smtp._tls, its absence validated"
 
 run_check danebogus.example 2
 expect_v danebogus.example mx.tlsa error
@@ -440,6 +456,10 @@ run_check many.example 2
 expect_v many.example mx.connect ok,ok,ok,ok,ok,ok
 expect_v many.example mx.address ok,ok,ok,ok,ok
 grep -q "probing the first ones" "$T/many.example.txt" || fail "many: no note on the MX limit"
+# Coverage is of every MX record, also the 6th that was not probed.
+expect_v many.example sts.mx_coverage error
+grep -q "1 of 6 MX host(s) not matched by any mx pattern: m6.many.example$" \
+    "$T/many.example.txt" || fail "many: the unprobed 6th MX is not named as uncovered"
 run_check many.example 2 --all
 expect_v many.example mx.connect ok,ok,ok,ok,ok,ok,ok,ok
 expect_v many.example mx.address ok,ok,ok,ok,ok,ok
@@ -451,7 +471,7 @@ run_check tlssilent.example 2 --timeout 2
 expect_v tlssilent.example mx.starttls ok
 expect_v tlssilent.example mx.tls error
 grep -q "TLS handshake: timed out after 2 s" "$T/tlssilent.example.txt" || fail "tlssilent: no timeout evidence"
-pass "limits: 5 MX hosts, 2 addresses each, --all; per-step timeout"
+pass "limits: 5 MX hosts, 2 addresses each, --all; coverage of all 6; per-step timeout"
 
 # ---- bounded: --port to a closed port gives a connect error per address, fast ----
 closed=$(free_port)
