@@ -22,4 +22,4 @@ apt-get install -y -qq --no-install-recommends $BUILD_DEPS clang libclang-rt-14-
     postfix unbound nginx-light opendkim-tools miltertest ldnsutils knot-dnsutils swaks \
     chromium \
     iproute2 procps openssl ca-certificates \
-    valgrind debhelper lintian fakeroot dpkg-dev >/dev/null
+    valgrind debhelper lintian fakeroot dpkg-dev systemd >/dev/null

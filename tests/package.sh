@@ -48,6 +48,27 @@ dpkg-query -W -f '${Conffiles}\n' opentlsrpt | grep -q /etc/opentlsrpt/opentlsrp
     fail "the configuration is not a conffile"
 /usr/sbin/opentlsrpt -n > /dev/null || fail "the installed configuration does not load"
 
+# The installed units: valid for systemd, and sandboxed as well as the README says
+# (systemd-analyze works offline; CI has no systemd to start them).
+if command -v systemd-analyze > /dev/null; then
+    systemd-analyze verify --man=no /lib/systemd/system/opentlsrpt.service \
+        /lib/systemd/system/opentlsrpt-agent.service /lib/systemd/system/opentlsrpt-agent.timer \
+        > "$T/verify.log" 2>&1 || { cat "$T/verify.log"; fail "systemd-analyze verify"; }
+    for u in opentlsrpt.service opentlsrpt-agent.service; do
+        want=$(sed -n "s/^    $u  *\([0-9.]*\) OK\$/\1/p" "$top_srcdir/README")
+        [ -n "$want" ] || fail "README gives no systemd-analyze score for $u"
+        # --threshold counts tenths (0-100).
+        systemd-analyze security --offline=true \
+            --threshold="$(awk -v w="$want" 'BEGIN { printf "%d", w * 10 + 0.5 }')" \
+            "/lib/systemd/system/$u" \
+            > "$T/security.log" 2>&1 ||
+            { tail -n 3 "$T/security.log"; fail "$u is exposed more than the README's $want"; }
+    done
+    pass "systemd units verified, exposure as the README says"
+else
+    echo "systemd-analyze is not installed: units not verified"
+fi
+
 # The installed daemon, as systemd would start it, but with its socket under $T.
 chmod 755 "$T"
 mkdir -p "$T/run"
