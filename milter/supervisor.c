@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,6 +166,24 @@ static void sv_stop_all(role_slot *slots)
     }
 }
 
+/* RLIMIT_NICE 20 - SV_NICE_MIN: after the drop, the tlsrpt role's receive thread may
+ * still raise its priority to nice SV_NICE_MIN (a datagram it does not take in time is
+ * lost for good). Best effort: without the privilege it runs at the default priority. */
+#define SV_NICE_MIN (-5)
+static void sv_allow_nice(void)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)(20 - SV_NICE_MIN);
+
+    if (geteuid() != 0 || getrlimit(RLIMIT_NICE, &rl) < 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = want;
+    if (rl.rlim_max < want)
+        rl.rlim_max = want;
+    if (setrlimit(RLIMIT_NICE, &rl) < 0)
+        msg_debug("setrlimit(RLIMIT_NICE): %m");
+}
+
 static int sv_prepare(role_slot *slots, const config *cfg, const config *old)
 {
     int active = 0;
@@ -205,6 +224,7 @@ int supervisor_run(config *cfg, const char *path, const char *const *overrides)
     if (active == 0)
         msg_fatal("no role is enabled: set tlsrpt_socket, policy_socket, log_follow or "
                   "milter_socket");
+    sv_allow_nice();
     privs_drop(cfg->user, cfg->spool_directory);
 
     memset(&sa, 0, sizeof(sa));
