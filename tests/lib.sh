@@ -75,6 +75,26 @@ start_daemon() {
     wait_for 10 test -S "$T/tlsrpt.sock"
 }
 
+# time_limit SECONDS: the test fails (its cleanups run as usual) once it has run that long.
+# The shell acts on the TERM only when its foreground command ends, so that command (a hung
+# agent or sleep) is killed too: a hang cannot outlive the limit.
+time_limit() {
+    local main=$$
+    (
+        s=""
+        trap 'kill $s 2>/dev/null; exit 0' TERM
+        sleep "$1" &
+        s=$!
+        wait $s
+        trap '' TERM
+        echo "FAIL: time limit of $1 s reached" >&2
+        kill -TERM "$main" 2>/dev/null || true
+        pkill -TERM -P "$main" 2>/dev/null || true
+        exit 0
+    ) &
+    at_exit "kill $! 2>/dev/null"
+}
+
 stop_daemon() {
     if [ -n "${DAEMON_PID:-}" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
         kill -TERM "$DAEMON_PID"
