@@ -4,8 +4,9 @@
 #   make_ca                      $T/ca.pem, and $T/srv.pem/$T/srv.key for reports.example
 #                                and 127.0.0.1, signed by it; a DKIM key ($DKIM_CONF holds
 #                                the settings naming it)
-#   start_https [SLOW_SECONDS]   starts the endpoint; sets HTTPS_PORT; requests land in
-#                                $T/posts/NNNN.json
+#   start_https [SLOW_SECONDS [PREFIX...]]
+#                                starts the endpoint (PREFIX: e.g. ip netns exec NS); sets
+#                                HTTPS_PORT; requests land in $T/posts/NNNN.json
 #   posts                        prints "PATH CONTENT-TYPE REPORT-ID POLICY-DOMAIN" per
 #                                request, after validating each body against the schema
 #   put_outcomes DAY < lines     stores libtlsrpt datagrams (one per line) for DAY
@@ -31,8 +32,10 @@ start_https() {
     "$PY" -c "import jsonschema" 2>/dev/null || skip "python3-jsonschema is not installed"
     mkdir -p "$T/posts"
     rm -f "$T/https.port"
-    "$PY" "$top_srcdir/tests/tools/https_sink.py" "$T/srv.pem" "$T/srv.key" "$T/posts" \
-        "$T/https.port" "${1:-30}" >>"$T/https.log" 2>&1 &
+    local slow=${1:-30}
+    [ $# -eq 0 ] || shift
+    "$@" "$PY" "$top_srcdir/tests/tools/https_sink.py" "$T/srv.pem" "$T/srv.key" "$T/posts" \
+        "$T/https.port" "$slow" >>"$T/https.log" 2>&1 &
     HTTPS_PID=$!
     at_exit stop_https
     wait_for 10 test -s "$T/https.port"

@@ -9,6 +9,8 @@
 #                                       wrongname, expired
 #   sts_txt DOMAIN ID                   publishes _mta-sts.DOMAIN (ID "" removes it)
 #   start_sts_world                     starts nginx and unbound with what was declared
+#   sts_nginx [PREFIX...]               starts only nginx (PREFIX: e.g. ip netns exec NS)
+#   sts_zone_records                    the declared records as zone file lines
 #   sts_dns_reload                      restarts unbound on the same port with new records
 # An address of its own per test process, so that tests running at once do not collide on :443.
 STS_IP=127.83.$(( ($$ / 250) % 250 + 1 )).$(( $$ % 250 + 1 ))
@@ -63,8 +65,10 @@ sts_txt() {
     [ -z "$2" ] || echo "  local-data: '_mta-sts.$1. 1 IN TXT \"v=STSv1; id=$2\"'" >> "$T/sts_zone"
 }
 
-start_sts_world() {
-    need nginx unbound openssl
+# sts_nginx [PREFIX...]: the certificates and nginx serving the sites declared; PREFIX runs
+# nginx elsewhere (tests/e2e/bed.sh: "ip netns exec NS", with STS_IP in the namespace).
+sts_nginx() {
+    need nginx openssl
     [ "$(id -u)" = 0 ] || skip "nginx must bind $STS_IP:443: run as root"
     [ -f /usr/lib/nginx/modules/ngx_http_echo_module.so ] ||
         skip "nginx's echo module is missing (Debian nginx-light ships it)"
@@ -93,14 +97,24 @@ http {
 $(cat "$T/sts_sites.conf")
 }
 EOF
-    nginx -t -c "$T/nginx.conf" >"$T/nginx-check.log" 2>&1 || fail "bad nginx.conf: $(cat "$T/nginx-check.log")"
-    nginx -c "$T/nginx.conf" >>"$T/nginx.log" 2>&1 &
+    "$@" nginx -t -c "$T/nginx.conf" >"$T/nginx-check.log" 2>&1 || fail "bad nginx.conf: $(cat "$T/nginx-check.log")"
+    # (a PREFIX like ip netns exec execs nginx: $! is nginx itself, for stop_nginx)
+    "$@" nginx -c "$T/nginx.conf" >>"$T/nginx.log" 2>&1 &
     NGINX_PID=$!
     at_exit stop_nginx
     wait_for 10 grep -q "start worker process" "$T/nginx.log"
+}
+
+start_sts_world() {
+    need unbound
+    sts_nginx
     { echo '  local-zone: "example." static'; cat "$T/sts_zone"; } > "$T/sts_unbound"
     start_unbound "$T/sts_unbound"
 }
+
+# sts_zone_records: what sts_site and sts_txt declared, as zone file lines (for a signed zone
+# instead of unbound's local-data).
+sts_zone_records() { sed -n "s/^  local-data: '\(.*\)'\$/\1/p" "$T/sts_zone"; }
 
 stop_nginx() {
     if [ -n "${NGINX_PID:-}" ]; then
