@@ -2,13 +2,20 @@
 # holding a DNSSEC-validating unbound (signed zone "test."), one Postfix MX instance with a
 # listener per certificate case, and the sending Postfix 3.7 instance (dane + dnssec) whose
 # maillog_file the log follower reads. Everything is stopped and removed by at_exit cleanups.
+# With tests/lib_sts.sh sourced too, bed_sts serves MTA-STS policies from nginx.
 #
 # Addresses (inside the namespace only):
 #   127.0.10.1  unbound          127.0.8.1  sending Postfix (smtp_bind_address)
 #   127.0.9.N   one MX listener per case (BED_CASES, N = position)
+#   127.0.11.1  nginx, the MTA-STS policy hosts (bed_sts)
 
-# every case is the recipient domain <case>.$BED_TLD, MX mx.<case>.$BED_TLD
-BED_CASES="good expired wrongname untrusted selfsigned nostarttls daneok danebad"
+# every case is the recipient domain <case>.$BED_TLD, MX mx.<case>.$BED_TLD; stsok and
+# stsbad are MTA-STS enforce domains when bed_sts publishes their policies (else opportunistic)
+BED_CASES="good expired wrongname untrusted selfsigned nostarttls daneok danebad stsok stsbad"
+# BED_RUA_<case>: that case's rua instead of mailto:tlsrpt@<case>.$BED_TLD (set before bed_dns)
+# BED_POLICY_SOCKET: when set (e.g. unix:/path), the sender also asks that opentlsrpt policy
+# service (socketmap ...:sts) after its texthash map
+BED_POLICY_SOCKET=""
 # The zone: not .test, which libunbound (the daemon's and agent's resolver) answers itself.
 BED_TLD=example
 BED_NS=""
@@ -36,6 +43,7 @@ bed_netns() {
     bed_exec ip link set lo up
     bed_exec ip addr add 127.0.8.1/32 dev lo
     bed_exec ip addr add 127.0.10.1/32 dev lo
+    bed_exec ip addr add 127.0.11.1/32 dev lo
     local c
     for c in $BED_CASES; do bed_exec ip addr add "$(bed_ip "$c")/32" dev lo; done
     mkdir -p "$BED_ETC"
@@ -89,7 +97,7 @@ EOF
     for c in $BED_CASES; do
         local cn="mx.$c.$BED_TLD" issuer=ca dates="-days 30"
         case $c in
-            wrongname) cn="mx.elsewhere.$BED_TLD" ;;
+            wrongname | stsbad) cn="mx.elsewhere.$BED_TLD" ;;
             untrusted) issuer=badca ;;
             expired) dates="-startdate 20200101000000Z -enddate 20200201000000Z" ;;
         esac
@@ -123,7 +131,7 @@ bed_dns() {
             ip=$(bed_ip "$c")
             echo "$c MX 10 mx.$c.$BED_TLD."
             echo "mx.$c A $ip"
-            echo "_smtp._tls.$c TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@$c.$BED_TLD\""
+            echo "_smtp._tls.$c TXT \"v=TLSRPTv1; rua=$(bed_rua "$c")\""
         done
         local h
         h=$(openssl x509 -in "$T/certs/daneok.pem" -noout -pubkey |
@@ -167,6 +175,29 @@ EOF
     wait_for 10 bed_exec kdig +short @127.0.10.1 sender.$BED_TLD A
     bed_exec kdig +dnssec @127.0.10.1 mx.daneok.$BED_TLD A | grep -qi '^;; flags:.* ad' ||
         fail "unbound does not validate the test zone"
+}
+
+bed_rua() {
+    local v
+    eval "v=\${BED_RUA_$1:-}"
+    echo "${v:-mailto:tlsrpt@$1.$BED_TLD}"
+}
+
+# bed_sts CASE...: an MTA-STS enforce policy naming mx.<case> for each case, served by nginx
+# in the namespace (tests/lib_sts.sh, CA $T/ca.pem); the policy hosts' A and _mta-sts TXT
+# records go to $T/sts.zone, for bed_dns. Run after bed_netns, before bed_dns.
+bed_sts() {
+    local c
+    STS_IP=127.0.11.1
+    sts_ca
+    for c in "$@"; do
+        printf 'version: STSv1\nmode: enforce\nmx: mx.%s.%s\nmax_age: 86400\n' "$c" "$BED_TLD" \
+            > "$T/sts-$c.txt"
+        sts_site "$c.$BED_TLD" file "$T/sts-$c.txt"
+        sts_txt "$c.$BED_TLD" "${c}1" # an id is letters and digits only (RFC 8461 3.1)
+    done
+    sts_nginx ip netns exec "$BED_NS"
+    sts_zone_records > "$T/sts.zone"
 }
 
 bed_stop_pidfile() {
@@ -258,7 +289,7 @@ smtp_dns_support_level = dnssec
 smtp_tls_CAfile = $T/certs/ca.pem
 smtp_tls_loglevel = 1
 smtp_tls_session_cache_database = btree:\${data_directory}/smtp_scache
-smtp_tls_policy_maps = texthash:$dir/tls_policy
+smtp_tls_policy_maps = texthash:$dir/tls_policy${BED_POLICY_SOCKET:+, socketmap:$BED_POLICY_SOCKET:sts}
 # Each message is tried once while the test runs, so the expected counts are exact.
 minimal_backoff_time = 3600s
 maximal_backoff_time = 4000s
