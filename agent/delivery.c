@@ -30,8 +30,8 @@
 
 static const char *kill_point;
 
-/* OTR_TEST_KILL_AT=before-send|after-accept|after-state: the kill tests stop the agent
- * exactly there, once, to prove what a crash at that point costs. */
+/* OTR_TEST_KILL_AT=before-send|after-accept|after-state|after-failure: the kill tests stop the
+ * agent exactly there, once, to prove what a crash at that point costs. */
 static void delivery_kill_at(const char *point)
 {
     if (kill_point == NULL) {
@@ -165,8 +165,61 @@ static void delivery_mark(json_object *st, const char *domain, const char *uri, 
     json_object_object_del(dom, "next_attempt");
 }
 
-/* Acceptances logged since the last full save ("domain TAB uri TAB time" lines) are
- * replayed on load: a crash after one costs no resend. */
+/* Once a domain's report is delivered, its other endpoints are not tried any more. */
+static void delivery_close_endpoints(json_object *dom)
+{
+    json_object *eps;
+
+    if (!json_object_object_get_ex(dom, "endpoints", &eps))
+        return;
+    json_object_object_foreach(eps, uri, ep)
+    {
+        (void)uri;
+        if (js_is(ep, "status", ST_PENDING)) {
+            js_set_str(ep, "status", ST_NOT_NEEDED);
+            json_object_object_del(ep, "next_attempt");
+        }
+    }
+}
+
+/* The domain fields a failed attempt changes; the status stays what the state says (a
+ * failure at a second endpoint must not undo an acceptance by the first). */
+static const char *const delivery_attempt_fields[] = {"first_attempt", "due", "dns_failures",
+                                                      "next_attempt", NULL};
+
+/* Replays one "domain TAB {record}" line written by delivery_log_attempt(). */
+static void delivery_replay_attempt(json_object *st, const char *domain, const char *text)
+{
+    json_object *rec = json_tokener_parse(text), *fields, *ep;
+
+    if (rec == NULL || !json_object_is_type(rec, json_type_object)) {
+        json_object_put(rec);
+        return; /* a torn last line: that attempt is simply made again */
+    }
+    json_object *dom = js_obj(js_obj(st, "domains"), domain);
+    if (js_str(dom, "status")[0] == 0)
+        js_set_str(dom, "status", ST_PENDING);
+    if (json_object_object_get_ex(rec, "domain", &fields) &&
+        json_object_is_type(fields, json_type_object)) {
+        for (size_t i = 0; delivery_attempt_fields[i]; i++) {
+            json_object *v;
+            if (json_object_object_get_ex(fields, delivery_attempt_fields[i], &v))
+                json_object_object_add(dom, delivery_attempt_fields[i], json_object_get(v));
+        }
+    }
+    const char *uri = js_str(rec, "uri");
+    if (*uri && json_object_object_get_ex(rec, "endpoint", &ep) &&
+        json_object_is_type(ep, json_type_object))
+        json_object_object_add(js_obj(dom, "endpoints"), uri, json_object_get(ep));
+    if (js_is(dom, "status", ST_DELIVERED))
+        delivery_close_endpoints(dom);
+    json_object_put(rec);
+}
+
+/* Acceptances ("domain TAB uri TAB time") and failed attempts ("domain TAB {record}")
+ * logged since the last full save are replayed on load, in order: a crash after an
+ * acceptance costs no resend, and one after a failure keeps its back-off and the first
+ * attempt that starts the 24-hour window. */
 static int delivery_replay(agent_ctx *ctx, const char *day, json_object *st)
 {
     vstring *v = vstring_alloc(0);
@@ -180,6 +233,11 @@ static int delivery_replay(agent_ctx *ctx, const char *day, json_object *st)
     for (char *line = strtok_r(vstring_str(v), "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
         char *uri = strchr(line, '\t'), *when = uri ? strchr(uri + 1, '\t') : NULL;
+        if (uri && uri[1] == '{') {
+            *uri = 0;
+            delivery_replay_attempt(st, line, uri + 1);
+            continue;
+        }
         if (when == NULL)
             continue; /* a torn last line: its acceptance was never confirmed */
         *uri++ = 0;
@@ -200,6 +258,38 @@ static int delivery_log_accept(agent_ctx *ctx, const char *day, const char *doma
         spool_state_log_append(agent_spool(ctx), day, vstring_str(line), vstring_len(line));
     if (status < 0)
         msg_error("%s: cannot record the delivery of %s to %s: %m", day, domain, uri);
+    vstring_free(line);
+    return status;
+}
+
+/* A failed attempt goes to the log at once, like an acceptance, so that a crash before the
+ * state save neither loses its back-off nor moves the 24-hour window forward. uri and ep
+ * are NULL for a failed DNS lookup. One tab only: older agents skip such a line. */
+static int delivery_log_attempt(agent_ctx *ctx, const char *day, const char *domain,
+                                json_object *dom, const char *uri, json_object *ep)
+{
+    json_object *rec = json_object_new_object(), *fields = json_object_new_object();
+
+    for (size_t i = 0; delivery_attempt_fields[i]; i++) {
+        json_object *v;
+        if (json_object_object_get_ex(dom, delivery_attempt_fields[i], &v))
+            json_object_object_add(fields, delivery_attempt_fields[i], json_object_get(v));
+    }
+    json_object_object_add(rec, "domain", fields);
+    if (uri) {
+        js_set_str(rec, "uri", uri);
+        json_object_object_add(rec, "endpoint", json_object_get(ep));
+    }
+    vstring *line = vstring_alloc(0);
+    vstring_sprintf_append(line, "%s\t%s\n", domain,
+                           json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(rec);
+    int status =
+        spool_state_log_append(agent_spool(ctx), day, vstring_str(line), vstring_len(line));
+    if (status < 0)
+        msg_error("%s: cannot record the failed delivery of %s%s%s: %m", day, domain,
+                  uri ? " to " : "", uri ? uri : "");
     vstring_free(line);
     return status;
 }
@@ -343,11 +433,11 @@ static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const re
         if (now >= first + DELIVERY_WINDOW) {
             delivery_give_up(ctx, day, domain, dom, stats,
                              "its TLSRPT record could not be looked up for 24 hours");
-        } else {
-            js_set_int(dom, "next_attempt", delivery_backoff(now, first, n));
-            stats->waiting++;
+            return 0;
         }
-        return 0;
+        js_set_int(dom, "next_attempt", delivery_backoff(now, first, n));
+        stats->waiting++;
+        return delivery_log_attempt(ctx, day, domain, dom, NULL, NULL);
     }
     case DISCOVER_NONE:
         js_set_str(dom, "status", ST_NO_RECORD);
@@ -423,19 +513,17 @@ static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const re
             delivery_note(ctx, 1, "%s: report for %s: %s failed, will retry: %s", domain, day,
                           u->uri, why);
         }
+        if (delivery_log_attempt(ctx, day, domain, dom, u->uri, ep) < 0) {
+            status = -1;
+            break;
+        }
+        delivery_kill_at("after-failure");
     }
     json_object_put(report);
     if (status < 0)
         return -1;
     if (delivered || js_is(dom, "status", ST_DELIVERED)) {
-        json_object_object_foreach(eps, uri, ep)
-        {
-            (void)uri;
-            if (js_is(ep, "status", ST_PENDING)) {
-                js_set_str(ep, "status", ST_NOT_NEEDED);
-                json_object_object_del(ep, "next_attempt");
-            }
-        }
+        delivery_close_endpoints(dom);
     } else if (open == 0) {
         delivery_give_up(ctx, day, domain, dom, stats, "no endpoint accepted it");
     } else {

@@ -58,7 +58,8 @@ int spool_expire(spool *s, int retention_days, time_t now);
 int spool_state_load(spool *s, const char *day, vstring *out);
 int spool_state_save(spool *s, const char *day, const char *data, size_t len);
 /* The day's state log: lines appended durably (fdatasync) one at a time, for what must
- * survive a crash at once without rewriting the whole state (the agent: each acceptance).
+ * survive a crash at once without rewriting the whole state (the agent: each acceptance
+ * and each failed attempt).
  * Load replaces out with the lines appended since the last spool_state_save (empty when
  * none; returns 0, or -1 on error); spool_state_save empties the log once the state is
  * durable. Append returns 0, or -1 (errno set). */
