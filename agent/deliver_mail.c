@@ -18,10 +18,10 @@
 #include "smtps_bridge.h"
 
 #define DELIVER_PASSWORD_MAX 1024
-#define DELIVER_TIMEOUT_MS   120000 /* per protocol step: a cron job must not hang on a relay */
-/* ...but the reply to the message itself may wait for the relay's content filters, and
- * giving up there only means sending the same report twice (RFC 5321 4.5.3.2: 10 min). */
-#define DELIVER_FINAL_TIMEOUT_MS 600000
+/* smtp_timeout bounds each protocol step (a cron job must not hang on a relay), but the
+ * reply to the message itself may wait for the relay's content filters, and giving up
+ * there only means sending the same report twice (RFC 5321 4.5.3.2: 10 min by default). */
+#define DELIVER_FINAL_TIMEOUT_FACTOR 5
 
 static struct {
     int done, rc;
@@ -257,6 +257,8 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
     }
     mailmsg_from(cfg, r->submitter, from, sizeof(from));
 
+    long step_ms = (long)cfg->smtp_timeout * 1000;
+    long final_ms = step_ms * DELIVER_FINAL_TIMEOUT_FACTOR;
     deliver_session s = {m, 0, "", 0};
     deliver_mail_cert_problem[0] = 0;
     deliver_status st = DELIVER_TEMPFAIL;
@@ -272,8 +274,8 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
         snprintf(host, sizeof(host), "%s", deliver_mail_state.relay);
         char *colon = strchr(host, ':');
         *colon = 0;
-        bridge = smtps_bridge_start(host, colon + 1, deliver_mail_state.tls,
-                                    DELIVER_FINAL_TIMEOUT_MS, server, sizeof(server), why, whylen);
+        bridge = smtps_bridge_start(host, colon + 1, deliver_mail_state.tls, (int)final_ms, server,
+                                    sizeof(server), why, whylen);
         if (bridge == NULL)
             goto done;
     }
@@ -287,7 +289,7 @@ deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char 
     }
     for (int t = Timeout_GREETING; t <= Timeout_DATA2; t++)
         smtp_set_timeout(session, t | Timeout_OVERRIDE_RFC2822_MINIMUM,
-                         t == Timeout_DATA2 ? DELIVER_FINAL_TIMEOUT_MS : DELIVER_TIMEOUT_MS);
+                         t == Timeout_DATA2 ? final_ms : step_ms);
     if (deliver_mail_state.tls && !deliver_mail_state.smtps) {
         smtp_starttls_set_ctx(session, deliver_mail_state.tls);
         smtp_starttls_enable(session, Starttls_REQUIRED);
