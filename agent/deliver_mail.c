@@ -1,6 +1,7 @@
 /* Report delivery by e-mail: the signed message handed to smtp_relay with libESMTP. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -86,6 +87,12 @@ int deliver_mail_init(agent_ctx *ctx)
         return deliver_mail_state.rc;
     deliver_mail_state.done = 1;
     deliver_mail_state.rc = -1;
+    /* libESMTP writes to the relay with plain write(): a relay that closes the connection
+     * in the middle of DATA must be a failed attempt (EPIPE), not the death of the run. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
     if (mailmsg_init(cfg, 1) < 0)
         return -1;
     /* libESMTP takes host:port and assumes 587 when the port is missing; ours is 25, or
