@@ -10,6 +10,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 . "$top_srcdir/tests/lib_sts.sh"
+. "$top_srcdir/tests/lib_postfix.sh"
 need python3 openssl
 [ "$(id -u)" = 0 ] || skip "nginx must bind port 443 for the policy hosts: run as root"
 python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed (tests/deps.sh installs it)"
@@ -181,47 +182,10 @@ wait_for 10 test -f "$T/smtpd.ready"
 # A private Postfix instance as one more MX: real EHLO and STARTTLS replies, and its log
 # says which commands the check sent.
 start_postfix_mx() {
-    PF=$T/pf
-    mkdir -p "$PF/queue" "$PF/data"
-    chown postfix "$PF/data"
-    chmod 0755 "$T"                      # Postfix's daemons run as postfix
     chmod 0644 "$T/mx-good.key"
-    cat > "$PF/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $PF/queue
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_protocols = ipv4
-inet_interfaces = 127.0.0.1
-maillog_file_prefixes = $T
-maillog_file = $PF/maillog
-myhostname = mx.postfix.example
-mydestination =
-alias_maps =
-alias_database =
-biff = no
-smtputf8_enable = no
-smtpd_tls_security_level = may
+    postfix_start mx.postfix.example "$PORT" "smtpd_tls_security_level = may
 smtpd_tls_cert_file = $T/mx-good.pem
-smtpd_tls_key_file = $T/mx-good.key
-EOF
-    awk -v port="$PORT" '
-        /^smtp[ \t]+inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
-        /^[a-z].*(inet|unix|fifo|pass|unix-dgram)[ \t]/ { $5 = "n" }
-        { print }' /etc/postfix/master.cf > "$PF/master.cf"
-    at_exit stop_postfix_mx
-    script -qc "postfix -c $PF start" /dev/null > "$T/postfix-start.log" 2>&1 ||
-        { cat "$T/postfix-start.log" "$PF/maillog" 2>/dev/null; fail "postfix did not start"; }
-    wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
-}
-stop_postfix_mx() {
-    script -qc "postfix -c $PF stop" /dev/null >/dev/null 2>&1
-    local pid
-    pid=$(tr -d ' ' < "$PF/queue/pid/master.pid" 2>/dev/null)
-    [ -n "$pid" ] || return 0
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
+smtpd_tls_key_file = $T/mx-good.key"
 }
 HAVE_POSTFIX=no
 if command -v postfix >/dev/null 2>&1 && command -v script >/dev/null 2>&1 && [ -f /etc/postfix/master.cf ]; then

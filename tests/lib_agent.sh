@@ -1,5 +1,6 @@
-# Agent delivery tests, sourced after tests/lib.sh and tests/lib_dns.sh: a test CA, a real
-# HTTPS endpoint (tests/tools/https_sink.py) and outcomes written for a finished day.
+# Agent delivery tests, sourced after tests/lib.sh, tests/lib_dns.sh and (for start_relay)
+# tests/lib_postfix.sh: a test CA, a real HTTPS endpoint (tests/tools/https_sink.py), a real
+# SMTP relay, and outcomes written for a finished day.
 #
 #   make_ca                      $T/ca.pem, and $T/srv.pem/$T/srv.key for reports.example
 #                                and 127.0.0.1, signed by it; a DKIM key ($DKIM_CONF holds
@@ -10,6 +11,10 @@
 #   posts                        prints "PATH CONTENT-TYPE REPORT-ID POLICY-DOMAIN" per
 #                                request, after validating each body against the schema
 #   put_outcomes DAY < lines     stores libtlsrpt datagrams (one per line) for DAY
+#   start_relay CERT KEY         a private Postfix on 127.0.0.1 (needs root): plain and
+#                                STARTTLS at $SMTP_PORT, smtps at $SMTPS_PORT, with CERT/KEY;
+#                                mail to tlsrpt@example.org lands in $RELAY_MAILDIR, RCPT
+#                                later@example.org gets a 451; $PF is its configuration
 PY=/usr/bin/python3
 OUTCOMES="$top_builddir/tests/tools/otr-outcomes"
 
@@ -68,3 +73,19 @@ dgram() {
 }
 
 days_ago() { date -u -d "@$(($(date +%s) - $1 * 86400))" +%Y-%m-%d; }
+
+start_relay() {
+    SMTP_PORT=$(free_port)
+    SMTPS_PORT=$(free_port)
+    RELAY_MAILDIR="$T/mail/tlsrpt/new"
+    chmod 0644 "$2"
+    mkdir -p "$PF"
+    echo "later@example.org 451 4.3.0 try again later" > "$PF/access"
+    postfix_start relay.example "$SMTP_PORT" "$(postfix_virtual example.org)
+smtpd_recipient_restrictions = check_recipient_access texthash:$PF/access,
+    permit_mynetworks, reject_unauth_destination
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $1
+smtpd_tls_key_file = $2" "127.0.0.1:$SMTPS_PORT inet n - n - - smtpd -o smtpd_tls_wrappermode=yes \
+-o smtpd_tls_security_level=encrypt -o smtpd_tls_loglevel=1"
+}

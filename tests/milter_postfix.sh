@@ -5,59 +5,16 @@
 # is always delivered, and a stopped milter does not stop mail (milter_default_action).
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
+. "$top_srcdir/tests/lib_postfix.sh"
 need postfix swaks script
 IN="$DATA/inreports"
-chmod 0755 "$T" # Postfix's daemons run as postfix and nobody
 SOCK="$T/milter/milter.sock"
 
 SMTP_PORT=$(free_port)
 [ -n "$SMTP_PORT" ] || fail "no free port"
-PF="$T/pf"
-mkdir -p "$PF/queue" "$PF/data" "$T/mail"
-chown postfix "$PF/data"
-chown nobody:nogroup "$T/mail"
-cat > "$PF/main.cf" <<END_OF_MAIN_CF
-compatibility_level = 3.6
-queue_directory = $PF/queue
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_protocols = ipv4
-inet_interfaces = 127.0.0.1
-maillog_file_prefixes = $T
-maillog_file = $PF/maillog
-myhostname = mx.example.com
-mydestination =
-alias_maps =
-alias_database =
-biff = no
-smtputf8_enable = no
-mynetworks = 127.0.0.0/8
-virtual_mailbox_domains = example.com
-virtual_mailbox_base = $T/mail
-virtual_mailbox_maps = texthash:$PF/vmailbox
-virtual_uid_maps = static:$(id -u nobody)
-virtual_gid_maps = static:$(id -g nobody)
+postfix_start mx.example.com "$SMTP_PORT" "$(postfix_virtual example.com)
 smtpd_milters = unix:$SOCK
-milter_default_action = accept
-END_OF_MAIN_CF
-echo "tlsrpt@example.com tlsrpt/" > "$PF/vmailbox"
-awk -v port="$SMTP_PORT" '
-    /^smtp[ \t]+inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
-    /^[a-z].*(inet|unix|fifo|pass|unix-dgram)[ \t]/ { $5 = "n" }
-    { print }' /etc/postfix/master.cf > "$PF/master.cf"
-stop_postfix() {
-    script -qc "postfix -c $PF stop" /dev/null >/dev/null 2>&1
-    local pid
-    pid=$(cat "$PF/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
-    [ -n "$pid" ] || return 0
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-}
-at_exit stop_postfix
-script -qc "postfix -c $PF start" /dev/null > "$T/postfix-start.log" 2>&1 ||
-    { cat "$T/postfix-start.log" "$PF/maillog" 2>/dev/null; fail "postfix did not start"; }
-wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT"
+milter_default_action = accept"
 
 start_milter() {
     write_conf "$T/otr.conf" "milter_socket=local:$SOCK" "$@"

@@ -8,13 +8,13 @@
 # same message; and `opentlsrpt-agent send` does all this with the rua it finds in DNS.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
+. "$top_srcdir/tests/lib_postfix.sh"
+. "$top_srcdir/tests/lib_agent.sh"
 need postfix openssl unbound script
-PY=/usr/bin/python3
 $PY -c 'import dkim, dns.resolver, jsonschema' 2>/dev/null ||
     skip "python3-dkim, python3-dnspython or python3-jsonschema is not installed"
 DELIVER="$top_builddir/tests/tools/otr-deliver"
 CHECK="$PY $top_srcdir/tests/tools/check_report_mail.py"
-chmod 0755 "$T" # Postfix's daemons run as postfix and nobody
 
 # --- DNS: the public keys, computed with openssl, not with our code ---
 rsa_p=$(openssl pkey -in "$DATA/dkim/rsa2048.pem" -pubout -outform DER | base64 -w0)
@@ -30,13 +30,7 @@ cat > "$T/zones" <<EOF
 EOF
 start_unbound "$T/zones"
 
-# --- the relay: Postfix on 127.0.0.1, virtual mailboxes in a maildir ---
-SMTP_PORT=$(free_port)
-SMTPS_PORT=$(free_port)
-PF="$T/pf"
-mkdir -p "$PF/queue" "$PF/data" "$T/mail"
-chown postfix "$PF/data"
-chown nobody:nogroup "$T/mail"
+# --- the relay: Postfix on 127.0.0.1, with a certificate for localhost from a test CA ---
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" -days 2 \
     -subj "/CN=opentlsrpt relay test CA" >/dev/null 2>&1
 openssl req -newkey rsa:2048 -nodes -keyout "$T/relay.key" -out "$T/relay.csr" \
@@ -44,58 +38,7 @@ openssl req -newkey rsa:2048 -nodes -keyout "$T/relay.key" -out "$T/relay.csr" \
 printf 'subjectAltName=DNS:localhost\n' > "$T/relay.ext"
 openssl x509 -req -in "$T/relay.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
     -days 2 -extfile "$T/relay.ext" -out "$T/relay.pem" >/dev/null 2>&1 || fail "relay cert"
-chmod 0644 "$T/relay.key"
-cat > "$PF/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $PF/queue
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_protocols = ipv4
-inet_interfaces = 127.0.0.1
-maillog_file_prefixes = $T
-maillog_file = $PF/maillog
-myhostname = relay.example
-mydestination =
-alias_maps =
-alias_database =
-biff = no
-smtputf8_enable = no
-mynetworks = 127.0.0.0/8
-virtual_mailbox_domains = example.org
-virtual_mailbox_base = $T/mail
-virtual_mailbox_maps = texthash:$PF/vmailbox
-virtual_uid_maps = static:$(id -u nobody)
-virtual_gid_maps = static:$(id -g nobody)
-smtpd_recipient_restrictions = check_recipient_access texthash:$PF/access,
-    permit_mynetworks, reject_unauth_destination
-smtpd_tls_security_level = may
-smtpd_tls_cert_file = $T/relay.pem
-smtpd_tls_key_file = $T/relay.key
-EOF
-echo "tlsrpt@example.org tlsrpt/" > "$PF/vmailbox"
-echo "later@example.org 451 4.3.0 try again later" > "$PF/access"
-awk -v port="$SMTP_PORT" -v sport="$SMTPS_PORT" '
-    /^smtp[ \t]+inet/ {
-        print "127.0.0.1:" port " inet n - n - - smtpd"
-        print "127.0.0.1:" sport " inet n - n - - smtpd -o smtpd_tls_wrappermode=yes" \
-            " -o smtpd_tls_security_level=encrypt -o smtpd_tls_loglevel=1"
-        next
-    }
-    /^[a-z].*(inet|unix|fifo|pass|unix-dgram)[ \t]/ { $5 = "n" }
-    { print }' /etc/postfix/master.cf > "$PF/master.cf"
-stop_postfix() {
-    script -qc "postfix -c $PF stop" /dev/null >/dev/null 2>&1
-    local pid
-    pid=$(cat "$PF/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
-    [ -n "$pid" ] || return 0
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-}
-at_exit stop_postfix
-script -qc "postfix -c $PF start" /dev/null > "$T/postfix-start.log" 2>&1 ||
-    { cat "$T/postfix-start.log" "$PF/maillog" 2>/dev/null; fail "postfix did not start"; }
-wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT"
+start_relay "$T/relay.pem" "$T/relay.key"
 
 # --- outcomes in the spool, through the real daemon ---
 write_conf "$T/c.conf" contact_info=tlsrpt@sender.example "smtp_relay=127.0.0.1:$SMTP_PORT" \
@@ -110,7 +53,7 @@ day=$(today)
 "$AGENT" -c "$T/c.conf" report --day "$day" --domain example.org > "$T/want.json"
 [ -s "$T/want.json" ] || fail "no report for example.org"
 
-maildir="$T/mail/tlsrpt/new"
+maildir=$RELAY_MAILDIR
 nmail() { find "$maildir" -type f 2>/dev/null | wc -l; }
 # deliver EXIT-WANTED OUTPUT-PATTERN ARGS...: one otr-deliver run, its status and output.
 deliver() {
