@@ -13,6 +13,7 @@
 
 #include "deliver.h"
 #include "htable.h"
+#include "mailmsg.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "report.h"
@@ -702,7 +703,10 @@ int delivery_prepare(agent_ctx *ctx, discover **d)
     *d = NULL;
     if (lock < 0)
         return lock;
-    if (strncmp(ctx->cfg->deliver_to, "file:", 5) != 0 && deliver_mail_init(ctx) < 0) {
+    /* An unusable key or report_from stops the run before anything is written, for
+     * file: as for mail: never a silent unsigned report. */
+    int file = strncmp(ctx->cfg->deliver_to, "file:", 5) == 0;
+    if ((file ? mailmsg_init(ctx->cfg, 0) : deliver_mail_init(ctx)) < 0) {
         close(lock);
         return -1;
     }

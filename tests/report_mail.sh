@@ -182,4 +182,11 @@ $CHECK "$(cat "$T/new")" "$T/want.json" "$DATA/tlsrpt-report.schema.json" "$DNS_
     { cat "$T/send.out"; fail "opentlsrpt-agent send with deliver_to = file:"; }
 $CHECK "$(ls "$T"/send-files/*.eml)" "$T/want.json" "$DATA/tlsrpt-report.schema.json" \
     "$DNS_PORT" tlsrpt@example.org || fail "the .eml written by send"
+# A key that cannot be read stops the run before anything is written, for file: too.
+if "$AGENT" -c "$T/c.conf" -o "deliver_to=file:$T/nokey-files" -o dkim_key_file=/nonexistent \
+    send --day "$day" --domain example.org --force > "$T/send.out" 2>&1; then
+    fail "send with an unreadable DKIM key succeeded"
+fi
+grep -q "dkim_key_file" "$T/send.out" || { cat "$T/send.out"; fail "no word of the DKIM key"; }
+[ -z "$(ls -A "$T/nokey-files" 2>/dev/null)" ] || fail "unsigned files written: $(ls "$T/nokey-files")"
 pass "RSA and Ed25519 reports stored by Postfix and verified by python3-dkim; 5xx/4xx/down; STARTTLS; smtps; AUTH; file; agent send"
