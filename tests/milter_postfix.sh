@@ -3,18 +3,26 @@
 # smtpd_milters receives reports and ordinary mail from swaks over SMTP. Reports are stored
 # and delivered (accept), a malformed one is refused with our 5xx (reject), ordinary mail
 # is always delivered, and a stopped milter does not stop mail (milter_default_action).
+# With record_inbound_tls, the TLS macros Postfix really passes (smtpd with STARTTLS, its
+# default milter macro lists) are counted per envelope sender domain.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 . "$top_srcdir/tests/lib_postfix.sh"
-need postfix swaks script
+need postfix swaks script openssl python3
 IN="$DATA/inreports"
 SOCK="$T/milter/milter.sock"
 
 SMTP_PORT=$(free_port)
 [ -n "$SMTP_PORT" ] || fail "no free port"
+mkdir -p "$PF"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PF/mx.key" \
+    -out "$PF/mx.pem" -subj "/CN=mx.example.com" -days 2 2>/dev/null || fail "openssl req"
 postfix_start mx.example.com "$SMTP_PORT" "$(postfix_virtual example.com)
 smtpd_milters = unix:$SOCK
-milter_default_action = accept"
+milter_default_action = accept
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $PF/mx.pem
+smtpd_tls_key_file = $PF/mx.key"
 
 start_milter() {
     write_conf "$T/otr.conf" "milter_socket=local:$SOCK" "$@"
@@ -22,11 +30,14 @@ start_milter() {
     wait_for 10 test -S "$SOCK"
 }
 
-# smtp FILE: sends the message over SMTP; the transcript goes to $T/swaks.out.
+# smtp FILE [SENDER [SWAKS-OPTION...]]: sends the message over SMTP; the transcript goes
+# to $T/swaks.out.
 smtp() {
-    swaks --server 127.0.0.1 --port "$SMTP_PORT" --from reports@sender.example \
-        --to tlsrpt@example.com --helo mail.sender.example --data "$1" --timeout 30 \
-        < /dev/null > "$T/swaks.out" 2>&1
+    local file=$1 from=${2:-reports@sender.example}
+    shift $(($# > 1 ? 2 : 1))
+    swaks --server 127.0.0.1 --port "$SMTP_PORT" --from "$from" \
+        --to tlsrpt@example.com --helo mail.sender.example --data "$file" --timeout 30 \
+        "$@" < /dev/null > "$T/swaks.out" 2>&1
 }
 
 maildir="$T/mail/tlsrpt/new"
@@ -63,3 +74,48 @@ n=$(nmail)
 smtp "$IN/qp.eml" || fail "mail refused while the milter is down"
 wait_for 30 sh -c "[ \$(find '$maildir' -type f | wc -l) -gt $n ]"
 pass "mail flows while the milter is stopped"
+
+# record_inbound_tls: what Postfix passes ({tls_version} as "TLSv1.3", {cipher} as OpenSSL
+# names it) is counted at MAIL FROM per envelope sender domain; plaintext sessions count as
+# messages only.
+start_milter record_inbound_tls=yes
+for args in "tls.example --tls" "tls.example --tls" "plain.example" "plain.example" \
+    "Mixed.Example --tls --tls-protocol tlsv1_2" "mixed.example --tls" "mixed.example" \
+    "<> --tls"; do
+    set -- $args # split on purpose: sender, then swaks options
+    from=$1; shift
+    case $from in *.*) from=sender@$from ;; esac
+    smtp "$IN/plain.eml" "$from" "$@" || { cat "$T/swaks.out"; fail "mail from $from refused"; }
+    case " $* " in
+        *" --tls "*) grep -q '^=== TLS started' "$T/swaks.out" ||
+            fail "no STARTTLS for $from: $(cat "$T/swaks.out")" ;;
+    esac
+done
+stop_daemon # writes the counters out
+"$AGENT" -c "$T/otr.conf" summary --since 1d --format json > "$T/summary.json" || fail "summary"
+python3 - "$T/summary.json" <<'PY' || fail "inbound TLS in the summary: $(cat "$T/summary.json")"
+import json, sys
+days = json.load(open(sys.argv[1]))["inbound-tls"]
+domains, ciphers = {}, {}
+for d in days.values():  # one day, or two if the test ran across midnight UTC
+    for name, c in d["domains"].items():
+        have = domains.setdefault(name, {"messages": 0, "tls": 0, "versions": {}})
+        have["messages"] += c["messages"]
+        have["tls"] += c.get("tls", 0)
+        for v, n in c.get("versions", {}).items():
+            have["versions"][v] = have["versions"].get(v, 0) + n
+    for name, n in d.get("ciphers", {}).items():
+        ciphers[name] = ciphers.get(name, 0) + n
+want = {
+    "tls.example": {"messages": 2, "tls": 2, "versions": {"TLSv1.3": 2}},
+    "plain.example": {"messages": 2, "tls": 0, "versions": {}},
+    "mixed.example": {"messages": 3, "tls": 2, "versions": {"TLSv1.2": 1, "TLSv1.3": 1}},
+    "(null sender)": {"messages": 1, "tls": 1, "versions": {"TLSv1.3": 1}},
+}
+assert domains == want, domains
+assert ciphers == {"TLS_AES_256_GCM_SHA384": 4, "ECDHE-ECDSA-AES256-GCM-SHA384": 1}, ciphers
+PY
+"$AGENT" -c "$T/otr.conf" summary --since 1d > "$T/summary.txt" || fail "summary"
+grep -q '^      mixed.example: 2 of 3 over TLS (66.7%)$' "$T/summary.txt" ||
+    fail "inbound TLS in the text summary: $(cat "$T/summary.txt")"
+pass "record_inbound_tls: Postfix's TLS macros counted per sender domain"
