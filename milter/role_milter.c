@@ -122,6 +122,38 @@ static void mlt_addr_domain(const char *addr, char *out, size_t size)
         out[0] = 0;
 }
 
+/* The milter asks for the macros it reads, at the stage it reads them, so that no MTA macro
+ * setting is needed. The queue id "i" is read at end of message (log lines). The TLS macros:
+ * the MTA's defaults pass {tls_version} and {cipher} only with HELO, and a client may send
+ * MAIL after STARTTLS without a new EHLO (RFC 3207 only says it SHOULD), which left the
+ * plaintext EHLO's macros in force and counted the message as plaintext; asked for with
+ * MAIL, where messages are counted, they hold the value at that time. Postfix's default MAIL
+ * list also has "i" (known there when smtpd_delay_open_until_valid_rcpt = no), kept in ours.
+ * For this milter a requested list replaces the one of the MTA's configuration; an MTA that
+ * cannot take the request (milter protocol < 6) sends what its configuration lists. */
+static sfsistat mlt_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long steps,
+                              unsigned long f2, unsigned long f3, unsigned long *want_actions,
+                              unsigned long *want_steps, unsigned long *want_f2,
+                              unsigned long *want_f3)
+{
+    (void)f2;
+    (void)f3;
+    *want_actions = SMFIF_NONE;
+    /* As without this callback: every step is sent but unknown commands (no callback). */
+    *want_steps = steps & SMFIP_NOUNKNOWN;
+    *want_f2 = 0;
+    *want_f3 = 0;
+    if ((actions & SMFIF_SETSYMLIST) == 0)
+        return SMFIS_CONTINUE;
+    *want_actions |= SMFIF_SETSYMLIST;
+    char eom[] = "i", mail[] = "i {tls_version} {cipher}";
+    if ((smfi_setsymlist(ctx, SMFIM_EOM, eom) != MI_SUCCESS ||
+         (mlt_tls && smfi_setsymlist(ctx, SMFIM_ENVFROM, mail) != MI_SUCCESS)) &&
+        msg_rate_ok(&mlt_rate))
+        msg_warn("milter: cannot ask the MTA for the macros it reads");
+    return SMFIS_CONTINUE;
+}
+
 static sfsistat mlt_envfrom(SMFICTX *ctx, char **argv)
 {
     mlt_conn *c = mlt_get(ctx);
@@ -464,6 +496,7 @@ static int milter_run(const config *cfg, role_ctx *ctx)
     desc.xxfi_eom = mlt_eom;
     desc.xxfi_abort = mlt_abort;
     desc.xxfi_close = mlt_close;
+    desc.xxfi_negotiate = mlt_negotiate;
     snprintf(conn, sizeof(conn), "%s", cfg->milter_socket);
     if (strncmp(conn, "unix:", 5) == 0 || conn[0] == '/') {
         /* libmilter spells a unix socket local:/path (unix: is its old alias). */

@@ -3,8 +3,10 @@
 # smtpd_milters receives reports and ordinary mail from swaks over SMTP. Reports are stored
 # and delivered (accept), a malformed one is refused with our 5xx (reject), ordinary mail
 # is always delivered, and a stopped milter does not stop mail (milter_default_action).
-# With record_inbound_tls, the TLS macros Postfix really passes (smtpd with STARTTLS, its
-# default milter macro lists) are counted per envelope sender domain.
+# With record_inbound_tls, the TLS macros Postfix really passes (smtpd with STARTTLS) are
+# counted per envelope sender domain, also for a client that sends MAIL after STARTTLS
+# without a new EHLO. Queue ids and TLS macros reach the milter whatever main.cf's milter
+# macro lists say.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 . "$top_srcdir/tests/lib_postfix.sh"
@@ -22,7 +24,14 @@ smtpd_milters = unix:$SOCK
 milter_default_action = accept
 smtpd_tls_security_level = may
 smtpd_tls_cert_file = $PF/mx.pem
-smtpd_tls_key_file = $PF/mx.key"
+smtpd_tls_key_file = $PF/mx.key
+# Macro lists customized without the macros the milter reads: it asks for them itself.
+milter_helo_macros = {cert_subject}
+milter_mail_macros = {auth_type}
+milter_rcpt_macros = {rcpt_addr}
+milter_data_macros =
+milter_end_of_header_macros =
+milter_end_of_data_macros ="
 
 start_milter() {
     write_conf "$T/otr.conf" "milter_socket=local:$SOCK" "$@"
@@ -51,7 +60,7 @@ smtp "$IN/plain.eml" || fail "plain mail not accepted"
 smtp "$IN/bomb.eml" || fail "a malformed report was refused with milter_action=accept"
 wait_for 30 sh -c "[ \$(find '$maildir' -type f | wc -l) -ge 4 ]"
 [ "$(nstored)" -eq 2 ] || fail "$(nstored) reports stored, want 2"
-grep -q 'milter: [0-9A-Za-z]*: stored TLS-RPT report from giant.example' "$T/daemon.log" ||
+grep -q 'milter: [0-9A-F]\{6,\}: stored TLS-RPT report from giant.example' "$T/daemon.log" ||
     fail "no log line with Postfix's queue id"
 "$AGENT" -c "$T/otr.conf" summary --since 2026-11-20 > "$T/summary.txt" || fail "summary"
 grep -q 'mx2.example.com failed TLS for 2 different reporters' "$T/summary.txt" ||
@@ -79,6 +88,14 @@ pass "mail flows while the milter is stopped"
 # names it) is counted at MAIL FROM per envelope sender domain; plaintext sessions count as
 # messages only.
 start_milter record_inbound_tls=yes
+# RFC 3207 clients SHOULD send EHLO again after STARTTLS; this one does not, so the only TLS
+# macros Postfix has sent before MAIL are the plaintext EHLO's (none).
+printf 'MAIL FROM:<x@noehlo.example>\nRCPT TO:<tlsrpt@example.com>\nDATA\nSubject: no EHLO\n\nhi\n.\nQUIT\n' \
+    > "$T/noehlo.txt"
+timeout 30 openssl s_client -starttls smtp -connect "127.0.0.1:$SMTP_PORT" -crlf -quiet \
+    < "$T/noehlo.txt" > "$T/noehlo.out" 2>&1 || true
+grep -q '^250 2.0.0 Ok: queued' "$T/noehlo.out" ||
+    fail "no mail over TLS without EHLO: $(cat "$T/noehlo.out")"
 for args in "tls.example --tls" "tls.example --tls" "plain.example" "plain.example" \
     "Mixed.Example --tls --tls-protocol tlsv1_2" "mixed.example --tls" "mixed.example" \
     "<> --tls"; do
@@ -111,9 +128,10 @@ want = {
     "plain.example": {"messages": 2, "tls": 0, "versions": {}},
     "mixed.example": {"messages": 3, "tls": 2, "versions": {"TLSv1.2": 1, "TLSv1.3": 1}},
     "(null sender)": {"messages": 1, "tls": 1, "versions": {"TLSv1.3": 1}},
+    "noehlo.example": {"messages": 1, "tls": 1, "versions": {"TLSv1.3": 1}},
 }
 assert domains == want, domains
-assert ciphers == {"TLS_AES_256_GCM_SHA384": 4, "ECDHE-ECDSA-AES256-GCM-SHA384": 1}, ciphers
+assert ciphers == {"TLS_AES_256_GCM_SHA384": 5, "ECDHE-ECDSA-AES256-GCM-SHA384": 1}, ciphers
 PY
 "$AGENT" -c "$T/otr.conf" summary --since 1d > "$T/summary.txt" || fail "summary"
 grep -q '^      mixed.example: 2 of 3 over TLS (66.7%)$' "$T/summary.txt" ||
