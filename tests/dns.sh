@@ -1,25 +1,20 @@
 #!/bin/sh
 # common/dns.c against a real unbound: TXT strings concatenated, MX sorted and lower-cased,
-# A then AAAA, TLSA presentation form, NODATA/NXDOMAIN, SERVFAIL and a silent server as
-# temporary failures, DNSSEC secure and bogus answers with a trust anchor file.
+# A then AAAA, TLSA presentation form, NODATA/NXDOMAIN, SERVFAIL (a validating unbound facing
+# a broken signed zone), REFUSED and a silent server as temporary failures, DNSSEC secure and bogus answers with a trust anchor file.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 DNS="$top_builddir/tests/tools/otr-dns"
 
-cat > "$T/signed.zone" <<'EOF'
-$ORIGIN signed.example.
-$TTL 3600
-@ IN SOA ns.signed.example. hostmaster.signed.example. 1 3600 600 86400 300
-@ IN NS ns.signed.example.
-ns IN A 127.0.0.1
-_smtp._tls IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@signed.example"
-EOF
+dns_tlsrpt_zone signed.example mailto:tlsrpt@signed.example > "$T/signed.zone"
 sed 's/signed\.example/bogus.example/g' "$T/signed.zone" > "$T/bogus.zone"
 dns_sign_zone signed.example "$T/signed.zone"
 dns_sign_zone bogus.example "$T/bogus.zone"
 # Changing signed data without re-signing is exactly what a validator must catch.
 sed -i 's/rua=mailto:tlsrpt@bogus.example/rua=mailto:evil@bogus.example/' "$T/bogus.zone.signed"
 grep -q 'evil@bogus' "$T/bogus.zone.signed" || fail "could not tamper with the bogus zone"
+dns_tlsrpt_zone servfail.example mailto:tlsrpt@servfail.example > "$T/servfail.zone"
+dns_servfail_zone servfail.example "$T/servfail.zone"
 
 cat > "$T/zones" <<EOF
   local-zone: "example." static
@@ -32,7 +27,7 @@ cat > "$T/zones" <<EOF
   local-data: 'v4.example. A 127.0.0.6'
   local-data: '_25._tcp.mx1.multi.example. TLSA 3 1 1 abcdef0123'
   local-data: 'bin.example. TXT "a\\\\b\\"c"'
-  local-zone: "servfail.example." refuse
+  local-zone: "refused.example." refuse
   local-zone: "signed.example." transparent
   local-zone: "bogus.example." transparent
 auth-zone:
@@ -72,8 +67,24 @@ expect 'ok
 a\x5cb"c' txt bin.example
 expect "nodata" txt multi.example
 expect "nxdomain" txt nothing.multi.example
-expect "tempfail" txt _smtp._tls.servfail.example
 pass "plain lookups"
+
+# SERVFAIL and REFUSED say nothing about the name: temporary. libunbound reports both as
+# SERVFAIL (it takes a REFUSED from its forwarder for a failed server), so kdig checks that
+# unbound really gives each rcode: neither case can turn into another unnoticed.
+[ "$(dns_rcode _smtp._tls.servfail.example TXT)" = SERVFAIL ] ||
+    fail "unbound does not SERVFAIL servfail.example: $(dns_rcode _smtp._tls.servfail.example TXT)"
+got=$("$DNS" -o "resolver=$DNS_RESOLVER" txt _smtp._tls.servfail.example 2>"$T/err")
+[ "$got" = "tempfail" ] || fail "SERVFAIL: got [$got]"
+grep -q "SERVFAIL" "$T/err" || fail "SERVFAIL reason: $(cat "$T/err")"
+# Even under a trust anchor file for other zones: the validator's verdict reaches us as SERVFAIL.
+got=$("$DNS" -o "resolver=$DNS_RESOLVER" -o "dnssec_trust_anchor_file=$T/ta.keys" txt _smtp._tls.servfail.example 2>"$T/err")
+[ "$got" = "tempfail" ] || fail "SERVFAIL under a trust anchor file: got [$got]"
+[ "$(dns_rcode _smtp._tls.refused.example TXT)" = REFUSED ] ||
+    fail "unbound does not refuse refused.example: $(dns_rcode _smtp._tls.refused.example TXT)"
+got=$("$DNS" -o "resolver=$DNS_RESOLVER" txt _smtp._tls.refused.example 2>"$T/err")
+[ "$got" = "tempfail" ] || fail "REFUSED: got [$got]"
+pass "SERVFAIL and REFUSED"
 
 # Without a trust anchor nothing is validated; with one, good data is secure and tampered
 # data is bogus, with the validator's reason.

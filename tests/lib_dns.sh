@@ -2,8 +2,18 @@
 # port, answering only what the test gives it (everything else is REFUSED, so nothing ever
 # leaves the machine), and zones signed in the test with ldnsutils.
 #
+#   dns_tlsrpt_zone ORIGIN RUA       prints a zone file for ORIGIN: SOA, NS and the TLSRPT
+#                                    record "v=TLSRPTv1; rua=RUA"
 #   dns_sign_zone ORIGIN ZONEFILE    signs ZONEFILE into ZONEFILE.signed and adds its key
 #                                    to the trust anchor file $T/ta.keys
+#   dns_servfail_zone ORIGIN ZONEFILE
+#                                    signs ZONEFILE and strips the signatures of its data
+#                                    (not of its DNSKEY); unbound, given that key as its own
+#                                    trust anchor (not in $T/ta.keys), validates ORIGIN and
+#                                    answers SERVFAIL to clients that do not set CD, like a
+#                                    real resolver facing a broken signed zone. Call it
+#                                    before start_unbound, which serves the zone.
+#   dns_rcode NAME TYPE              prints the rcode unbound gives a plain query (kdig)
 #   start_unbound FILE               starts unbound with FILE's lines in its server: clause
 #                                    (local-zone/local-data/auth-zone...); sets DNS_PORT
 #                                    and DNS_RESOLVER (the value for the resolver setting)
@@ -27,12 +37,44 @@ while True:
 EOF
 }
 
-dns_sign_zone() {
+dns_tlsrpt_zone() {
+    printf '$ORIGIN %s.\n$TTL 3600\n' "$1"
+    printf '@ IN SOA ns.%s. hostmaster.%s. 1 3600 600 86400 300\n' "$1" "$1"
+    printf '@ IN NS ns.%s.\nns IN A 127.0.0.1\n' "$1"
+    printf '_smtp._tls IN TXT "v=TLSRPTv1; rua=%s"\n' "$2"
+}
+
+# dns_sign ORIGIN ZONEFILE KEYS: signs ZONEFILE into ZONEFILE.signed with a new key and adds
+# that key to the trust anchor file KEYS.
+dns_sign() {
     local origin=$1 zone=$2 key
     need ldns-keygen ldns-signzone
     key=$(cd "$T" && ldns-keygen -a ED25519 -k "$origin")
     (cd "$T" && ldns-signzone -o "$origin." "$zone" "$key") || fail "ldns-signzone $zone"
-    cat "$T/$key.key" >> "$T/ta.keys"
+    cat "$T/$key.key" >> "$3"
+}
+
+dns_sign_zone() { dns_sign "$1" "$2" "$T/ta.keys"; }
+
+dns_servfail_zone() {
+    local origin=$1 zone=$2
+    need kdig
+    dns_sign "$origin" "$zone" "$T/unbound-ta.keys"
+    mv "$zone.signed" "$zone.good"
+    # Unsigned data under a trust anchor is bogus; with no RRSIG at all but the DNSKEY's, every
+    # answer from the zone (data, NODATA, NXDOMAIN) is.
+    awk '$4 != "RRSIG" || $5 == "DNSKEY"' "$zone.good" > "$zone.signed"
+    grep -q RRSIG "$zone.signed" || fail "$zone: the DNSKEY signature went too"
+    # The iterator, not the authoritative side, reads the zone: so the validator sees it.
+    printf '  local-zone: "%s." transparent\n' "$origin" >> "$T/unbound-servfail.server"
+    printf 'auth-zone:\n  name: "%s."\n  zonefile: "%s"\n  for-downstream: no\n  for-upstream: yes\n' \
+        "$origin" "$zone.signed" >> "$T/unbound-servfail.zones"
+    printf '%s %s\n' "$origin" "$zone" >> "$T/unbound-servfail.list"
+}
+
+dns_rcode() {
+    kdig -p "$DNS_PORT" @127.0.0.1 +retry=0 +timeout=5 +nocd "$2" "$1" |
+        sed -n 's/^;; ->>HEADER<<- .*status: \([A-Z]*\).*/\1/p'
 }
 
 start_unbound() {
@@ -55,7 +97,12 @@ server:
   do-ip6: no
   access-control: 127.0.0.0/8 allow
   local-zone: "." refuse
+$(if [ -s "$T/unbound-servfail.list" ]; then
+    echo "  trust-anchor-file: \"$T/unbound-ta.keys\""
+    cat "$T/unbound-servfail.server"
+fi)
 $(cat "$extra")
+$([ ! -s "$T/unbound-servfail.list" ] || cat "$T/unbound-servfail.zones")
 remote-control:
   control-enable: no
 EOF
