@@ -1,6 +1,7 @@
 #!/bin/sh
 # The agent end to end over real servers: discovery from a real unbound (several records,
-# multi-string, none, non-TLSRPT, several rua, bad URIs, SERVFAIL, DNSSEC secure and bogus),
+# multi-string, none, non-TLSRPT, several rua, bad URIs, SERVFAIL, REFUSED, DNSSEC secure and
+# bogus),
 # HTTPS delivery to a real TLS server (200, 201, 500, 404, 301, timeout), the delivery
 # state across runs, send/--force/--domain, status, the private-address guard and the lock.
 . "$top_srcdir/tests/lib.sh"
@@ -11,18 +12,13 @@ make_ca
 start_https 30
 U="https://reports.example:$HTTPS_PORT"
 
-cat > "$T/signed.zone" <<ZONE
-\$ORIGIN signed.example.
-\$TTL 3600
-@ IN SOA ns.signed.example. hostmaster.signed.example. 1 3600 600 86400 300
-@ IN NS ns.signed.example.
-ns IN A 127.0.0.1
-_smtp._tls IN TXT "v=TLSRPTv1; rua=$U/ok?from=signed"
-ZONE
+dns_tlsrpt_zone signed.example "$U/ok?from=signed" > "$T/signed.zone"
 sed 's/signed/bogus/g' "$T/signed.zone" > "$T/bogus.zone"
 dns_sign_zone signed.example "$T/signed.zone"
 dns_sign_zone bogus.example "$T/bogus.zone"
 sed -i 's/from=bogus/from=tampered/' "$T/bogus.zone.signed"
+dns_tlsrpt_zone servfail.example "$U/ok?from=servfail" > "$T/servfail.zone"
+dns_servfail_zone servfail.example "$T/servfail.zone"
 
 cat > "$T/zones" <<ZONES
   local-zone: "example." static
@@ -46,7 +42,7 @@ cat > "$T/zones" <<ZONES
   local-data: 'nothing.example. A 127.0.0.1'
   local-data: '_smtp._tls.dane.example. TXT "v=TLSRPTv1; rua=$U/ok?from=dane"'
   local-data: '_smtp._tls.mx.danehost.example. TXT "v=TLSRPTv1; rua=$U/created?from=mxhost"'
-  local-zone: "servfail.example." refuse
+  local-zone: "refused.example." refuse
   local-zone: "signed.example." transparent
   local-zone: "bogus.example." transparent
 auth-zone:
@@ -57,13 +53,17 @@ auth-zone:
   zonefile: "$T/bogus.zone.signed"
 ZONES
 start_unbound "$T/zones"
+for r in servfail:SERVFAIL refused:REFUSED; do
+    [ "$(dns_rcode "_smtp._tls.${r%%:*}.example" TXT)" = "${r#*:}" ] ||
+        fail "${r%%:*}.example: unbound answers $(dns_rcode "_smtp._tls.${r%%:*}.example" TXT)"
+done
 
 write_conf "$T/a.conf" "resolver=$DNS_RESOLVER" "dnssec_trust_anchor_file=$T/ta.keys" \
     "https_ca_file=$T/ca.pem" "https_allow_private=yes" "https_timeout=3s" \
     "send_window=0" "report_from=tlsrpt@sender.test" "dane_host_reports=yes" $DKIM_CONF
 A() { "$AGENT" -c "$T/a.conf" "$@"; }
 D=$(days_ago 2)
-DOMAINS="ok created several fail missing moved slow mixed two badrec baduri lower nothing servfail signed bogus"
+DOMAINS="ok created several fail missing moved slow mixed two badrec baduri lower nothing servfail refused signed bogus"
 for d in $DOMAINS; do dgram $d.example; dgram $d.example fail; done | put_outcomes "$D"
 # A DANE failure at an MX host that publishes its own record (dane_host_reports = yes).
 printf '%s\n' '{"dpv":"1","d":"dane.example","pr":"v=TLSRPTv1;","policies":[{"policy-type":1,"policy-domain":"mx.danehost.example","policy-string":["3 1 1 ABCD"],"failure-details":[{"c":304,"s":"192.0.2.1","n":"mx.danehost.example","r":"198.51.100.9"}],"t":1,"f":1}]}' | put_outcomes "$D"
@@ -88,7 +88,7 @@ has /ok mixed
 has "/ok?from=signed" signed
 grep -q '^/ok?from=dane application/tlsrpt+gzip [0-9]*\.dane\.example\.otr-[0-9a-f]*@sender.test mx.danehost.example$' "$T/p1" || fail "dane.example: no report"
 has "/created?from=mxhost" mx.danehost
-for d in two badrec lower nothing servfail bogus today; do
+for d in two badrec lower nothing servfail refused bogus today; do
     [ "$(count $d)" = 0 ] || fail "$d.example must not get a report"
 done
 [ "$(count baduri)" = 0 ] || fail "baduri: a URI with an unencoded ! was used"
@@ -106,15 +106,15 @@ A report --day "$D" --with-rua > "$T/rua.out"
 grep -qx "# ok.example rua: $U/ok" "$T/rua.out" || fail "--with-rua: $(grep '^#' "$T/rua.out")"
 grep -qx "# several.example rua: $U/fail $U/created" "$T/rua.out" || fail "--with-rua several"
 grep -qx "# two.example rua: none (no usable TLSRPT record)" "$T/rua.out" || fail "--with-rua two"
-[ "$(grep -vc "^#" "$T/rua.out")" = 17 ] || fail "--with-rua changed the reports"
+[ "$(grep -vc "^#" "$T/rua.out")" = 18 ] || fail "--with-rua changed the reports"
 pass "report --with-rua"
 
 A status --day "$D" > "$T/status"
 st() { grep -q "^  $1.example  $2 " "$T/status" || fail "status of $1: want $2: $(cat "$T/status")"; }
 for d in ok created several mixed signed dane mx.danehost; do st $d delivered; done
-for d in fail missing moved slow servfail; do st $d pending; done
+for d in fail missing moved slow servfail refused; do st $d pending; done
 for d in two badrec lower baduri nothing bogus; do st $d no-record; done
-grep -q "^$D  domains 18  pending 5  delivered 7  failed 0  no-record 6 " "$T/status" || fail "status summary: $(head -1 "$T/status")"
+grep -q "^$D  domains 19  pending 6  delivered 7  failed 0  no-record 6 " "$T/status" || fail "status summary: $(head -1 "$T/status")"
 grep -q "$U/fail  not-needed" "$T/status" || fail "several: the failed endpoint is still retried after another accepted"
 grep -q "$U/slow  pending  attempts 1  .*[Tt]imeout\|$U/slow  pending  attempts 1  .*timed out" "$T/status" || fail "slow: no timeout recorded: $(grep slow "$T/status")"
 grep -q "$U/missing  pending  attempts 1  HTTP 404" "$T/status" || fail "404 not recorded"
