@@ -2,10 +2,12 @@
 # Faults at the agent's destinations: an SMTP relay that never greets or greets too late, one
 # that closes the connection in the middle of DATA (tests/tools/smtp_faulty.py), the DNS
 # server down during a run, an HTTPS endpoint that takes the TCP connection but never
-# answers, not even the TLS handshake (the real endpoint, stopped with SIGSTOP). Each run
+# answers, not even the TLS handshake (the real endpoint, stopped with SIGSTOP), a SERVFAIL
+# for the domain's TLSRPT record (a validating unbound facing a broken signed zone). Each run
 # ends within the configured timeouts and exits 0 (a remote failure is not a run failure),
 # the report stays pending, and later runs with the fault gone (the real Postfix relay, the
-# real endpoint, unbound) deliver it exactly once, with the report's own report-id.
+# real endpoint, unbound, the zone fixed) deliver it exactly once, with the report's own
+# report-id.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 . "$top_srcdir/tests/lib_postfix.sh"
@@ -25,6 +27,8 @@ cat > "$T/zones" <<ZONES
   local-data: '_smtp._tls.nodns.example. TXT "v=TLSRPTv1; rua=$U/ok"'
   local-data: '_smtp._tls.stopped.example. TXT "v=TLSRPTv1; rua=$U/ok"'
 ZONES
+dns_tlsrpt_zone servfail.example "$U/ok" > "$T/servfail.zone"
+dns_servfail_zone servfail.example "$T/servfail.zone"
 start_unbound "$T/zones"
 
 SMTP_TIMEOUT=3
@@ -50,7 +54,8 @@ report_id() {
 
 # faulty_run DOMAIN LIMIT ENDPOINT [AGENT-OPTIONS...]: DOMAIN's report, then a run with the
 # fault in place (AGENT-OPTIONS): exit 0 within LIMIT seconds, the report pending, with one
-# failed attempt at ENDPOINT (none: the attempt never got that far).
+# failed attempt at ENDPOINT (none: the attempt never got that far). Runs here and in
+# healed_runs are `run $RUN_ARGS`.
 faulty_run() {
     local dom=$1 limit=$2 ep=$3 start rc=0
     shift 3
@@ -60,7 +65,8 @@ faulty_run() {
         "https_timeout=${HTTPS_TIMEOUT}s" "send_window=0" $DKIM_CONF
     dgram "$dom" | "$OUTCOMES" "$T/spool-$dom" "$D" 2>>"$T/outcomes.log" || fail "otr-outcomes"
     start=$(date +%s)
-    OTR_TEST_NOW=$T0 "$AGENT" -c "$T/$dom.conf" "$@" -v run 2>>"$T/agent.log" || rc=$?
+    # shellcheck disable=SC2086
+    OTR_TEST_NOW=$T0 "$AGENT" -c "$T/$dom.conf" "$@" -v run ${RUN_ARGS:-} 2>>"$T/agent.log" || rc=$?
     elapsed=$(($(date +%s) - start))
     [ "$rc" = 0 ] || fail "$dom: the run exited $rc; a remote failure is not a run failure"
     [ "$elapsed" -le "$limit" ] || fail "$dom: the run took ${elapsed}s, more than ${limit}s"
@@ -74,9 +80,11 @@ faulty_run() {
 
 # healed_runs DOMAIN: two later runs with the fault gone; DOMAIN's report is delivered.
 healed_runs() {
-    OTR_TEST_NOW=$((T0 + 600)) "$AGENT" -c "$T/$1.conf" run 2>>"$T/agent.log" ||
+    # shellcheck disable=SC2086
+    OTR_TEST_NOW=$((T0 + 600)) "$AGENT" -c "$T/$1.conf" run ${RUN_ARGS:-} 2>>"$T/agent.log" ||
         fail "$1: the run after the fault"
-    OTR_TEST_NOW=$((T0 + 3600)) "$AGENT" -c "$T/$1.conf" run 2>>"$T/agent.log" ||
+    # shellcheck disable=SC2086
+    OTR_TEST_NOW=$((T0 + 3600)) "$AGENT" -c "$T/$1.conf" run ${RUN_ARGS:-} 2>>"$T/agent.log" ||
         fail "$1: the second run after the fault"
     OTR_TEST_NOW=$((T0 + 3600)) "$AGENT" -c "$T/$1.conf" status --day "$D" |
         grep -q "^  $1  delivered " || fail "$1: not delivered after the fault"
@@ -144,3 +152,22 @@ kill -CONT "$HTTPS_PID"
 healed_runs stopped.example
 posted_once stopped.example
 pass "an HTTPS endpoint that never answers: the run ends after ${HTTPS_TIMEOUT}s, the report is sent later"
+
+# e. SERVFAIL for the TLSRPT record: temporary, so the report waits (first retry after 5
+# minutes, within the 24 hours from the first attempt) instead of being dropped as if the
+# domain had no record; once the zone is signed properly again, it goes out once. The
+# operator's `run --now`, here the same as the cron's `run` since send_window = 0.
+[ "$(dns_rcode _smtp._tls.servfail.example TXT)" = SERVFAIL ] ||
+    fail "servfail: unbound answers $(dns_rcode _smtp._tls.servfail.example TXT), not SERVFAIL"
+RUN_ARGS=--now
+faulty_run servfail.example 10 none
+next=$(date -u -d "@$((T0 + 300))" +%Y-%m-%dT%H:%M:%SZ)
+grep -qx "  servfail.example  pending  next $next" "$T/servfail.example.status" ||
+    fail "servfail: no next attempt at $next: $(cat "$T/servfail.example.status")"
+posts | grep -q " servfail.example\$" && fail "servfail: sent although its record could not be read"
+dns_heal_zone servfail.example
+[ "$(dns_rcode _smtp._tls.servfail.example TXT)" = NOERROR ] || fail "servfail: the zone did not heal"
+healed_runs servfail.example
+posted_once servfail.example
+RUN_ARGS=
+pass "SERVFAIL for the TLSRPT record: pending with its next attempt, then sent once"

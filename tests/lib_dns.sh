@@ -13,6 +13,8 @@
 #                                    answers SERVFAIL to clients that do not set CD, like a
 #                                    real resolver facing a broken signed zone. Call it
 #                                    before start_unbound, which serves the zone.
+#   dns_heal_zone ORIGIN             puts ORIGIN's properly signed data back and reloads
+#                                    unbound (its cache goes too); returns once it answers
 #   dns_rcode NAME TYPE              prints the rcode unbound gives a plain query (kdig)
 #   start_unbound FILE               starts unbound with FILE's lines in its server: clause
 #                                    (local-zone/local-data/auth-zone...); sets DNS_PORT
@@ -71,6 +73,18 @@ dns_servfail_zone() {
         "$origin" "$zone.signed" >> "$T/unbound-servfail.zones"
     printf '%s %s\n' "$origin" "$zone" >> "$T/unbound-servfail.list"
 }
+
+dns_heal_zone() {
+    local zone
+    zone=$(awk -v o="$1" '$1 == o { print $2 }' "$T/unbound-servfail.list")
+    [ -n "$zone" ] || fail "dns_heal_zone: $1 is not a dns_servfail_zone"
+    cp "$zone.good" "$zone.signed"
+    # SIGHUP rereads the configuration and zone files and empties the caches.
+    kill -HUP "$UNBOUND_PID"
+    wait_for 10 dns_answers "$1"
+}
+
+dns_answers() { [ "$(dns_rcode "$1" SOA)" = NOERROR ]; }
 
 dns_rcode() {
     kdig -p "$DNS_PORT" @127.0.0.1 +retry=0 +timeout=5 +nocd "$2" "$1" |
