@@ -13,7 +13,6 @@
 #include "logparse_int.h"
 #include "mymalloc.h"
 
-
 logparse *logparse_new(logparse_format format, int source, logparse_emit_fn emit, void *ctx)
 {
     logparse *lp = mycalloc(1, sizeof(*lp));
@@ -75,7 +74,6 @@ const logparse_stats *logparse_stats_get(const logparse *lp)
     return &lp->st;
 }
 
-
 /* Free text for a report field: printable ASCII only, bounded. */
 static void lp_copy_text(char *dst, size_t size, const char *s, size_t n)
 {
@@ -90,13 +88,12 @@ static void lp_copy_text(char *dst, size_t size, const char *s, size_t n)
     dst[j] = 0;
 }
 
-
 /* ---- result mapping ---- */
 
 typedef struct {
-    const char *text;         /* substring of the log text */
+    const char *text; /* substring of the log text */
     int result;
-    const char *code;         /* failure-reason-code */
+    const char *code; /* failure-reason-code */
     int dane;
 } lp_map;
 
@@ -108,12 +105,15 @@ static const lp_map lp_reasons[] = {
     {"certificate not yet valid", 204, "X509_V_ERR_CERT_NOT_YET_VALID", 0},
     {"hostname mismatch", 202, "X509_V_ERR_HOSTNAME_MISMATCH", 0},
     {"subject name mismatch", 202, "X509_V_ERR_HOSTNAME_MISMATCH", 0},
-    {"self-signed certificate in certificate chain", 203, "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN", 0},
-    {"self signed certificate in certificate chain", 203, "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN", 0},
+    {"self-signed certificate in certificate chain", 203, "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN",
+     0},
+    {"self signed certificate in certificate chain", 203, "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN",
+     0},
     {"self-signed certificate", 203, "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT", 0},
     {"self signed certificate", 203, "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT", 0},
     {"untrusted issuer", 203, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY", 0},
-    {"unable to get local issuer certificate", 203, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY", 0},
+    {"unable to get local issuer certificate", 203, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+     0},
     {"unable to get issuer certificate", 203, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT", 0},
     {"certificate revoked", 205, "X509_V_ERR_CERT_REVOKED", 0},
 };
@@ -219,7 +219,8 @@ void lp_push(logparse *lp, lp_proc *pr, const lp_session *s)
 /* Policy lookups are cached for one UTC day (what was applied may change the next). */
 static void lp_cache_day(logparse *lp, const char *day)
 {
-    if (strcmp(day, lp->sts_day) != 0 || lp->sts_cache->used + lp->tlsa_cache->used >= LP_MAX_STS_CACHE) {
+    if (strcmp(day, lp->sts_day) != 0 ||
+        lp->sts_cache->used + lp->tlsa_cache->used >= LP_MAX_STS_CACHE) {
         htable_free(lp->sts_cache, NULL);
         htable_free(lp->tlsa_cache, NULL);
         lp->sts_cache = htable_create(256);
@@ -229,8 +230,7 @@ static void lp_cache_day(logparse *lp, const char *day)
     }
 }
 
-static const lp_tlsa_entry *lp_tlsa(logparse *lp, const char *day, const char *host,
-                                    unsigned port)
+static const lp_tlsa_entry *lp_tlsa(logparse *lp, const char *day, const char *host, unsigned port)
 {
     char key[DOMAIN_MAX + 8];
     int created;
@@ -357,24 +357,39 @@ static void lp_session_from(logparse *lp, lp_session *s, const char *host, const
     snprintf(s->ip, sizeof(s->ip), "%s", ip);
 }
 
-
-/* "Xxx TLS connection established to host[ip]:port: ..." / "... verification failed for
- * host[ip]:port: reason" / "SSL_connect error to host[ip]:port: ..." */
-static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *m, const char *end,
-                           int verified)
+/* The port after "host[ip]" (":25"), 25 when absent or invalid. */
+static unsigned lp_port(const char *after, const char *end)
 {
-    char host[DOMAIN_MAX + 1], ip[LP_MAX_IP];
-    const char *after = lp_hostip(m, end, host, ip);
-    if (after == NULL) {
-        lp->st.malformed++;
-        return;
-    }
     unsigned port = 0;
+
     if (after < end && *after == ':')
         for (const char *q = after + 1; q < end && *q >= '0' && *q <= '9' && port < 65536; q++)
             port = port * 10 + (unsigned)(*q - '0');
-    if (port == 0 || port > 65535)
-        port = 25;
+    return port == 0 || port > 65535 ? 25 : port;
+}
+
+/* The state of the tlsproxy(8) handshakes with host[ip]:port logged by the syslog host of
+ * key ("host tag[pid]"). One tlsproxy process serves many smtp(8) processes at once, so
+ * its handshakes are kept per MX endpoint, which the delivery line names as its relay. */
+static lp_proc *lp_tlsproxy(logparse *lp, const char *key, size_t klen, const char *host,
+                            const char *ip, unsigned port, int create)
+{
+    char tkey[LP_MAX_TKEY];
+    const char *sp = memchr(key, ' ', klen);
+    size_t hl = sp ? (size_t)(sp - key) : klen;
+    int n = snprintf(tkey, sizeof(tkey), "%.*s %s[%s]:%u", (int)hl, key, host, ip, port);
+
+    if (n < 0 || (size_t)n >= sizeof(tkey))
+        return NULL;
+    return lp_proc_get(lp, tkey, (size_t)n, create);
+}
+
+/* "Xxx TLS connection established to host[ip]:port: ..." / "... verification failed for
+ * host[ip]:port: reason" / "SSL_connect error to host[ip]:port: ..."; after points just
+ * past "host[ip]". */
+static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *host, const char *ip,
+                           unsigned port, const char *after, const char *end, int verified)
+{
     lp_session s;
     if (kind == 'E') { /* established */
         if (pr->has_fail && strcmp(pr->fail.host, host) == 0 && strcmp(pr->fail.ip, ip) == 0) {
@@ -409,45 +424,96 @@ static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *m, c
     }
 }
 
+/* Whether a delivery line repeats the attempt pr last reported (another recipient of the
+ * same queue file over the same connection, logged within moments). */
+static int lp_same_attempt(const lp_proc *pr, const char *qid, size_t qlen, const char *rkey,
+                           time_t when)
+{
+    return pr->npend == 0 && qlen < sizeof(pr->last_qid) && strlen(pr->last_qid) == qlen &&
+           memcmp(pr->last_qid, qid, qlen) == 0 && strcmp(pr->last_relay, rkey) == 0 &&
+           when - pr->last_time <= 2;
+}
+
+/* Moves the oldest tlsproxy handshake with the relay to the smtp(8) process pr. Newer
+ * Postfix versions have smtp(8) log the summary of the handshake it received from
+ * tlsproxy too: that one is the same session, replaced by tlsproxy's, which carries the
+ * verification details. */
+static void lp_take_proxied(logparse *lp, lp_proc *pr, lp_proc *tp)
+{
+    if (tp->has_fail) {
+        lp_push(lp, tp, &tp->fail);
+        tp->has_fail = 0;
+    }
+    lp_session s = tp->pend[0];
+    memmove(tp->pend, tp->pend + 1, (tp->npend - 1) * sizeof(lp_session));
+    tp->npend--;
+    for (size_t i = 0; i < pr->npend; i++) {
+        if (strcmp(pr->pend[i].host, s.host) == 0 && strcmp(pr->pend[i].ip, s.ip) == 0) {
+            if (pr->pend[i].pos < s.pos)
+                s.pos = pr->pend[i].pos;
+            pr->pend[i] = s;
+            return;
+        }
+    }
+    lp_push(lp, pr, &s);
+}
+
 /* "QID: to=<rcpt>, relay=host[ip]:port, ..., status=X (reason)" */
 static void lp_postfix_delivery(logparse *lp, const char *key, size_t klen, const char *qid,
                                 size_t qlen, const char *p, const char *end, time_t when)
 {
     char domain[DOMAIN_MAX + 1], host[DOMAIN_MAX + 1], ip[LP_MAX_IP];
+    char rkey[sizeof(((lp_proc *)0)->last_relay)];
     lp_proc *pr = lp_proc_get(lp, key, klen, 0);
     const char *relay = LP_FIND(p, end, ", relay=");
     const char *status = LP_FIND(p, end, ", status=");
     const char *tlsreq = status ? LP_FIND(status, end, "TLS is required, but ") : NULL;
+    /* Without TLS lines of this process, only a tlsproxy handshake can make it new. */
+    int proxied_only = pr == NULL && tlsreq == NULL;
 
-    if (pr == NULL && tlsreq == NULL)
+    if (proxied_only && !lp->tlsproxy_seen)
         return; /* a reused connection, plain text, or not smtp(8): nothing new */
-    lp->st.relevant++;
+    if (!proxied_only)
+        lp->st.relevant++;
     if (relay == NULL || status == NULL || lp_rcpt_domain(p + 3, end, domain) < 0) {
-        lp->st.malformed++;
+        if (!proxied_only)
+            lp->st.malformed++;
         return;
     }
     relay += 8;
-    if (LP_PREFIX(relay, end, "none,") || lp_hostip(relay, end, host, ip) == NULL) {
-        if (pr && pr->npend == 0 && !pr->has_fail)
+    const char *after;
+    if (LP_PREFIX(relay, end, "none,") || (after = lp_hostip(relay, end, host, ip)) == NULL) {
+        if (proxied_only || (pr && pr->npend == 0 && !pr->has_fail))
             return;
         /* No relay (e.g. DNS failure) after TLS lines of another attempt: keep waiting. */
         if (pr == NULL || !LP_PREFIX(relay, end, "none,"))
             lp->st.malformed++;
         return;
     }
+    snprintf(rkey, sizeof(rkey), "%s[%s]", host, ip);
+    /* A delivery over a connection from the cache ("conn_use=") made no new handshake. */
+    lp_proc *tp = lp->tlsproxy_seen && !LP_FIND(relay, status, ", conn_use=")
+                      ? lp_tlsproxy(lp, key, klen, host, ip, lp_port(after, end), 0)
+                      : NULL;
+    if (tp && (tp->npend || tp->has_fail) && !(pr && lp_same_attempt(pr, qid, qlen, rkey, when))) {
+        if (proxied_only)
+            lp->st.relevant++;
+        if (pr == NULL)
+            pr = lp_proc_get(lp, key, klen, 1);
+        if (pr == NULL)
+            return;
+        lp_take_proxied(lp, pr, tp);
+    } else if (proxied_only) {
+        return;
+    }
     int own = htable_locate(lp->own, qid, qlen) != NULL;
     if (tlsreq) {
-        char rkey[sizeof(pr->last_relay)];
-        snprintf(rkey, sizeof(rkey), "%s[%s]", host, ip);
         if (pr == NULL)
             pr = lp_proc_get(lp, key, klen, 1);
         if (pr == NULL)
             return;
         /* Every recipient of one attempt repeats the reason: count the attempt once. */
-        int dup = pr->npend == 0 && qlen < sizeof(pr->last_qid) &&
-                  strlen(pr->last_qid) == qlen && memcmp(pr->last_qid, qid, qlen) == 0 &&
-                  strcmp(pr->last_relay, rkey) == 0 && when - pr->last_time <= 2;
-        if (!dup) {
+        if (!lp_same_attempt(pr, qid, qlen, rkey, when)) {
             lp_session s;
             lp_session_from(lp, &s, host, ip);
             s.result = 201;
@@ -470,7 +536,7 @@ static void lp_postfix_delivery(logparse *lp, const char *key, size_t klen, cons
     }
     if (pr->npend) {
         lp_copy(pr->last_qid, sizeof(pr->last_qid), qid, qlen);
-        snprintf(pr->last_relay, sizeof(pr->last_relay), "%s[%s]", host, ip);
+        snprintf(pr->last_relay, sizeof(pr->last_relay), "%s", rkey);
         pr->last_time = when;
     }
     pr->npend = 0;
@@ -571,14 +637,28 @@ static void lp_postfix(logparse *lp, const char *line, size_t len, const char *k
         return;
     }
     lp->st.relevant++;
+    char host[DOMAIN_MAX + 1], ip[LP_MAX_IP];
+    const char *after = lp_hostip(m, end, host, ip);
+    if (after == NULL) {
+        lp->st.malformed++;
+        return;
+    }
+    unsigned port = lp_port(after, end);
     time_t when = lp_when(lp, line, len);
-    lp_proc *pr = lp_proc_get(lp, key, klen, 1);
+    /* The tag of key ("host postfix/tlsproxy[pid]") ends in "/tlsproxy[pid]". */
+    const char *lb = memrchr(key, '[', klen);
+    lp_proc *pr;
+    if (lb && lb - key >= 10 && memcmp(lb - 9, "/tlsproxy", 9) == 0) {
+        lp->tlsproxy_seen = 1;
+        pr = lp_tlsproxy(lp, key, klen, host, ip, port, 1);
+    } else {
+        pr = lp_proc_get(lp, key, klen, 1);
+    }
     if (pr == NULL)
         return;
     pr->seen = when;
-    lp_postfix_tls(lp, pr, kind, m, end, verified);
+    lp_postfix_tls(lp, pr, kind, host, ip, port, after, end, verified);
 }
-
 
 /* ---- the line ---- */
 
@@ -614,7 +694,8 @@ void logparse_line(logparse *lp, const char *line, size_t len)
     if (m >= end)
         return;
     /* The state key is "host tag[pid]": logs of several hosts may be merged. A tlsproxy's
-     * handshakes are joined by the smtp(8) process that uses them, through the relay. */
+     * handshakes are keyed by their MX endpoint instead and joined to the smtp(8) delivery
+     * line whose relay names it (lp_postfix). */
     size_t klen = (size_t)(colon - host);
     if (lp->format == LOGPARSE_SENDMAIL)
         lp_sendmail(lp, line, len, host, klen, m, end);

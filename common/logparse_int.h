@@ -11,27 +11,28 @@
 #include "logparse.h"
 #include "spool.h"
 
-#define LP_MAX_PENDING 8      /* sessions of one process awaiting a delivery line */
-#define LP_MAX_IP 64
-#define LP_MAX_REASON 128
-#define LP_MAX_QID 32
+#define LP_MAX_PENDING   8 /* sessions of one process awaiting a delivery line */
+#define LP_MAX_IP        64
+#define LP_MAX_REASON    128
+#define LP_MAX_QID       32
 #define LP_MAX_STS_CACHE 10000
+#define LP_MAX_TKEY      512 /* "syslog-host mx[ip]:port" of a tlsproxy handshake */
 
 typedef struct lp_session {
     char host[DOMAIN_MAX + 1];
     char ip[LP_MAX_IP];
-    int result;               /* 0: success, else an RFC 8460 result code */
-    int dane;                 /* the failure came from DANE (TLSA) */
-    int verified;             /* "Verified TLS connection" */
-    unsigned port;            /* the MX's port (TLSA records are per port) */
+    int result;    /* 0: success, else an RFC 8460 result code */
+    int dane;      /* the failure came from DANE (TLSA) */
+    int verified;  /* "Verified TLS connection" */
+    unsigned port; /* the MX's port (TLSA records are per port) */
     char reason[LP_MAX_REASON];
-    uint64_t pos;             /* caller's position of the session's first line */
+    uint64_t pos; /* caller's position of the session's first line */
 } lp_session;
 
 typedef struct lp_proc {
     lp_session pend[LP_MAX_PENDING];
     size_t npend;
-    lp_session fail;          /* a verification failure awaiting its "established" line */
+    lp_session fail; /* a verification failure awaiting its "established" line */
     int has_fail;
     char last_qid[LP_MAX_QID];
     char last_relay[DOMAIN_MAX + LP_MAX_IP + 3];
@@ -58,17 +59,18 @@ struct logparse {
     void *sts_ctx;
     logparse_tlsa_fn tlsa_fn;
     void *tlsa_ctx;
-    htable *sts_cache;        /* domain -> lp_sts_entry (in sts_mem), for sts_day */
-    htable *tlsa_cache;       /* "host:port" -> lp_tlsa_entry (in sts_mem), for sts_day */
+    htable *sts_cache;  /* domain -> lp_sts_entry (in sts_mem), for sts_day */
+    htable *tlsa_cache; /* "host:port" -> lp_tlsa_entry (in sts_mem), for sts_day */
     arena sts_mem;
     char sts_day[SPOOL_DAY_LEN + 1];
-    htable *procs;            /* "host tag" -> lp_proc */
-    htable *own;              /* queue ids of our report mail -> (uintptr_t) log time */
-    time_t now;               /* reference for classic timestamps */
-    time_t last;              /* log time of the latest relevant line */
+    htable *procs;     /* "host tag[pid]" (or tlsproxy's "host mx[ip]:port") -> lp_proc */
+    int tlsproxy_seen; /* tlsproxy(8) handshakes were logged: look them up */
+    htable *own;       /* queue ids of our report mail -> (uintptr_t) log time */
+    time_t now;        /* reference for classic timestamps */
+    time_t last;       /* log time of the latest relevant line */
     time_t next_expire;
     logparse_stats st;
-    uint64_t mark;            /* position of the current line (logparse_mark) */
+    uint64_t mark; /* position of the current line (logparse_mark) */
     outcome o;
     /* Cache of the epoch of the last classic timestamp's hour. */
     int c_mon, c_mday, c_hour;
