@@ -12,6 +12,7 @@
 
 #include "logparse_int.h"
 #include "mymalloc.h"
+#include "sts.h"
 
 logparse *logparse_new(logparse_format format, int source, logparse_emit_fn emit, void *ctx)
 {
@@ -274,10 +275,40 @@ static const char **lp_strv(arena *a, const char *const *v, size_t n)
     return out;
 }
 
+/* A session Postfix accepted, judged against the MTA-STS policy applied to its domain:
+ * the MX must match the policy's mx patterns and present a trusted certificate. Under
+ * enforce, Postfix's "secure" level delivers only over such sessions; under testing the
+ * policy service answers NOTFOUND and Postfix delivers at its default level ("may" does
+ * not check the name: "Trusted" passes), so the log holds what the policy would refuse.
+ * Returns the result (0: success) and sets *reason. */
+static int lp_sts_judge(const lp_sts_entry *se, const lp_session *s, const char **reason)
+{
+    if (s->host[0]) {
+        size_t i = 0;
+        while (i < se->sts.nmx && !sts_mx_match(se->sts.mx[i], s->host))
+            i++;
+        if (i == se->sts.nmx) {
+            *reason = "mx-not-in-sts-policy";
+            return 205;
+        }
+    }
+    if (s->level == 'A') {
+        *reason = "no-certificate";
+        return 205;
+    }
+    if (s->level == 'U') {
+        *reason = NULL; /* Postfix does not log why unless verification was required */
+        return 203;
+    }
+    return 0;
+}
+
 void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_t when)
 {
     outcome *o = &lp->o;
     char day[SPOOL_DAY_LEN + 1];
+    int result = s->result;
+    const char *reason = s->reason[0] ? s->reason : NULL;
 
     outcome_clear(o);
     o->received = when;
@@ -290,7 +321,7 @@ void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_t when)
     memset(p, 0, sizeof(*p));
     spool_day_of(when, day);
     const lp_sts_entry *se = s->dane ? NULL : lp_sts(lp, day, domain);
-    if (s->dane || (se == NULL && s->verified)) {
+    if (s->dane || (se == NULL && s->level == 'V')) {
         /* DANE failed, or a verified session with no STS policy: under Postfix's dane
          * level only a TLSA match yields "Verified". The TLSA base domain is the MX. */
         p->type = OUTCOME_POLICY_TLSA;
@@ -307,20 +338,22 @@ void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_t when)
         p->nstrings = se->sts.nstrings;
         p->mx_hosts = lp_strv(&o->mem, se->sts.mx, se->sts.nmx);
         p->nmx_hosts = se->sts.nmx;
+        if (result == 0)
+            result = lp_sts_judge(se, s, &reason);
     } else {
         p->type = OUTCOME_POLICY_NONE;
         p->domain = o->domain;
     }
-    if (s->result) {
+    if (result) {
         p->failed = 1;
         p->nfailures = 1;
         p->failures = arena_alloc(&o->mem, sizeof(outcome_failure));
         outcome_failure *f = p->failures;
         memset(f, 0, sizeof(*f));
-        f->result = s->result;
+        f->result = result;
         f->mx_hostname = s->host[0] ? arena_strdup(&o->mem, s->host) : NULL;
         f->receiving_ip = s->ip[0] ? arena_strdup(&o->mem, s->ip) : NULL;
-        f->reason_code = s->reason[0] ? arena_strdup(&o->mem, s->reason) : NULL;
+        f->reason_code = reason ? arena_strdup(&o->mem, reason) : NULL;
     }
     lp->st.outcomes++;
     lp->emit(o, lp->emit_ctx);
@@ -388,7 +421,7 @@ static lp_proc *lp_tlsproxy(logparse *lp, const char *key, size_t klen, const ch
  * host[ip]:port: reason" / "SSL_connect error to host[ip]:port: ..."; after points just
  * past "host[ip]". */
 static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *host, const char *ip,
-                           unsigned port, const char *after, const char *end, int verified)
+                           unsigned port, const char *after, const char *end, char level)
 {
     lp_session s;
     if (kind == 'E') { /* established */
@@ -398,9 +431,9 @@ static void lp_postfix_tls(logparse *lp, lp_proc *pr, int kind, const char *host
             if (pr->has_fail)
                 lp_push(lp, pr, &pr->fail);
             lp_session_from(lp, &s, host, ip);
-            s.verified = verified;
             s.port = port;
         }
+        s.level = level;
         pr->has_fail = 0;
         lp_push(lp, pr, &s);
         return;
@@ -585,7 +618,8 @@ size_t lp_qid(const char *p, const char *end)
 static void lp_postfix(logparse *lp, const char *line, size_t len, const char *key, size_t klen,
                        const char *m, const char *end)
 {
-    int kind = 0, verified = 0;
+    int kind = 0;
+    char level = 0;
 
     /* Queue ids may begin with the same letters as the TLS lines: those are told apart by
      * their prefix, anything else is tried as "QID: ...". */
@@ -597,7 +631,7 @@ static void lp_postfix(logparse *lp, const char *line, size_t len, const char *k
     {
         const char *sp = memchr(m, ' ', (size_t)(end - m) < 12 ? (size_t)(end - m) : 12);
         if (sp && LP_PREFIX(sp, end, " TLS connection established to ")) {
-            verified = *m == 'V';
+            level = *m;
             m = sp + sizeof(" TLS connection established to ") - 1;
             kind = 'E';
         }
@@ -657,7 +691,7 @@ static void lp_postfix(logparse *lp, const char *line, size_t len, const char *k
     if (pr == NULL)
         return;
     pr->seen = when;
-    lp_postfix_tls(lp, pr, kind, host, ip, port, after, end, verified);
+    lp_postfix_tls(lp, pr, kind, host, ip, port, after, end, level);
 }
 
 /* ---- the line ---- */

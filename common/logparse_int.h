@@ -23,7 +23,7 @@ typedef struct lp_session {
     char ip[LP_MAX_IP];
     int result;    /* 0: success, else an RFC 8460 result code */
     int dane;      /* the failure came from DANE (TLSA) */
-    int verified;  /* "Verified TLS connection" */
+    char level;    /* 'A'nonymous, 'U'ntrusted, 'T'rusted or 'V'erified "TLS connection" */
     unsigned port; /* the MX's port (TLSA records are per port) */
     char reason[LP_MAX_REASON];
     uint64_t pos; /* caller's position of the session's first line */

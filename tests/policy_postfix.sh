@@ -4,7 +4,8 @@
 # whose certificate does not match the MTA-STS policy. The socket is named relative to the
 # queue directory, the form that also works when smtp(8) runs chrooted there. enforce: the mail is deferred and,
 # once the mail log is imported, the day's report holds that one session under the STS
-# policy, as certificate-host-mismatch; testing: delivered.
+# policy, as certificate-host-mismatch; testing: delivered, and the imported session is a
+# failure against the policy.
 # The Postfix instances live in a network namespace of the test's own; the daemon, nginx
 # and unbound run on the host's loopback.
 . "$top_srcdir/tests/lib.sh"
@@ -91,6 +92,7 @@ nsx postqueue -c "$SND" -p | grep -q "user@enforce.example" || fail "enforce mai
 # The policy applied today is on record, and the failed session reaches the spool (imported
 # before the next delivery, which the same smtp(8) process may make).
 grep -q "^enforce.example " "$T/spool/sts/applied/$(today).txt" || fail "no applied policy"
+imported=$(wc -l < "$SND/maillog")
 "$AGENT" -c "$T/otr.conf" import-log "$SND/maillog" > "$T/import.log" 2>&1 ||
     fail "import-log: $(cat "$T/import.log")"
 "$AGENT" -c "$T/otr.conf" report --day "$(today)" --domain enforce.example > "$T/report.json" 2>&1 ||
@@ -127,3 +129,21 @@ pass "the failed session is in the spool: sts policy of enforce.example, certifi
 send user@testing.example
 wait_for 30 grep -q "to=<user@testing.example>.*status=sent" "$SND/maillog"
 pass "testing: delivered"
+# Delivered at "may" with a trusted certificate, but to a host the policy's mx does not
+# name: the imported session is a failure of the testing policy.
+tail -n "+$((imported + 1))" "$SND/maillog" |
+    "$AGENT" -c "$T/otr.conf" import-log - > "$T/import2.log" 2>&1 ||
+    fail "import-log: $(cat "$T/import2.log")"
+"$AGENT" -c "$T/otr.conf" report --day "$(today)" --domain testing.example > "$T/report2.json" 2>&1 ||
+    fail "report: $(cat "$T/report2.json")"
+python3 - "$T/report2.json" <<'PY' || fail "testing.example: $(cat "$T/report2.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+p = r["policies"][0]
+assert p["policy"]["policy-type"] == "sts", p
+assert "mode: testing" in p["policy"]["policy-string"], p
+assert p["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 1}, p
+f = p["failure-details"][0]
+assert (f["result-type"], f["failure-reason-code"]) == ("validation-failure", "mx-not-in-sts-policy"), f
+PY
+pass "testing: the session to a host outside the policy's mx is reported as a failure"

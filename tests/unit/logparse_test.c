@@ -1,6 +1,7 @@
 /* Mail log parser: each tests/data/logs/NAME.log (real Postfix 3.7 captures, sendmail lines
  * from its documented formats) against NAME.expect, one line per outcome plus the counters.
- * NAME.sts, when present, lists domains the MTA-STS policy service applied a policy to.
+ * NAME.sts, when present, lists domains the MTA-STS policy service applied a policy to
+ * (see sts_lookup).
  * Classic timestamps are read as UTC relative to 2026-11-23. OTR_REGEN=1 rewrites .expect. */
 #include <dirent.h>
 #include <stdlib.h>
@@ -38,28 +39,52 @@ static void emit(const outcome *o, void *ctx)
 
 static vstring *sts_domains;
 
-static int sts_lookup(void *ctx, const char *day, const char *domain, arena *mem,
-                      logparse_sts *out)
+/* A line of NAME.sts is "domain [mode [mx-pattern...]]": mode defaults to enforce, the mx
+ * patterns to "*.domain" (then left out of the policy strings). */
+static int sts_lookup(void *ctx, const char *day, const char *domain, arena *mem, logparse_sts *out)
 {
     (void)ctx;
     (void)day;
-    char needle[300];
-    snprintf(needle, sizeof(needle), "\n%s\n", domain);
-    if (sts_domains == NULL || strstr(sts_domains->data, needle) == NULL)
-        return 0;
-    out->strings = arena_alloc(mem, 2 * sizeof(char *));
-    out->strings[0] = "version: STSv1";
-    out->strings[1] = "mode: enforce";
-    out->nstrings = 2;
-    out->mx = arena_alloc(mem, sizeof(char *));
-    out->mx[0] = arena_strdup(mem, domain);
-    out->nmx = 1;
-    return 1;
+    for (const char *p = sts_domains ? sts_domains->data : ""; *p; p++) {
+        const char *nl = strchr(p, '\n');
+        size_t dl = strlen(domain);
+        if (nl == NULL)
+            nl = p + strlen(p);
+        if ((size_t)(nl - p) < dl || memcmp(p, domain, dl) != 0 || (p[dl] != ' ' && p + dl != nl)) {
+            p = *nl ? nl : nl - 1;
+            continue;
+        }
+        char *f[16];
+        size_t nf = 0;
+        char *line = arena_strndup(mem, p, (size_t)(nl - p));
+        for (char *tok = strtok(line, " "); tok && nf < 16; tok = strtok(NULL, " "))
+            f[nf++] = tok;
+        out->strings = arena_alloc(mem, (nf + 2) * sizeof(char *));
+        out->strings[0] = "version: STSv1";
+        char *mode = arena_alloc(mem, 64);
+        snprintf(mode, 64, "mode: %s", nf > 1 ? f[1] : "enforce");
+        out->strings[1] = mode;
+        out->nstrings = 2;
+        out->mx = arena_alloc(mem, (nf + 1) * sizeof(char *));
+        out->nmx = 0;
+        for (size_t i = 2; i < nf; i++) {
+            char *mx = arena_alloc(mem, 300);
+            snprintf(mx, 300, "mx: %s", f[i]);
+            out->strings[out->nstrings++] = mx;
+            out->mx[out->nmx++] = f[i];
+        }
+        if (out->nmx == 0) {
+            char *wild = arena_alloc(mem, 300);
+            snprintf(wild, 300, "*.%s", domain);
+            out->mx[out->nmx++] = wild;
+        }
+        return 1;
+    }
+    return 0;
 }
 
 /* TLSA records as the resolver would give them, naming what was asked for. */
-static size_t tlsa_lookup(void *ctx, const char *host, unsigned port, arena *mem,
-                          const char ***out)
+static size_t tlsa_lookup(void *ctx, const char *host, unsigned port, arena *mem, const char ***out)
 {
     char rr[300];
     (void)ctx;
@@ -79,13 +104,8 @@ static void run_case(const char *dir, const char *name, size_t len)
     logparse_set_now(lp, 1795392000); /* 2026-11-23T00:00:00Z */
     snprintf(path, sizeof(path), "%s/%.*s.sts", dir, (int)len, name);
     sts_domains = vstring_alloc(0);
-    vstring_append_str(sts_domains, "\n");
-    if (fsutil_read_file(path, sts_domains, 1 << 20) == 0) {
-        vstring *nl = vstring_alloc(0);
-        vstring_sprintf_append(nl, "\n%s\n", sts_domains->data);
-        vstring_free(sts_domains);
-        sts_domains = nl;
-    }
+    if (fsutil_read_file(path, sts_domains, 1 << 20) < 0)
+        vstring_reset(sts_domains);
     logparse_set_sts(lp, sts_lookup, NULL);
     logparse_set_tlsa(lp, tlsa_lookup, NULL);
     snprintf(path, sizeof(path), "%s/%.*s.log", dir, (int)len, name);
