@@ -1,6 +1,6 @@
 /* opentlsrpt-agent import-log: backfill outcomes from mail log files (Postfix <= 3.9,
- * sendmail), with the parser the log follower uses. Importing the same file twice counts
- * its sessions twice: the command is for logs the follower never saw. */
+ * sendmail), with the parser the log follower uses. Importing the same file
+ * twice counts its sessions twice: the command is for logs the follower never saw. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,7 +15,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 
-#define IMPORT_BUF (1024 * 1024)
+#define IMPORT_BUF         (1024 * 1024)
 #define IMPORT_FLUSH_EVERY 4096 /* outcomes between journal writes */
 
 typedef struct {
@@ -77,6 +77,21 @@ static int import_fd(logparse *lp, int fd, char *buf)
     return 0;
 }
 
+/* Prints what the parser counted since *prev (the file's share) and advances *prev. */
+static void import_report(const char *name, const logparse_stats *st, logparse_stats *prev)
+{
+    printf("%s: lines=%llu relevant=%llu outcomes=%llu malformed=%llu oversize=%llu "
+           "own_reports=%llu unmatched=%llu\n",
+           name, (unsigned long long)(st->lines - prev->lines),
+           (unsigned long long)(st->relevant - prev->relevant),
+           (unsigned long long)(st->outcomes - prev->outcomes),
+           (unsigned long long)(st->malformed - prev->malformed),
+           (unsigned long long)(st->oversize - prev->oversize),
+           (unsigned long long)(st->own_reports - prev->own_reports),
+           (unsigned long long)(st->unmatched - prev->unmatched));
+    *prev = *st;
+}
+
 int cmd_import_log(agent_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -115,6 +130,12 @@ int cmd_import_log(agent_ctx *ctx, int argc, char **argv)
     }
     import_sink sink = {spool_writer_open(sp, "import"), 0};
     char *buf = mymalloc(IMPORT_BUF);
+    /* One parser for all the files, read in the order given as one log: a session begun
+     * in mail.log.1 ends in mail.log. */
+    logparse *lp = logparse_new(fmt, OUTCOME_SRC_IMPORT, import_emit, &sink);
+    logparse_set_sts(lp, logparse_sts_applied, (void *)spool_dir(sp));
+    logparse_stats prev;
+    memset(&prev, 0, sizeof(prev));
     for (int i = optind; i < argc; i++) {
         const char *name = argv[i];
         int fd = strcmp(name, "-") == 0 ? 0 : open(name, O_RDONLY | O_CLOEXEC);
@@ -123,25 +144,18 @@ int cmd_import_log(agent_ctx *ctx, int argc, char **argv)
             status = 1;
             continue;
         }
-        /* A parser per file: sessions never join across files. */
-        logparse *lp = logparse_new(fmt, OUTCOME_SRC_IMPORT, import_emit, &sink);
-        logparse_set_sts(lp, logparse_sts_applied, (void *)spool_dir(sp));
         if (import_fd(lp, fd, buf) < 0) {
             msg_error("%s: read: %m", name);
             status = 1;
         }
         if (fd != 0)
             close(fd);
-        logparse_finish(lp);
-        const logparse_stats *st = logparse_stats_get(lp);
-        printf("%s: lines=%llu relevant=%llu outcomes=%llu malformed=%llu oversize=%llu "
-               "own_reports=%llu unmatched=%llu\n",
-               name, (unsigned long long)st->lines, (unsigned long long)st->relevant,
-               (unsigned long long)st->outcomes, (unsigned long long)st->malformed,
-               (unsigned long long)st->oversize, (unsigned long long)st->own_reports,
-               (unsigned long long)st->unmatched);
-        logparse_free(lp);
+        if (i == argc - 1)
+            logparse_finish(lp); /* what is still waiting is counted with the last file */
+        import_report(name, logparse_stats_get(lp), &prev);
     }
+    logparse_finish(lp);
+    logparse_free(lp);
     myfree(buf);
     if (spool_flush(sink.w, 1) < 0)
         status = 1;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # import-log end to end: the real Postfix 3.7 capture (RFC 3339 timestamps) and the sendmail
 # lines into a spool, then `report`: exact counts, result types, MX names and IPs per domain;
-# our own report mail is not counted; a second importer is refused while one runs.
+# our own report mail is not counted; several files are one log (a session split across
+# rotated files is kept); a second importer is refused while one runs.
 . "$top_srcdir/tests/lib.sh"
 need python3
 write_conf "$T/c.conf"
@@ -66,11 +67,27 @@ for k in sorted(set(want) | set(got)):
         bad = 1
 sys.exit(bad)
 PY
+# Rotated files are read as one log: a session whose TLS line ends mail.log.1 and whose
+# delivery line starts mail.log is kept.
+n=$(grep -n 'TLS connection established to' "$L/postfix-3.7-rfc3339.log" | head -n 1 | cut -d: -f1)
+head -n "$n" "$L/postfix-3.7-rfc3339.log" > "$T/mail.log.1"
+tail -n "+$((n + 1))" "$L/postfix-3.7-rfc3339.log" > "$T/mail.log"
+write_conf "$T/split.conf" "spool_directory=$T/split-spool"
+"$AGENT" -c "$T/split.conf" import-log "$T/mail.log.1" "$T/mail.log" > "$T/split.out" ||
+    fail "import-log of two files failed"
+cat "$T/split.out"
+awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); sum[kv[1]] += kv[2] } }
+     END { printf "outcomes=%d own_reports=%d unmatched=%d\n", sum["outcomes"], sum["own_reports"], sum["unmatched"] }' \
+    "$T/split.out" > "$T/split.sum"
+grep -qx 'outcomes=15 own_reports=1 unmatched=0' "$T/split.sum" ||
+    fail "a session split across files was lost: $(cat "$T/split.sum")"
+
 # One importer at a time.
 python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2],"w").close(); time.sleep(5)' \
     "$T/spool/import.lock" "$T/locked" &
+locker=$!
 wait_for 10 test -f "$T/locked"
 "$AGENT" -c "$T/c.conf" import-log "$L/postfix-edge.log" 2>"$T/lock.err" && fail "a second importer ran"
 grep -q 'another import-log is running' "$T/lock.err" || fail "no reason given: $(cat "$T/lock.err")"
-wait
-pass "import-log: postfix and sendmail outcomes reported exactly"
+wait "$locker"
+pass "import-log: postfix and sendmail outcomes reported exactly, across files"
