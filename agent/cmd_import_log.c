@@ -1,5 +1,5 @@
 /* opentlsrpt-agent import-log: backfill outcomes from mail log files (Postfix <= 3.9,
- * sendmail), with the parser the log follower uses. Importing the same file
+ * sendmail), with the parser and the policy lookups the log follower uses. Importing the same file
  * twice counts its sessions twice: the command is for logs the follower never saw. */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "dns.h"
 #include "logparse.h"
 #include "logparse_sts.h"
 #include "msg.h"
@@ -133,7 +134,7 @@ int cmd_import_log(agent_ctx *ctx, int argc, char **argv)
     /* One parser for all the files, read in the order given as one log: a session begun
      * in mail.log.1 ends in mail.log. */
     logparse *lp = logparse_new(fmt, OUTCOME_SRC_IMPORT, import_emit, &sink);
-    logparse_set_sts(lp, logparse_sts_applied, (void *)spool_dir(sp));
+    dns_resolver *dns = logparse_sts_setup(lp, ctx->cfg, spool_dir(sp));
     logparse_stats prev;
     memset(&prev, 0, sizeof(prev));
     for (int i = optind; i < argc; i++) {
@@ -156,6 +157,7 @@ int cmd_import_log(agent_ctx *ctx, int argc, char **argv)
     }
     logparse_finish(lp);
     logparse_free(lp);
+    dns_resolver_free(dns);
     myfree(buf);
     if (spool_flush(sink.w, 1) < 0)
         status = 1;

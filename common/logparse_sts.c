@@ -28,8 +28,7 @@ int logparse_sts_applied(void *ctx, const char *day, const char *domain, arena *
     return 1;
 }
 
-size_t logparse_tlsa_dns(void *ctx, const char *host, unsigned port, arena *mem,
-                         const char ***out)
+size_t logparse_tlsa_dns(void *ctx, const char *host, unsigned port, arena *mem, const char ***out)
 {
     char name[DOMAIN_MAX + 16];
     dns_result res;
@@ -49,4 +48,17 @@ size_t logparse_tlsa_dns(void *ctx, const char *host, unsigned port, arena *mem,
     size_t n = res.n;
     dns_result_free(&res);
     return n;
+}
+
+dns_resolver *logparse_sts_setup(logparse *lp, const config *cfg, const char *spool_dir)
+{
+    logparse_set_sts(lp, logparse_sts_applied, (void *)spool_dir);
+    /* A lookup is made once per MX and day; a slow resolver delays the reader of the log,
+     * never Postfix. */
+    dns_resolver *dns = dns_resolver_new(cfg);
+    if (dns) {
+        dns_resolver_set_timeout(dns, 5);
+        logparse_set_tlsa(lp, logparse_tlsa_dns, dns);
+    }
+    return dns;
 }

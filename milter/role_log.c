@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "dns.h"
 #include "logfollow.h"
 #include "logparse.h"
 #include "logparse_sts.h"
@@ -19,15 +18,15 @@
 #include "roles.h"
 #include "spool.h"
 
-#define LOG_BUF (256 * 1024)  /* holds many lines; a longer line is skipped as oversize */
+#define LOG_BUF     (256 * 1024) /* holds many lines; a longer line is skipped as oversize */
 #define LOG_POLL_MS 100
 
 typedef struct {
     spool_writer *w;
-    uint64_t line_end;        /* stream position just after the line being parsed */
-    uint64_t stored_before;   /* outcomes of lines ending at or before it are stored */
+    uint64_t line_end;      /* stream position just after the line being parsed */
+    uint64_t stored_before; /* outcomes of lines ending at or before it are stored */
     uint64_t stored;
-    uint64_t replayed;        /* outcomes re-found after a restart, not stored again */
+    uint64_t replayed; /* outcomes re-found after a restart, not stored again */
     int dirty;
 } log_sink;
 
@@ -89,14 +88,8 @@ static int log_run(const config *cfg, role_ctx *ctx)
     logparse *lp = logparse_new(strcmp(cfg->log_format, "sendmail") == 0 ? LOGPARSE_SENDMAIL
                                                                          : LOGPARSE_POSTFIX,
                                 OUTCOME_SRC_LOG, log_emit, &sink);
-    logparse_set_sts(lp, logparse_sts_applied, (void *)spool_dir(sp));
-    /* The TLSA records of a DANE session's MX are the policy strings of its report. A
-     * lookup is made once per MX and day; a slow resolver delays the follower, not Postfix. */
-    dns_resolver *dns = dns_resolver_new(cfg);
-    if (dns) {
-        dns_resolver_set_timeout(dns, 5);
-        logparse_set_tlsa(lp, logparse_tlsa_dns, dns);
-    }
+    /* The TLSA records of a DANE session's MX are the policy strings of its report. */
+    dns_resolver *dns = logparse_sts_setup(lp, cfg, spool_dir(sp));
     sink.stored_before = logfollow_done(f);
     char *buf = mymalloc(LOG_BUF);
     size_t have = 0;

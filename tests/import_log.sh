@@ -2,8 +2,10 @@
 # import-log end to end: the real Postfix 3.7 capture (RFC 3339 timestamps) and the sendmail
 # lines into a spool, then `report`: exact counts, result types, MX names and IPs per domain;
 # our own report mail is not counted; several files are one log (a session split across
-# rotated files is kept); a second importer is refused while one runs.
+# rotated files is kept); DANE sessions get the MX's TLSA records as policy strings (from a
+# local unbound); a second importer is refused while one runs.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib_dns.sh"
 need python3
 write_conf "$T/c.conf"
 L="$DATA/logs"
@@ -82,6 +84,34 @@ awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); sum[kv[1]] += kv[2] } }
 grep -qx 'outcomes=15 own_reports=1 unmatched=0' "$T/split.sum" ||
     fail "a session split across files was lost: $(cat "$T/split.sum")"
 
+# TLSA policy strings, looked up as the follower does (postfix-edge.log's DANE sessions).
+if command -v unbound > /dev/null; then
+    cat > "$T/zones" <<EOF
+  local-zone: "example." static
+  local-data: '_25._tcp.mx.reuse.example. TLSA 3 1 1 0123456789abcdef'
+  local-data: '_2525._tcp.mx.port.example. TLSA 2 0 1 fedcba9876543210'
+EOF
+    start_unbound "$T/zones"
+    write_conf "$T/dane.conf" "spool_directory=$T/dane-spool" "resolver=$DNS_RESOLVER"
+    TZ=UTC "$AGENT" -c "$T/dane.conf" import-log "$L/postfix-edge.log" > "$T/dane.out" ||
+        fail "import-log with a resolver failed"
+    "$AGENT" -c "$T/dane.conf" report --day "$smday" > "$T/dane.jsonl"
+    python3 - "$T/dane.jsonl" <<'PY' || fail "TLSA policy strings: $(cat "$T/dane.jsonl")"
+import json, sys
+got = {}
+for line in open(sys.argv[1]):
+    for p in json.loads(line)["policies"]:
+        if p["policy"]["policy-type"] == "tlsa":
+            got[p["policy"]["policy-domain"]] = p["policy"].get("policy-string")
+want = {"mx.reuse.example": ["3 1 1 0123456789ABCDEF"], "mx.port.example": ["2 0 1 FEDCBA9876543210"]}
+if got != want:
+    print("want %s\ngot  %s" % (want, got))
+    sys.exit(1)
+PY
+else
+    echo "skipping the TLSA part: unbound is not installed"
+fi
+
 # One importer at a time.
 python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2],"w").close(); time.sleep(5)' \
     "$T/spool/import.lock" "$T/locked" &
@@ -90,4 +120,4 @@ wait_for 10 test -f "$T/locked"
 "$AGENT" -c "$T/c.conf" import-log "$L/postfix-edge.log" 2>"$T/lock.err" && fail "a second importer ran"
 grep -q 'another import-log is running' "$T/lock.err" || fail "no reason given: $(cat "$T/lock.err")"
 wait "$locker"
-pass "import-log: postfix and sendmail outcomes reported exactly, across files"
+pass "import-log: postfix and sendmail outcomes reported exactly, across files, with TLSA records"
