@@ -7,7 +7,7 @@
 typedef struct agent_ctx {
     config *cfg;
     int verbose;
-    spool *spool;             /* opened on first use by agent_spool */
+    spool *spool; /* opened on first use by agent_spool */
 } agent_ctx;
 
 /* Returns the spool, opening it on first use (fatal when it cannot be used). */

@@ -16,20 +16,26 @@ static const struct {
     int (*fn)(agent_ctx *ctx, int argc, char **argv);
     const char *help;
 } agent_cmds[] = {
-    {"check", cmd_check, "audit a domain's TLS-RPT, MTA-STS, MX TLS and DANE as senders see it: "
-                         "[--port N] [--format text|json] [--timeout S] [--all] DOMAIN"},
+    {"check", cmd_check,
+     "audit a domain's TLS-RPT, MTA-STS, MX TLS and DANE as senders see it: "
+     "[--port N] [--format text|json] [--timeout S] [--all] DOMAIN"},
     {"config", cmd_config, "print the effective settings (-n: only those set)"},
-    {"report", cmd_report, "print the reports of a day: --day YYYY-MM-DD [--domain D] [--pretty] "
-                           "[--with-rua]"},
+    {"report", cmd_report,
+     "print the reports of a day: --day YYYY-MM-DD [--domain D] [--pretty] "
+     "[--with-rua]"},
     {"expire", cmd_expire, "remove outcomes older than retention_days"},
     {"run", cmd_run, "deliver the due reports of finished days, then expire (cron): [--now]"},
-    {"send", cmd_send, "deliver a day's pending reports now: --day YYYY-MM-DD [--domain D] [--force]"},
+    {"send", cmd_send,
+     "deliver a day's pending reports now: --day YYYY-MM-DD [--domain D] [--force]"},
     {"status", cmd_status, "delivery state per day: [--day YYYY-MM-DD]"},
     {"ingest", cmd_ingest, "store received reports from files: FILE... (.eml, .json, .json.gz)"},
-    {"summary", cmd_summary, "received reports in plain words: [--since D] [--domain X] "
-                             "[--format text|json|html] [--alerts]"},
-    {"policy", cmd_policy, "what the MTA-STS policy service answers for a domain and why: [--fetch] DOMAIN"},
-    {"import-log", cmd_import_log, "backfill outcomes from mail logs: [--format postfix|sendmail] FILE..."},
+    {"summary", cmd_summary,
+     "received reports in plain words: [--since D] [--domain X] "
+     "[--format text|json|html] [--alerts]"},
+    {"policy", cmd_policy,
+     "what the MTA-STS policy service answers for a domain and why: [--fetch] DOMAIN"},
+    {"import-log", cmd_import_log,
+     "backfill outcomes from mail logs: [--format postfix|sendmail] FILE..."},
 };
 
 #define NCMDS (sizeof(agent_cmds) / sizeof(agent_cmds[0]))

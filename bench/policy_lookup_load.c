@@ -56,7 +56,8 @@ static int dial(void)
         return -1;
     memcpy(host, target + 5, (size_t)(colon - (target + 5)));
     host[colon - (target + 5)] = 0;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)strtol(colon + 1, NULL, 10))};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)strtol(colon + 1, NULL, 10))};
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
         return -1;
     fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -124,7 +125,8 @@ bad:
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: %s unix:/path|inet:host:port MAP SECONDS CLIENTS DOMAIN...\n", argv[0]);
+        fprintf(stderr, "usage: %s unix:/path|inet:host:port MAP SECONDS CLIENTS DOMAIN...\n",
+                argv[0]);
         return 2;
     }
     target = argv[1];
@@ -159,7 +161,8 @@ int main(int argc, char **argv)
         while (k < 3 && total && (double)seen >= total * pct[k] / 100.0)
             at[k++] = (double)b + 1;
     }
-    printf("lookups %llu\nrequests_per_second %.0f\np50_us %.0f\np99_us %.0f\np999_us %.0f\nfailed_clients %d\n",
+    printf("lookups %llu\nrequests_per_second %.0f\np50_us %.0f\np99_us %.0f\np999_us "
+           "%.0f\nfailed_clients %d\n",
            total, (double)total / el, at[0], at[1], at[2], atomic_load(&failed));
     return atomic_load(&failed) ? 1 : 0;
 }

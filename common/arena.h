@@ -6,8 +6,8 @@
 typedef struct arena_chunk arena_chunk;
 typedef struct arena {
     arena_chunk *head;
-    size_t used;      /* bytes used in head */
-    size_t chunk;     /* default chunk size */
+    size_t used;  /* bytes used in head */
+    size_t chunk; /* default chunk size */
 } arena;
 
 void arena_init(arena *a, size_t chunk_size);

@@ -95,18 +95,37 @@ static const char *cfg_convert(const cfg_setting *s, const char *value, long lon
             return "expected a non-negative number";
         if (s->kind == K_TIME && *end) {
             switch (*end++) {
-            case 's': mult = 1; break;
-            case 'm': mult = 60; break;
-            case 'h': mult = 3600; break;
-            case 'd': mult = 86400; break;
-            default: return "expected a time such as 30s, 5m, 4h or 1d";
+            case 's':
+                mult = 1;
+                break;
+            case 'm':
+                mult = 60;
+                break;
+            case 'h':
+                mult = 3600;
+                break;
+            case 'd':
+                mult = 86400;
+                break;
+            default:
+                return "expected a time such as 30s, 5m, 4h or 1d";
             }
         } else if (s->kind == K_SIZE && *end) {
             switch (*end++) {
-            case 'k': case 'K': mult = 1024LL; break;
-            case 'm': case 'M': mult = 1024LL * 1024; break;
-            case 'g': case 'G': mult = 1024LL * 1024 * 1024; break;
-            default: return "expected a size such as 512k, 10M or 1G";
+            case 'k':
+            case 'K':
+                mult = 1024LL;
+                break;
+            case 'm':
+            case 'M':
+                mult = 1024LL * 1024;
+                break;
+            case 'g':
+            case 'G':
+                mult = 1024LL * 1024 * 1024;
+                break;
+            default:
+                return "expected a size such as 512k, 10M or 1G";
             }
         }
         if (*end)
@@ -207,8 +226,8 @@ static int cfg_apply_text(config *cfg, const char *text, size_t len, const char 
         memcpy(value, line + vb, e - vb);
         value[e - vb] = 0;
         if (cfg_set(cfg, s, value, &why) < 0) {
-            msg_error("%s, line %zu: bad value \"%.64s\" for %s: %s", name, lineno, value,
-                      s->name, why);
+            msg_error("%s, line %zu: bad value \"%.64s\" for %s: %s", name, lineno, value, s->name,
+                      why);
             return -1;
         }
     }

@@ -3,10 +3,10 @@
 /* The configuration file shared by both programs; settings are declared in settings.def. */
 #include <stdio.h>
 
-#define CFG_FIELD_STR char *
+#define CFG_FIELD_STR  char *
 #define CFG_FIELD_ENUM char *
 #define CFG_FIELD_BOOL long long
-#define CFG_FIELD_INT long long
+#define CFG_FIELD_INT  long long
 #define CFG_FIELD_MODE long long
 #define CFG_FIELD_TIME long long
 #define CFG_FIELD_SIZE long long

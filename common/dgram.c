@@ -11,7 +11,7 @@
 #include "vstring.h"
 
 #define DGRAM_MAX_TOKENS 32768
-#define DGRAM_MAX_DEPTH 8 /* ample for the protocol; deeper input is refused early */
+#define DGRAM_MAX_DEPTH  8 /* ample for the protocol; deeper input is refused early */
 
 struct dgram_decoder {
     jsontok *toks;
@@ -22,8 +22,8 @@ struct dgram_decoder {
 };
 
 static const char *dgram_names[DGRAM_NSTATUS] = {
-    "ok", "not-json", "bad-version", "wrong-type", "unknown-code", "oversize", "bad-domain",
-    "missing-field",
+    "ok",           "not-json", "bad-version", "wrong-type",
+    "unknown-code", "oversize", "bad-domain",  "missing-field",
 };
 
 const char *dgram_status_name(dgram_status status)

@@ -9,13 +9,13 @@
 
 typedef enum {
     DGRAM_OK = 0,
-    DGRAM_ERR_JSON,     /* not a JSON object */
-    DGRAM_ERR_VERSION,  /* dpv missing or not "1" */
-    DGRAM_ERR_TYPE,     /* a field of the wrong JSON type */
-    DGRAM_ERR_CODE,     /* unknown policy type or result code */
-    DGRAM_ERR_SIZE,     /* datagram, string or array over its limit */
-    DGRAM_ERR_DOMAIN,   /* report or policy domain not a valid host name */
-    DGRAM_ERR_MISSING,  /* a required field is absent */
+    DGRAM_ERR_JSON,    /* not a JSON object */
+    DGRAM_ERR_VERSION, /* dpv missing or not "1" */
+    DGRAM_ERR_TYPE,    /* a field of the wrong JSON type */
+    DGRAM_ERR_CODE,    /* unknown policy type or result code */
+    DGRAM_ERR_SIZE,    /* datagram, string or array over its limit */
+    DGRAM_ERR_DOMAIN,  /* report or policy domain not a valid host name */
+    DGRAM_ERR_MISSING, /* a required field is absent */
     DGRAM_NSTATUS
 } dgram_status;
 

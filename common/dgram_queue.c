@@ -8,13 +8,13 @@
 #include "msg.h"
 #include "mymalloc.h"
 
-#define DQ_ALIGN 16
+#define DQ_ALIGN     16
 #define DQ_BATCH_MAX 4096
-#define DQ_WRAP UINT32_MAX
-#define DQ_POLL_MS 5
+#define DQ_WRAP      UINT32_MAX
+#define DQ_POLL_MS   5
 
 typedef struct {
-    uint32_t len;       /* DQ_WRAP: the rest of the ring is unused, continue at 0 */
+    uint32_t len; /* DQ_WRAP: the rest of the ring is unused, continue at 0 */
     uint32_t pad;
     int64_t received;
 } dq_header;

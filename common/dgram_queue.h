@@ -8,15 +8,15 @@
 typedef struct dgram_queue dgram_queue;
 
 typedef struct dgram_item {
-    const char *data;   /* points into the queue until dgram_queue_release */
+    const char *data; /* points into the queue until dgram_queue_release */
     size_t len;
     time_t received;
 } dgram_item;
 
 typedef struct dgram_batch {
-    dgram_item *items;  /* owned by the queue */
+    dgram_item *items; /* owned by the queue */
     size_t count;
-    size_t end;         /* queue position after the batch */
+    size_t end; /* queue position after the batch */
 } dgram_batch;
 
 /* Returns a queue holding up to bytes of datagrams; free with dgram_queue_free. */
@@ -26,8 +26,8 @@ dgram_queue *dgram_queue_free(dgram_queue *q);
 int dgram_queue_put(dgram_queue *q, const void *data, size_t len, time_t received);
 /* Producer: no more datagrams will come. */
 void dgram_queue_close(dgram_queue *q);
-/* Consumer: waits (polling every few ms) up to timeout_ms for datagrams and describes them in batch. Returns 1
- * while the producer may send more, 0 once it closed and everything was taken. */
+/* Consumer: waits (polling every few ms) up to timeout_ms for datagrams and describes them in
+ * batch. Returns 1 while the producer may send more, 0 once it closed and everything was taken. */
 int dgram_queue_take(dgram_queue *q, dgram_batch *batch, int timeout_ms);
 /* Consumer: gives the space of batch back to the producer. */
 void dgram_queue_release(dgram_queue *q, const dgram_batch *batch);

@@ -9,12 +9,12 @@ typedef struct htable_entry {
     uint64_t hash;
     size_t klen;
     void *value;
-    char key[];       /* NUL-terminated copy, klen bytes */
+    char key[]; /* NUL-terminated copy, klen bytes */
 } htable_entry;
 
 typedef struct htable {
     htable_entry **buckets;
-    size_t size;      /* number of buckets, a power of two */
+    size_t size; /* number of buckets, a power of two */
     size_t used;
 } htable;
 

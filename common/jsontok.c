@@ -293,11 +293,21 @@ size_t jsontok_string(const char *in, const jsontok *t, char *out)
         }
         p++;
         switch (*p) {
-        case 'b': out[o++] = '\b'; break;
-        case 'f': out[o++] = '\f'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 't': out[o++] = '\t'; break;
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
         case 'u': {
             uint32_t cp = jt_u4(p + 1);
             p += 4;
@@ -314,7 +324,9 @@ size_t jsontok_string(const char *in, const jsontok *t, char *out)
             o += jt_put_utf8(out + o, cp);
             break;
         }
-        default: out[o++] = *p; break;
+        default:
+            out[o++] = *p;
+            break;
         }
         p++;
     }

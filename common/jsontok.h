@@ -11,7 +11,7 @@
 typedef enum {
     JSONTOK_OBJECT = 1,
     JSONTOK_ARRAY,
-    JSONTOK_STRING,  /* start/end exclude the quotes; escapes are still in place */
+    JSONTOK_STRING, /* start/end exclude the quotes; escapes are still in place */
     JSONTOK_NUMBER,
     JSONTOK_TRUE,
     JSONTOK_FALSE,
@@ -20,10 +20,10 @@ typedef enum {
 
 typedef struct jsontok {
     jsontok_type type;
-    uint32_t start, end;  /* byte offsets into the input */
-    uint32_t size;        /* objects: members; arrays: elements */
-    uint32_t next;        /* index of the token after this one and all it contains */
-    int escaped;          /* strings: contains a backslash escape */
+    uint32_t start, end; /* byte offsets into the input */
+    uint32_t size;       /* objects: members; arrays: elements */
+    uint32_t next;       /* index of the token after this one and all it contains */
+    int escaped;         /* strings: contains a backslash escape */
 } jsontok;
 
 /* Tokenizes len bytes (one JSON value, white space around it allowed) into toks (max

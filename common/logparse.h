@@ -15,22 +15,22 @@
 #include "arena.h"
 #include "outcome.h"
 
-#define LOGPARSE_MAX_LINE 8192
-#define LOGPARSE_MAX_PROCS 4096   /* processes with a session in progress */
-#define LOGPARSE_MAX_OWN 4096     /* queue ids of our own report mail remembered */
-#define LOGPARSE_EXPIRE 900       /* seconds of log time a pending session is kept */
+#define LOGPARSE_MAX_LINE  8192
+#define LOGPARSE_MAX_PROCS 4096 /* processes with a session in progress */
+#define LOGPARSE_MAX_OWN   4096 /* queue ids of our own report mail remembered */
+#define LOGPARSE_EXPIRE    900  /* seconds of log time a pending session is kept */
 
 typedef enum { LOGPARSE_POSTFIX = 0, LOGPARSE_SENDMAIL = 1 } logparse_format;
 
 typedef struct logparse_stats {
-    uint64_t lines;           /* lines fed */
-    uint64_t relevant;        /* lines recognised as TLS or delivery information */
-    uint64_t malformed;       /* recognised, but a required field could not be parsed */
-    uint64_t oversize;        /* over LOGPARSE_MAX_LINE, skipped */
-    uint64_t outcomes;        /* outcomes emitted */
-    uint64_t own_reports;     /* sessions that carried our own report mail, not counted */
-    uint64_t unmatched;       /* sessions that never got a delivery line (dropped) */
-    uint64_t state_full;      /* sessions dropped because LOGPARSE_MAX_PROCS was reached */
+    uint64_t lines;       /* lines fed */
+    uint64_t relevant;    /* lines recognised as TLS or delivery information */
+    uint64_t malformed;   /* recognised, but a required field could not be parsed */
+    uint64_t oversize;    /* over LOGPARSE_MAX_LINE, skipped */
+    uint64_t outcomes;    /* outcomes emitted */
+    uint64_t own_reports; /* sessions that carried our own report mail, not counted */
+    uint64_t unmatched;   /* sessions that never got a delivery line (dropped) */
+    uint64_t state_full;  /* sessions dropped because LOGPARSE_MAX_PROCS was reached */
 } logparse_stats;
 
 /* An MTA-STS policy the policy service applied: strings and patterns live in the arena

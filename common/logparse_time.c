@@ -33,13 +33,13 @@ static long lp_days(long y, long m, long d)
 time_t lp_rfc3339(const char *s, size_t len, size_t *used)
 {
     /* YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM) */
-    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-        s[13] != ':' || s[16] != ':')
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
+        s[16] != ':')
         return -1;
     long y = lp_num(s, 4), mo = lp_num(s + 5, 2), d = lp_num(s + 8, 2);
     long h = lp_num(s + 11, 2), mi = lp_num(s + 14, 2), se = lp_num(s + 17, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
-        mi > 59 || se < 0 || se > 60)
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+        se < 0 || se > 60)
         return -1;
     size_t i = 19;
     if (i < len && s[i] == '.') {

@@ -33,7 +33,10 @@ typedef struct {
     unsigned long suppressed;
 } msg_rate;
 
-#define MSG_RATE_INIT(burst, interval) {0, (burst), (burst), (interval), 0}
+#define MSG_RATE_INIT(burst, interval)                                                             \
+    {                                                                                              \
+        0, (burst), (burst), (interval), 0                                                         \
+    }
 
 /* Returns 1 if a message may be logged now; counts the suppressed ones otherwise. */
 int msg_rate_ok(msg_rate *rate);

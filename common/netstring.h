@@ -6,9 +6,9 @@
 #include "vstring.h"
 
 typedef enum {
-    NETSTRING_OK = 0,     /* one complete netstring */
-    NETSTRING_MORE,       /* a valid prefix: wait for more bytes */
-    NETSTRING_ERROR,      /* malformed, or longer than allowed: drop the connection */
+    NETSTRING_OK = 0, /* one complete netstring */
+    NETSTRING_MORE,   /* a valid prefix: wait for more bytes */
+    NETSTRING_ERROR,  /* malformed, or longer than allowed: drop the connection */
 } netstring_status;
 
 /* Parses the netstring at the start of buf (len bytes) whose payload may hold at most max

@@ -6,11 +6,16 @@ static const struct {
     int code;
     const char *name;
 } outcome_results[] = {
-    {201, "starttls-not-supported"}, {202, "certificate-host-mismatch"},
-    {203, "certificate-not-trusted"}, {204, "certificate-expired"},
-    {205, "validation-failure"},      {301, "sts-policy-fetch-error"},
-    {302, "sts-policy-invalid"},      {303, "sts-webpki-invalid"},
-    {304, "tlsa-invalid"},            {305, "dnssec-invalid"},
+    {201, "starttls-not-supported"},
+    {202, "certificate-host-mismatch"},
+    {203, "certificate-not-trusted"},
+    {204, "certificate-expired"},
+    {205, "validation-failure"},
+    {301, "sts-policy-fetch-error"},
+    {302, "sts-policy-invalid"},
+    {303, "sts-webpki-invalid"},
+    {304, "tlsa-invalid"},
+    {305, "dnssec-invalid"},
     {306, "dane-required"},
 };
 

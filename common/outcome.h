@@ -9,24 +9,24 @@
 #include "vstring.h"
 
 #define OUTCOME_POLICY_TLSA 1
-#define OUTCOME_POLICY_STS 2
+#define OUTCOME_POLICY_STS  2
 #define OUTCOME_POLICY_NONE 9
 
 /* Hard limits on what one outcome may hold; decoders reject anything larger. */
 #define OUTCOME_MAX_POLICIES 16
-#define OUTCOME_MAX_STRINGS 256  /* policy-string or mx-host elements per policy */
-#define OUTCOME_MAX_FAILURES 256 /* failure details per policy */
-#define OUTCOME_MAX_FIELD 4096   /* bytes in one string field */
+#define OUTCOME_MAX_STRINGS  256  /* policy-string or mx-host elements per policy */
+#define OUTCOME_MAX_FAILURES 256  /* failure details per policy */
+#define OUTCOME_MAX_FIELD    4096 /* bytes in one string field */
 
 /* Which intake wrote a record: kept for accounting, not in reports. */
-#define OUTCOME_SRC_DGRAM 1
-#define OUTCOME_SRC_STS 2
-#define OUTCOME_SRC_LOG 3
+#define OUTCOME_SRC_DGRAM  1
+#define OUTCOME_SRC_STS    2
+#define OUTCOME_SRC_LOG    3
 #define OUTCOME_SRC_IMPORT 4
 
 typedef struct outcome_failure {
-    int result;                /* result code, 201..306 */
-    const char *sending_ip;    /* each string: NULL when absent, never "" */
+    int result;             /* result code, 201..306 */
+    const char *sending_ip; /* each string: NULL when absent, never "" */
     const char *mx_hostname;
     const char *mx_helo;
     const char *receiving_ip;
@@ -35,25 +35,25 @@ typedef struct outcome_failure {
 } outcome_failure;
 
 typedef struct outcome_policy {
-    int type;                  /* OUTCOME_POLICY_* */
-    const char *domain;        /* NULL when absent */
+    int type;           /* OUTCOME_POLICY_* */
+    const char *domain; /* NULL when absent */
     const char **strings;
     size_t nstrings;
     const char **mx_hosts;
     size_t nmx_hosts;
-    int failed;                /* the session failed under this policy */
+    int failed; /* the session failed under this policy */
     outcome_failure *failures;
     size_t nfailures;
 } outcome_policy;
 
 typedef struct outcome {
-    time_t received;           /* when the intake received it (decides the UTC day) */
-    int source;                /* OUTCOME_SRC_* */
-    const char *domain;        /* report domain, normalized */
-    const char *record;        /* the _smtp._tls record seen by the MTA, or NULL */
+    time_t received;    /* when the intake received it (decides the UTC day) */
+    int source;         /* OUTCOME_SRC_* */
+    const char *domain; /* report domain, normalized */
+    const char *record; /* the _smtp._tls record seen by the MTA, or NULL */
     outcome_policy *policies;
     size_t npolicies;
-    arena mem;                 /* owns every string and array above */
+    arena mem; /* owns every string and array above */
 } outcome;
 
 /* Prepares o for use; its memory lives until outcome_done. */

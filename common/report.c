@@ -12,22 +12,22 @@
 #include "vstring.h"
 
 /* Separators inside aggregation keys: bytes that decoded strings never contain unescaped. */
-#define SEP '\x1f'
+#define SEP    '\x1f'
 #define SUBSEP '\x1e'
 
 typedef struct rpt_policy {
     uint64_t ok;
     uint64_t failed;
-    htable *details;          /* detail key -> (uintptr_t) count */
+    htable *details; /* detail key -> (uintptr_t) count */
 } rpt_policy;
 
 typedef struct rpt_domain {
-    htable *policies;         /* policy key -> rpt_policy */
+    htable *policies; /* policy key -> rpt_policy */
 } rpt_domain;
 
 struct report_set {
     char day[SPOOL_DAY_LEN + 1];
-    htable *domains;          /* report domain -> rpt_domain */
+    htable *domains; /* report domain -> rpt_domain */
     const char **sorted;
     vstring *key;
 };
@@ -357,8 +357,7 @@ json_object *report_set_json(report_set *rs, const char *domain, const report_op
     return root;
 }
 
-void report_id(char *out, size_t size, const char *day, const char *domain,
-               const report_opts *opts)
+void report_id(char *out, size_t size, const char *day, const char *domain, const report_opts *opts)
 {
     /* dot-atom "@" domain, like a Message-ID: YYYYMMDD.<domain>.otr-<host hash>@<submitter>;
      * the log follower recognises our own report mail by this form. */
@@ -368,8 +367,9 @@ void report_id(char *out, size_t size, const char *day, const char *domain,
 
 const char *report_json_text(json_object *obj, int pretty)
 {
-    int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
-                (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
+    int flags =
+        JSON_C_TO_STRING_NOSLASHESCAPE |
+        (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
 
     return json_object_to_json_string_ext(obj, flags);
 }

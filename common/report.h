@@ -11,8 +11,8 @@
 typedef struct report_opts {
     char *organization_name;
     char *contact_info;
-    char *submitter;          /* the domain of contact_info unless report_submitter is set */
-    char *id_tag;             /* distinguishes this host's report-ids from its peers' */
+    char *submitter; /* the domain of contact_info unless report_submitter is set */
+    char *id_tag;    /* distinguishes this host's report-ids from its peers' */
     size_t max_failure_details;
 } report_opts;
 

@@ -7,20 +7,20 @@
  */
 #include <stddef.h>
 
-#define STS_ID_MAX 32
-#define STS_POLICY_MAX 65536        /* bytes in a policy file */
-#define STS_MAX_AGE_MAX 31557600L   /* max_age is capped here */
-#define STS_MX_MAX 256              /* mx patterns kept from one policy */
-#define STS_LINES_MAX 256           /* policy lines kept (report policy-string) */
+#define STS_ID_MAX      32
+#define STS_POLICY_MAX  65536     /* bytes in a policy file */
+#define STS_MAX_AGE_MAX 31557600L /* max_age is capped here */
+#define STS_MX_MAX      256       /* mx patterns kept from one policy */
+#define STS_LINES_MAX   256       /* policy lines kept (report policy-string) */
 
 typedef enum { STS_MODE_NONE = 0, STS_MODE_TESTING, STS_MODE_ENFORCE } sts_mode;
 
 typedef struct sts_policy {
     sts_mode mode;
     long max_age;
-    char **mx;        /* normalized patterns: lower case, no trailing dot, "*." kept */
+    char **mx; /* normalized patterns: lower case, no trailing dot, "*." kept */
     size_t nmx;
-    char **lines;     /* the policy's non-empty lines without CR/LF, for policy-string */
+    char **lines; /* the policy's non-empty lines without CR/LF, for policy-string */
     size_t nlines;
 } sts_policy;
 

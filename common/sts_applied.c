@@ -22,7 +22,7 @@
 #include "spool.h"
 #include "vstring.h"
 
-#define STS_APPLIED_FILE_MAX (64 * 1024 * 1024)
+#define STS_APPLIED_FILE_MAX  (64 * 1024 * 1024)
 #define STS_APPLIED_ITEMS_MAX 256 /* = OUTCOME_MAX_STRINGS */
 
 /* What this process last wrote per domain, for the current day only. */
@@ -97,8 +97,8 @@ static int sts_applied_path(char *out, size_t size, const char *spool_dir, const
 }
 
 int sts_applied_record(const char *spool_dir, time_t when, const char *domain,
-                       const char *const *strings, size_t nstrings,
-                       const char *const *mx, size_t nmx)
+                       const char *const *strings, size_t nstrings, const char *const *mx,
+                       size_t nmx)
 {
     char day[SPOOL_DAY_LEN + 1], path[PATH_MAX];
     vstring *line = vstring_alloc(0);
@@ -199,8 +199,8 @@ static int sts_applied_parse_line(const char *p, const char *end, const char *do
             return -1;
         nm = nm * 10 + (size_t)(f[2][i] - '0');
     }
-    if (flen[1] == 0 || flen[2] == 0 || ns > STS_APPLIED_ITEMS_MAX ||
-        nm > STS_APPLIED_ITEMS_MAX || nf != 3 + ns + nm)
+    if (flen[1] == 0 || flen[2] == 0 || ns > STS_APPLIED_ITEMS_MAX || nm > STS_APPLIED_ITEMS_MAX ||
+        nf != 3 + ns + nm)
         return -1;
     sts_applied a = {mycalloc(ns + 1, sizeof(char *)), 0, mycalloc(nm + 1, sizeof(char *)), 0};
     for (size_t i = 0; i < ns + nm; i++) {

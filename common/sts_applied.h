@@ -9,11 +9,16 @@
 #include <time.h>
 
 /* Which MTA-STS policy the policy service applied to a domain on a UTC day. */
-typedef struct sts_applied { char **strings; size_t nstrings; char **mx; size_t nmx; } sts_applied;
+typedef struct sts_applied {
+    char **strings;
+    size_t nstrings;
+    char **mx;
+    size_t nmx;
+} sts_applied;
 /* Records that the policy (lines, mx patterns) was applied to domain at time when. 0 / -1. */
 int sts_applied_record(const char *spool_dir, time_t when, const char *domain,
-                       const char *const *strings, size_t nstrings,
-                       const char *const *mx, size_t nmx);
+                       const char *const *strings, size_t nstrings, const char *const *mx,
+                       size_t nmx);
 /* Looks up the policy applied to domain on day (YYYY-MM-DD): 1 found (free with
  * sts_applied_free), 0 none, -1 error. */
 int sts_applied_get(const char *spool_dir, const char *day, const char *domain, sts_applied *out);

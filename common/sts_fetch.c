@@ -19,9 +19,9 @@
 #include "outcome.h"
 #include "vstring.h"
 
-#define STS_FETCH_FAIL 301
+#define STS_FETCH_FAIL    301
 #define STS_FETCH_INVALID 302
-#define STS_FETCH_WEBPKI 303
+#define STS_FETCH_WEBPKI  303
 
 void sts_fetch_global_init(void)
 {
@@ -72,8 +72,7 @@ static size_t sts_fetch_write(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
-static int sts_fetch_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-                              curl_off_t un)
+static int sts_fetch_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     volatile sig_atomic_t *cancel = arg;
     (void)dt, (void)dn, (void)ut, (void)un;
@@ -113,8 +112,8 @@ static const char *sts_fetch_verify_reason(long v)
 }
 
 /* Resolves host with dns into a CURLOPT_RESOLVE entry; 0, or -1 with out->result set. */
-static int sts_fetch_resolve(dns_resolver *dns, const char *host, int allow_private,
-                             vstring *entry, sts_fetch_result *out)
+static int sts_fetch_resolve(dns_resolver *dns, const char *host, int allow_private, vstring *entry,
+                             sts_fetch_result *out)
 {
     dns_result res;
     dns_status st = dns_addr(dns, host, &res);
@@ -122,8 +121,8 @@ static int sts_fetch_resolve(dns_resolver *dns, const char *host, int allow_priv
     if (st != DNS_OK || res.n == 0) {
         char d[400];
         snprintf(d, sizeof(d), "%s: no address (%s)", host, dns_status_name(st));
-        sts_fetch_fail(out, STS_FETCH_FAIL,
-                       st == DNS_TEMPFAIL ? "dns-tempfail" : "dns-no-address", d);
+        sts_fetch_fail(out, STS_FETCH_FAIL, st == DNS_TEMPFAIL ? "dns-tempfail" : "dns-no-address",
+                       d);
         dns_result_free(&res);
         return -1;
     }

@@ -8,8 +8,8 @@ typedef struct vstring {
     char *data;
     size_t len;
     size_t cap;
-    size_t max;       /* 0: unbounded */
-    int overflow;     /* set once an append hit max; the content is then truncated */
+    size_t max;   /* 0: unbounded */
+    int overflow; /* set once an append hit max; the content is then truncated */
 } vstring;
 
 /* Returns a new empty string the caller frees with vstring_free; max 0 means no limit. */

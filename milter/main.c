@@ -13,12 +13,13 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: opentlsrpt [-f] [-n] [-v] [-c FILE] [-o name=value]...\n"
-                    "  -f  stay in the foreground and log to stderr\n"
-                    "  -n  check the configuration, print the effective settings, exit\n"
-                    "  -v  verbose logging\n"
-                    "  -c  configuration file (default %s)\n"
-                    "  -o  override a setting\n",
+    fprintf(stderr,
+            "usage: opentlsrpt [-f] [-n] [-v] [-c FILE] [-o name=value]...\n"
+            "  -f  stay in the foreground and log to stderr\n"
+            "  -n  check the configuration, print the effective settings, exit\n"
+            "  -v  verbose logging\n"
+            "  -c  configuration file (default %s)\n"
+            "  -o  override a setting\n",
             config_default_path());
     exit(2);
 }

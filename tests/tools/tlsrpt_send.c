@@ -24,14 +24,14 @@
 
 typedef struct {
     const char *socket;
-    long count;          /* per process */
+    long count; /* per process */
     int procs;
-    double rate;         /* total per second; 0: flat out */
-    int blocking;        /* retry on EAGAIN (a benchmark of sustained intake, not Postfix) */
-    int reuse;           /* one socket per process (measures the receiver, not socket()) */
+    double rate;  /* total per second; 0: flat out */
+    int blocking; /* retry on EAGAIN (a benchmark of sustained intake, not Postfix) */
+    int reuse;    /* one socket per process (measures the receiver, not socket()) */
     int ndomains;
     unsigned seed;
-    const char *record;  /* write each accepted datagram to record.N (N = process) */
+    const char *record; /* write each accepted datagram to record.N (N = process) */
     char **files;
     int nfiles;
 } send_opts;
@@ -54,25 +54,29 @@ static void synth(vstring *out, unsigned *rs, int ndomains)
     if (kind == 2 && code >= 301)
         code = 201;
     vstring_reset(out);
-    vstring_sprintf_append(out, "{\"dpv\": \"1\",\"d\": \"d%d.example\",\"pr\": \"v=TLSRPTv1; "
-                                "rua=mailto:tlsrpt@d%d.example\",\"policies\":[{",
+    vstring_sprintf_append(out,
+                           "{\"dpv\": \"1\",\"d\": \"d%d.example\",\"pr\": \"v=TLSRPTv1; "
+                           "rua=mailto:tlsrpt@d%d.example\",\"policies\":[{",
                            d, d);
     if (kind == 0)
-        vstring_sprintf_append(out, "\"policy-type\":2,\"policy-domain\": \"d%d.example\","
-                                    "\"policy-string\":[\"version: STSv1\",\"mode: enforce\","
-                                    "\"mx: *.d%d.example\",\"max_age: 86400\"],"
-                                    "\"mx-host\":[\"*.d%d.example\"]",
+        vstring_sprintf_append(out,
+                               "\"policy-type\":2,\"policy-domain\": \"d%d.example\","
+                               "\"policy-string\":[\"version: STSv1\",\"mode: enforce\","
+                               "\"mx: *.d%d.example\",\"max_age: 86400\"],"
+                               "\"mx-host\":[\"*.d%d.example\"]",
                                d, d, d);
     else if (kind == 1)
-        vstring_sprintf_append(out, "\"policy-type\":1,\"policy-domain\": \"mx%d.d%d.example\","
-                                    "\"policy-string\":[\"3 1 1 %064X\"]",
+        vstring_sprintf_append(out,
+                               "\"policy-type\":1,\"policy-domain\": \"mx%d.d%d.example\","
+                               "\"policy-string\":[\"3 1 1 %064X\"]",
                                mx, d, (unsigned)d);
     else
         vstring_append_str(out, "\"policy-type\":9");
     if (fail)
-        vstring_sprintf_append(out, ",\"failure-details\":[{\"c\":%d,\"s\": \"192.0.2.%d\","
-                                    "\"n\": \"mx%d.d%d.example\",\"h\": \"250-mx%d.d%d.example\\r\\n"
-                                    "250 STARTTLS\",\"r\": \"198.51.100.%d\"%s}]",
+        vstring_sprintf_append(out,
+                               ",\"failure-details\":[{\"c\":%d,\"s\": \"192.0.2.%d\","
+                               "\"n\": \"mx%d.d%d.example\",\"h\": \"250-mx%d.d%d.example\\r\\n"
+                               "250 STARTTLS\",\"r\": \"198.51.100.%d\"%s}]",
                                code, 1 + rand_r(rs) % 4, mx, d, mx, d, mx,
                                code == 205 ? ",\"f\": \"self-signed_certificate\"" : "");
     vstring_sprintf_append(out, ",\"t\":%d,\"f\":%d}]}", fail, fail);
@@ -122,7 +126,8 @@ static void sender(const send_opts *o, int id, int result_fd)
         if (per > 0) {
             double due = start + i * per, t = now_s();
             if (due > t) {
-                struct timespec ts = {(time_t)(due - t), (long)((due - t - (time_t)(due - t)) * 1e9)};
+                struct timespec ts = {(time_t)(due - t),
+                                      (long)((due - t - (time_t)(due - t)) * 1e9)};
                 nanosleep(&ts, NULL);
             }
         }
@@ -133,8 +138,8 @@ static void sender(const send_opts *o, int id, int result_fd)
         if (fd < 0)
             msg_fatal("socket: %m");
         for (;;) {
-            ssize_t n = sendto(fd, m->data, m->len, MSG_DONTWAIT, (struct sockaddr *)&sun,
-                               sizeof(sun));
+            ssize_t n =
+                sendto(fd, m->data, m->len, MSG_DONTWAIT, (struct sockaddr *)&sun, sizeof(sun));
             if (n >= 0) {
                 accepted++;
                 if (rec) {
@@ -167,12 +172,11 @@ static void sender(const send_opts *o, int id, int result_fd)
 int main(int argc, char **argv)
 {
     static const struct option lopts[] = {
-        {"socket", required_argument, NULL, 's'}, {"procs", required_argument, NULL, 'P'},
-        {"count", required_argument, NULL, 'n'},  {"rate", required_argument, NULL, 'r'},
+        {"socket", required_argument, NULL, 's'},  {"procs", required_argument, NULL, 'P'},
+        {"count", required_argument, NULL, 'n'},   {"rate", required_argument, NULL, 'r'},
         {"domains", required_argument, NULL, 'd'}, {"seed", required_argument, NULL, 'S'},
-        {"record", required_argument, NULL, 'R'}, {"blocking", no_argument, NULL, 'b'},
-        {"reuse", no_argument, NULL, 'u'},
-        {NULL, 0, NULL, 0},
+        {"record", required_argument, NULL, 'R'},  {"blocking", no_argument, NULL, 'b'},
+        {"reuse", no_argument, NULL, 'u'},         {NULL, 0, NULL, 0},
     };
     send_opts o = {NULL, 1000, 1, 0, 0, 0, 1000, 1, NULL, NULL, 0};
     int ch, pipefd[2];
@@ -180,15 +184,33 @@ int main(int argc, char **argv)
     msg_open("tlsrpt-send", MSG_TO_STDERR);
     while ((ch = getopt_long(argc, argv, "s:P:n:r:d:S:R:bu", lopts, NULL)) != -1) {
         switch (ch) {
-        case 's': o.socket = optarg; break;
-        case 'P': o.procs = (int)strtol(optarg, NULL, 10); break;
-        case 'n': o.count = strtol(optarg, NULL, 10); break;
-        case 'r': o.rate = strtod(optarg, NULL); break;
-        case 'd': o.ndomains = (int)strtol(optarg, NULL, 10); break;
-        case 'S': o.seed = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'R': o.record = optarg; break;
-        case 'b': o.blocking = 1; break;
-        case 'u': o.reuse = 1; break;
+        case 's':
+            o.socket = optarg;
+            break;
+        case 'P':
+            o.procs = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'n':
+            o.count = strtol(optarg, NULL, 10);
+            break;
+        case 'r':
+            o.rate = strtod(optarg, NULL);
+            break;
+        case 'd':
+            o.ndomains = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'S':
+            o.seed = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'R':
+            o.record = optarg;
+            break;
+        case 'b':
+            o.blocking = 1;
+            break;
+        case 'u':
+            o.reuse = 1;
+            break;
         default:
             fprintf(stderr, "usage: tlsrpt-send -s SOCKET [-P procs] [-n count/proc] [-r rate/s] "
                             "[-d domains] [-S seed] [-R record-prefix] [-b] [-u] [FILE...]\n");
@@ -224,7 +246,7 @@ int main(int argc, char **argv)
     while (wait(NULL) > 0)
         ;
     double secs = now_s() - start;
-    printf("sent=%ld accepted=%ld refused=%ld errors=%ld seconds=%.3f rate=%.0f\n",
-           acc + ref + oth, acc, ref, oth, secs, secs > 0 ? (acc + ref + oth) / secs : 0.0);
+    printf("sent=%ld accepted=%ld refused=%ld errors=%ld seconds=%.3f rate=%.0f\n", acc + ref + oth,
+           acc, ref, oth, secs, secs > 0 ? (acc + ref + oth) / secs : 0.0);
     return oth ? 1 : 0;
 }

@@ -53,20 +53,13 @@ static void test_values(void)
 static void test_errors(void)
 {
     static const char *const bad[] = {
-        "no_such_setting = 1\n",
-        "retention_days = 0\n",
-        "retention_days = 3661\n",
-        "retention_days = -1\n",
-        "retention_days = 12abc\n",
-        "retention_days = 99999999999999999999999\n",
-        "https_verify = maybe\n",
-        "tlsrpt_socket_mode = 0999\n",
-        "send_window = 5x\n",
-        "send_window = 21h\n",
-        "tlsrpt_queue_size = 10\n",
-        "log_format = exim\n",
-        "just some words\n",
-        "= value\n",
+        "no_such_setting = 1\n",    "retention_days = 0\n",
+        "retention_days = 3661\n",  "retention_days = -1\n",
+        "retention_days = 12abc\n", "retention_days = 99999999999999999999999\n",
+        "https_verify = maybe\n",   "tlsrpt_socket_mode = 0999\n",
+        "send_window = 5x\n",       "send_window = 21h\n",
+        "tlsrpt_queue_size = 10\n", "log_format = exim\n",
+        "just some words\n",        "= value\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         config *c = parse(bad[i]);

@@ -70,11 +70,17 @@ static void test_cases(dgram_decoder *d)
 static void test_every_code(dgram_decoder *d)
 {
     static const int codes[] = {201, 202, 203, 204, 205, 301, 302, 303, 304, 305, 306};
-    static const char *names[] = {
-        "starttls-not-supported", "certificate-host-mismatch", "certificate-not-trusted",
-        "certificate-expired", "validation-failure", "sts-policy-fetch-error",
-        "sts-policy-invalid", "sts-webpki-invalid", "tlsa-invalid", "dnssec-invalid",
-        "dane-required"};
+    static const char *names[] = {"starttls-not-supported",
+                                  "certificate-host-mismatch",
+                                  "certificate-not-trusted",
+                                  "certificate-expired",
+                                  "validation-failure",
+                                  "sts-policy-fetch-error",
+                                  "sts-policy-invalid",
+                                  "sts-webpki-invalid",
+                                  "tlsa-invalid",
+                                  "dnssec-invalid",
+                                  "dane-required"};
     char buf[512];
     outcome o;
 
@@ -106,8 +112,9 @@ static void test_large(dgram_decoder *d)
     vstring_append_str(v, "{\"dpv\":\"1\",\"d\":\"big.example\",\"policies\":[{\"policy-type\":9,"
                           "\"failure-details\":[");
     for (int i = 0; i < 150; i++)
-        vstring_sprintf_append(v, "%s{\"c\":204,\"s\":\"192.0.2.%d\",\"n\":\"mx%d.big.example\","
-                                  "\"h\":\"%s\",\"r\":\"198.51.100.%d\"}",
+        vstring_sprintf_append(v,
+                               "%s{\"c\":204,\"s\":\"192.0.2.%d\",\"n\":\"mx%d.big.example\","
+                               "\"h\":\"%s\",\"r\":\"198.51.100.%d\"}",
                                i ? "," : "", i % 250, i, helo, i % 250);
     vstring_append_str(v, "],\"t\":150,\"f\":1}]}");
     CHECK(v->len >= 180 * 1024 && v->len <= 210 * 1024);

@@ -11,9 +11,14 @@ static void test_normalize(void)
         {"example.com", "example.com"},
         {"Example.COM.", "example.com"},
         {"MX1.Mail.Example.Org", "mx1.mail.example.org"},
-        {"b\xc3\xbc" "cher.example", "xn--bcher-kva.example"},
-        {"B\xc3\x9c" "CHER.example", "xn--bcher-kva.example"},
-        {"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84", "xn--e1afmkfd.xn--p1ai"},
+        {"b\xc3\xbc"
+         "cher.example",
+         "xn--bcher-kva.example"},
+        {"B\xc3\x9c"
+         "CHER.example",
+         "xn--bcher-kva.example"},
+        {"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84",
+         "xn--e1afmkfd.xn--p1ai"},
         {"m\xc3\xbcnchen.de", "xn--mnchen-3ya.de"},
         {"_smtp._tls.example.com", "_smtp._tls.example.com"},
         {"", NULL},
@@ -45,9 +50,9 @@ static void test_normalize(void)
 static void test_punycode(void)
 {
     /* RFC 3492 7.1 (A) Arabic (Egyptian) and (L) 3<nen>B<gumi><kinpachi><sensei>. */
-    static const unsigned arabic[] = {0x0644, 0x064A, 0x0647, 0x0645, 0x0627, 0x0628, 0x062A,
-                                      0x0643, 0x0644, 0x0645, 0x0648, 0x0634, 0x0639, 0x0631,
-                                      0x0628, 0x064A, 0x061F};
+    static const unsigned arabic[] = {0x0644, 0x064A, 0x0647, 0x0645, 0x0627, 0x0628,
+                                      0x062A, 0x0643, 0x0644, 0x0645, 0x0648, 0x0634,
+                                      0x0639, 0x0631, 0x0628, 0x064A, 0x061F};
     static const unsigned l[] = {0x0033, 0x5E74, 0x0042, 0x7D44, 0x91D1, 0x516B, 0x5148, 0x751F};
     char out[128];
 
@@ -68,8 +73,15 @@ static void test_utf8(void)
     CHECK(!utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
     CHECK(!utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     CHECK(!utf8_valid("\xe2\x82", 2));         /* truncated */
-    CHECK_INT(utf8_repair(v, "a\xff" "b\xe2\x82" "c", 6), 2);
-    CHECK_STR(v->data, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c");
+    CHECK_INT(utf8_repair(v,
+                          "a\xff"
+                          "b\xe2\x82"
+                          "c",
+                          6),
+              2);
+    CHECK_STR(v->data, "a\xef\xbf\xbd"
+                       "b\xef\xbf\xbd"
+                       "c");
     vstring_reset(v);
     CHECK_INT(utf8_repair(v, "ok \xc3\xbc", 5), 0);
     CHECK_STR(v->data, "ok \xc3\xbc");

@@ -13,13 +13,21 @@ static int parse(const char *s)
 static void test_valid(void)
 {
     static const char *const ok[] = {
-        "{}", "[]", " {\"a\" : [1, -2, 3.5e+2, true, false, null, \"x\"]}\r\n", "\"\"", "0",
-        "-0.0E-7", "{\"a\":{\"b\":{\"c\":[]}}}", "\"\\u00fc\\n\\\"\\\\\\/\"", "\"\xff raw\"",
+        "{}",
+        "[]",
+        " {\"a\" : [1, -2, 3.5e+2, true, false, null, \"x\"]}\r\n",
+        "\"\"",
+        "0",
+        "-0.0E-7",
+        "{\"a\":{\"b\":{\"c\":[]}}}",
+        "\"\\u00fc\\n\\\"\\\\\\/\"",
+        "\"\xff raw\"",
     };
     static const char *const bad[] = {
-        "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "'x'", "01", "1.",
-        ".5", "1e", "+1", "tru", "nul", "\"abc", "\"\\x\"", "\"\\u12g4\"", "\"a\x01b\"",
-        "[1] 2", "{\"a\":1}}", "NaN", "[[[[[1]]]]]", "\"\\u12\"",
+        "",           " ",   "{",           "}",         "[1,]",        "{\"a\":1,}", "{\"a\" 1}",
+        "{a:1}",      "'x'", "01",          "1.",        ".5",          "1e",         "+1",
+        "tru",        "nul", "\"abc",       "\"\\x\"",   "\"\\u12g4\"", "\"a\x01b\"", "[1] 2",
+        "{\"a\":1}}", "NaN", "[[[[[1]]]]]", "\"\\u12\"",
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         if (parse(ok[i]) <= 0)
@@ -73,8 +81,8 @@ static void test_strings(void)
         {"\"plain\"", "plain"},
         {"\"a\\r\\nb\\t\\\"\\\\\\/\"", "a\r\nb\t\"\\/"},
         {"\"\\u00fc\\u20ac\"", "\xc3\xbc\xe2\x82\xac"},
-        {"\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80"},          /* surrogate pair */
-        {"\"\\ud83d x\"", "\xef\xbf\xbd x"},                   /* unpaired: U+FFFD */
+        {"\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80"}, /* surrogate pair */
+        {"\"\\ud83d x\"", "\xef\xbf\xbd x"},        /* unpaired: U+FFFD */
         {"\"\\ude00\"", "\xef\xbf\xbd"},
     };
     char out[64];

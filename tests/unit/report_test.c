@@ -19,7 +19,8 @@ static void add(report_set *rs, const char *dgram, int times)
     outcome_done(&o);
 }
 
-static report_opts opts = {"Sender Org", "tlsrpt@sender.example", "sender.example", "otr-00000000", 1000};
+static report_opts opts = {"Sender Org", "tlsrpt@sender.example", "sender.example", "otr-00000000",
+                           1000};
 
 static json_object *get(json_object *o, const char *path)
 {
@@ -62,8 +63,9 @@ static void test_aggregate(void)
         "\"policy-domain\":\"example.org\",\"policy-string\":[\"version: STSv1\","
         "\"mode: enforce\"],\"mx-host\":[\"*.example.org\"],\"failure-details\":[{\"c\":204,"
         "\"s\":\"192.0.2.2\",\"n\":\"mx2.example.org\",\"r\":\"198.51.100.8\"}],\"t\":1,\"f\":1}]}";
-    const char *none = "{\"dpv\":\"1\",\"d\":\"example.net\",\"policies\":[{\"policy-type\":9,"
-                       "\"failure-details\":[{\"c\":201,\"n\":\"mx.example.net\"}],\"t\":1,\"f\":1}]}";
+    const char *none =
+        "{\"dpv\":\"1\",\"d\":\"example.net\",\"policies\":[{\"policy-type\":9,"
+        "\"failure-details\":[{\"c\":201,\"n\":\"mx.example.net\"}],\"t\":1,\"f\":1}]}";
 
     add(rs, sts_ok, 5);
     add(rs, sts_fail, 3);
