@@ -109,6 +109,13 @@ long journal_repair_tail(int fd)
 int journal_read_file(const char *path, int (*fn)(const void *payload, size_t len, void *ctx),
                       void *ctx, journal_stats *stats)
 {
+    return journal_read_file_at(path, 0, fn, ctx, stats);
+}
+
+int journal_read_file_at(const char *path, uint64_t offset,
+                         int (*fn)(const void *payload, size_t len, void *ctx), void *ctx,
+                         journal_stats *stats)
+{
     size_t cap = 4 * 1024 * 1024, have = 0, pos = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     journal_stats local;
@@ -120,6 +127,12 @@ int journal_read_file(const char *path, int (*fn)(const void *payload, size_t le
     memset(stats, 0, sizeof(*stats));
     if (fd < 0)
         return -1;
+    if (offset > 0 && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
     unsigned char *buf = mymalloc(cap);
     while (!stop) {
         /* Refill: move the unread rest to the front, read more. */
@@ -184,9 +197,9 @@ int journal_read_file(const char *path, int (*fn)(const void *payload, size_t le
     close(fd);
     myfree(buf);
     if (stats->bad_records)
-        msg_warn("%s: skipped %llu corrupt stretch(es), %llu bytes; kept %llu good records",
-                 path, (unsigned long long)stats->bad_records,
-                 (unsigned long long)stats->bad_bytes, (unsigned long long)stats->records);
+        msg_warn("%s: skipped %llu corrupt stretch(es), %llu bytes; kept %llu good records", path,
+                 (unsigned long long)stats->bad_records, (unsigned long long)stats->bad_bytes,
+                 (unsigned long long)stats->records);
     if (stats->torn_tail)
         msg_warn("%s: incomplete record at the end (torn by a crash, or still being written); "
                  "skipped",

@@ -10,18 +10,18 @@
 
 #include "vstring.h"
 
-#define JOURNAL_MAGIC "OTRJ"
-#define JOURNAL_HEADER 12
+#define JOURNAL_MAGIC      "OTRJ"
+#define JOURNAL_HEADER     12
 #define JOURNAL_MAX_RECORD (1024 * 1024)
 
 /* Appends one framed record holding payload to out. */
 void journal_frame(vstring *out, const void *payload, size_t len);
 
 typedef struct journal_stats {
-    uint64_t records;        /* good records delivered */
-    uint64_t bad_records;    /* corrupt stretches skipped */
-    uint64_t bad_bytes;      /* bytes skipped in them */
-    int torn_tail;           /* the file ended inside a record */
+    uint64_t records;     /* good records delivered */
+    uint64_t bad_records; /* corrupt stretches skipped */
+    uint64_t bad_bytes;   /* bytes skipped in them */
+    int torn_tail;        /* the file ended inside a record */
 } journal_stats;
 
 /* For a writer reopening its journal after a crash: cuts an incomplete record at the end of
@@ -34,4 +34,8 @@ long journal_repair_tail(int fd);
  * file cannot be read (errno set). */
 int journal_read_file(const char *path, int (*fn)(const void *payload, size_t len, void *ctx),
                       void *ctx, journal_stats *stats);
+/* The same from byte offset on, which must be where a record starts. */
+int journal_read_file_at(const char *path, uint64_t offset,
+                         int (*fn)(const void *payload, size_t len, void *ctx), void *ctx,
+                         journal_stats *stats);
 #endif

@@ -23,14 +23,15 @@
 struct logfollow {
     char *path;
     char *state_path;
+    char note[LOGFOLLOW_NOTE_MAX + 1]; /* the caller's, saved with the position */
     int fd;
-    int pipe;                 /* stdin: no rotation, no saved position */
+    int pipe; /* stdin: no rotation, no saved position */
     dev_t dev;
     ino_t ino;
-    uint64_t gen;             /* files opened since logfollow_open */
-    uint64_t off;             /* offset in the current file of the next byte read */
+    uint64_t gen; /* files opened since logfollow_open */
+    uint64_t off; /* offset in the current file of the next byte read */
     uint64_t done;
-    int rotated_seen;         /* the path's inode changed: drain, then switch */
+    int rotated_seen; /* the path's inode changed: drain, then switch */
 };
 
 static int logfollow_reopen(logfollow *f, int from_end)
@@ -58,14 +59,24 @@ static int logfollow_reopen(logfollow *f, int from_end)
     return 0;
 }
 
-/* The saved state: "dev ino resume done\n". */
+/* The saved state: "dev ino resume done[ note]\n" (older versions wrote no note). */
 static int logfollow_load(logfollow *f, uint64_t *dev, uint64_t *ino, uint64_t *resume,
-                          uint64_t *done)
+                          uint64_t *done, char *note)
 {
     vstring *vs = vstring_alloc(0);
+    int used = 0;
     int ok = f->state_path && fsutil_read_file(f->state_path, vs, 4096) == 0 &&
-             sscanf(vs->data, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, dev, ino, resume,
-                    done) == 4;
+             sscanf(vs->data, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 "%n", dev, ino, resume,
+                    done, &used) == 4;
+    *note = 0;
+    if (ok && vs->data[used] == ' ') {
+        const char *p = vs->data + used + 1;
+        size_t n = strcspn(p, "\n");
+        if (n <= LOGFOLLOW_NOTE_MAX) {
+            memcpy(note, p, n);
+            note[n] = 0;
+        }
+    }
     vstring_free(vs);
     return ok ? 0 : -1;
 }
@@ -100,6 +111,7 @@ logfollow *logfollow_open(const char *path, const char *state_path)
 {
     logfollow *f = mycalloc(1, sizeof(*f));
     uint64_t dev, ino, resume, done;
+    char note[LOGFOLLOW_NOTE_MAX + 1];
     struct stat st;
 
     f->fd = -1;
@@ -110,16 +122,19 @@ logfollow *logfollow_open(const char *path, const char *state_path)
         f->fd = 0;
         return f;
     }
-    if (logfollow_load(f, &dev, &ino, &resume, &done) == 0) {
+    /* The note belongs to the saved position: kept only when reading resumes from it. */
+    if (logfollow_load(f, &dev, &ino, &resume, &done, note) == 0) {
         if (stat(path, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino &&
             (uint64_t)st.st_size >= resume && logfollow_reopen(f, 0) == 0) {
             f->off = resume;
             lseek(f->fd, (off_t)resume, SEEK_SET);
             f->done = done > resume ? done : 0;
+            memcpy(f->note, note, sizeof(f->note));
             return f;
         }
         if (logfollow_resume_rotated(f, dev, ino, resume) == 0) {
             f->done = done > resume ? done : 0;
+            memcpy(f->note, note, sizeof(f->note));
             return f;
         }
         /* Rotated away beyond reach, or truncated: the new file from its start. */
@@ -222,9 +237,14 @@ ssize_t logfollow_read(logfollow *f, char *buf, size_t size, int timeout_ms)
     return 0;
 }
 
-int logfollow_save(logfollow *f, uint64_t resume, uint64_t done)
+const char *logfollow_note(const logfollow *f)
 {
-    char text[128];
+    return f->note;
+}
+
+int logfollow_save(logfollow *f, uint64_t resume, uint64_t done, const char *note)
+{
+    char text[128 + LOGFOLLOW_NOTE_MAX];
 
     if (f->pipe || f->state_path == NULL || f->fd < 0)
         return 0;
@@ -232,7 +252,9 @@ int logfollow_save(logfollow *f, uint64_t resume, uint64_t done)
      * re-reads the current file from its start and skips what was stored. */
     uint64_t r = LOGFOLLOW_GEN(resume) == f->gen ? LOGFOLLOW_OFF(resume) : 0;
     uint64_t d = LOGFOLLOW_GEN(done) == f->gen ? LOGFOLLOW_OFF(done) : 0;
-    int n = snprintf(text, sizeof(text), "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-                     (uint64_t)f->dev, (uint64_t)f->ino, r, d);
+    if (note == NULL || strlen(note) > LOGFOLLOW_NOTE_MAX || strpbrk(note, "\n") != NULL)
+        note = "";
+    int n = snprintf(text, sizeof(text), "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "%s%s\n",
+                     (uint64_t)f->dev, (uint64_t)f->ino, r, d, *note ? " " : "", note);
     return fsutil_write_atomic(f->state_path, text, (size_t)n, 0600);
 }

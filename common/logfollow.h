@@ -12,14 +12,16 @@
 #include <sys/types.h>
 
 #define LOGFOLLOW_POS(gen, off) (((uint64_t)(gen) << 44) | (uint64_t)(off))
-#define LOGFOLLOW_GEN(pos) ((pos) >> 44)
-#define LOGFOLLOW_OFF(pos) ((pos) & ((UINT64_C(1) << 44) - 1))
+#define LOGFOLLOW_GEN(pos)      ((pos) >> 44)
+#define LOGFOLLOW_OFF(pos)      ((pos) & ((UINT64_C(1) << 44) - 1))
 
 typedef struct logfollow logfollow;
 
 /* Starts following path ("-": stdin); state_path (NULL: none) holds the saved position.
  * Without a saved position an existing file is read from its end, a new one from its
  * start. The caller frees with logfollow_close. */
+#define LOGFOLLOW_NOTE_MAX 64
+
 logfollow *logfollow_open(const char *path, const char *state_path);
 logfollow *logfollow_close(logfollow *f);
 /* Reads new data into buf: returns the bytes read (the stream position of the first one is
@@ -31,6 +33,9 @@ uint64_t logfollow_pos(const logfollow *f);
 /* After open: outcomes of lines ending at or before this position were already stored by
  * the previous run (they are re-read only to rebuild sessions); 0 when none. */
 uint64_t logfollow_done(const logfollow *f);
-/* Saves where a restart resumes (resume) and what is stored (done); atomic. 0 or -1. */
-int logfollow_save(logfollow *f, uint64_t resume, uint64_t done);
+/* Saves where a restart resumes (resume) and what is stored (done), with the caller's note
+ * (up to LOGFOLLOW_NOTE_MAX bytes, no newline; NULL: none); atomic. 0 or -1. */
+int logfollow_save(logfollow *f, uint64_t resume, uint64_t done, const char *note);
+/* After open: the note saved with the position reading resumes from; "" when none. */
+const char *logfollow_note(const logfollow *f);
 #endif

@@ -14,11 +14,11 @@
 #include "msg.h"
 #include "mymalloc.h"
 
-#define SPOOL_JOURNAL_MODE 0640
-#define SPOOL_DIR_MODE 0750
-#define SPOOL_STATE_MODE 0600
-#define SPOOL_FLUSH_AT (4 * 1024 * 1024) /* write out a buffer this large without waiting */
-#define SPOOL_STATE_MAX (64 * 1024 * 1024)
+#define SPOOL_JOURNAL_MODE    0640
+#define SPOOL_DIR_MODE        0750
+#define SPOOL_STATE_MODE      0600
+#define SPOOL_FLUSH_AT        (4 * 1024 * 1024) /* write out a buffer this large without waiting */
+#define SPOOL_STATE_MAX       (64 * 1024 * 1024)
 #define SPOOL_RECOVERED_AFTER 5 /* seconds of working writes that end a write failure */
 
 struct spool {
@@ -30,14 +30,14 @@ struct spool_writer {
     char *role;
     char day[SPOOL_DAY_LEN + 1];
     int fd;
-    off_t size;             /* bytes known good in the file */
-    vstring *buf;           /* framed records not yet written */
-    size_t buffered;        /* records in buf */
+    off_t size;      /* bytes known good in the file */
+    vstring *buf;    /* framed records not yet written */
+    size_t buffered; /* records in buf */
     vstring *payload;
     spool_writer_stats stats;
     msg_rate rate;
-    int failing;            /* writes fail: logged once, then counted until they work again */
-    uint64_t lost_before;   /* stats.lost when the failure began */
+    int failing;          /* writes fail: logged once, then counted until they work again */
+    uint64_t lost_before; /* stats.lost when the failure began */
     time_t last_fail;
 };
 
@@ -64,8 +64,8 @@ time_t spool_day_parse(const char *day)
         if ((i == 4 || i == 7) ? day[i] != '-' : (day[i] < '0' || day[i] > '9'))
             return -1;
     memset(&tm, 0, sizeof(tm));
-    tm.tm_year = (day[0] - '0') * 1000 + (day[1] - '0') * 100 + (day[2] - '0') * 10 +
-                 (day[3] - '0') - 1900;
+    tm.tm_year =
+        (day[0] - '0') * 1000 + (day[1] - '0') * 100 + (day[2] - '0') * 10 + (day[3] - '0') - 1900;
     tm.tm_mon = (day[5] - '0') * 10 + (day[6] - '0') - 1;
     tm.tm_mday = (day[8] - '0') * 10 + (day[9] - '0');
     time_t t = timegm(&tm);
@@ -76,7 +76,8 @@ time_t spool_day_parse(const char *day)
 
 static void spool_path(char *out, size_t size, const spool *s, const char *a, const char *b)
 {
-    int n = b ? snprintf(out, size, "%s/%s/%s", s->dir, a, b) : snprintf(out, size, "%s/%s", s->dir, a);
+    int n =
+        b ? snprintf(out, size, "%s/%s/%s", s->dir, a, b) : snprintf(out, size, "%s/%s", s->dir, a);
 
     if (n < 0 || (size_t)n >= size)
         msg_fatal("spool path too long under %s", s->dir);
@@ -194,9 +195,8 @@ static int spool_write_out(spool_writer *w)
      * when writes have worked for a while, so that it is logged once, not once a batch. */
     if (w->failing && time(NULL) - w->last_fail >= SPOOL_RECOVERED_AFTER) {
         w->failing = 0;
-        msg_info("%s journal of %s in %s written again; %llu outcome(s) lost meanwhile",
-                 w->role, w->day, w->spool->dir,
-                 (unsigned long long)(w->stats.lost - w->lost_before));
+        msg_info("%s journal of %s in %s written again; %llu outcome(s) lost meanwhile", w->role,
+                 w->day, w->spool->dir, (unsigned long long)(w->stats.lost - w->lost_before));
     }
     return 0;
 
@@ -275,6 +275,40 @@ const spool_writer_stats *spool_writer_stats_get(const spool_writer *w)
     return &w->stats;
 }
 
+void spool_writer_mark(const spool_writer *w, char *out, size_t size)
+{
+    if (w->fd < 0 || !w->day[0])
+        snprintf(out, size, "%s", "");
+    else
+        snprintf(out, size, "%s %lld", w->day, (long long)w->size);
+}
+
+static int spool_count_record(const void *payload, size_t len, void *ctx)
+{
+    (void)payload;
+    (void)len;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+uint64_t spool_records_after(spool *s, const char *role, const char *mark)
+{
+    char day[SPOOL_DAY_LEN + 1], name[NAME_MAX], path[PATH_MAX];
+    unsigned long long size;
+    uint64_t n = 0;
+    int used = 0;
+
+    if (sscanf(mark, "%10s %llu%n", day, &size, &used) != 2 || mark[used] != 0 ||
+        spool_day_parse(day) < 0)
+        return 0;
+    snprintf(name, sizeof(name), "%s/%s.jnl", day, role);
+    spool_path(path, sizeof(path), s, "journal", name);
+    if (journal_read_file_at(path, (uint64_t)size, spool_count_record, &n, NULL) < 0 &&
+        errno != ENOENT)
+        msg_warn("cannot read %s: %m", path);
+    return n;
+}
+
 typedef struct {
     outcome o;
     int (*fn)(const outcome *, void *);
@@ -332,8 +366,8 @@ static void spool_list_free(char **v)
     myfree(v);
 }
 
-int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, void *ctx),
-                      void *ctx, journal_stats *stats)
+int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, void *ctx), void *ctx,
+                      journal_stats *stats)
 {
     char dir[PATH_MAX], path[PATH_MAX + NAME_MAX + 2];
     spool_iter it;

@@ -20,9 +20,9 @@ typedef struct spool spool;
 typedef struct spool_writer spool_writer;
 
 typedef struct spool_writer_stats {
-    uint64_t appended;        /* records accepted by spool_append */
-    uint64_t written;         /* records that reached the file */
-    uint64_t lost;            /* records that could not be written (disk full, I/O error) */
+    uint64_t appended; /* records accepted by spool_append */
+    uint64_t written;  /* records that reached the file */
+    uint64_t lost;     /* records that could not be written (disk full, I/O error) */
     uint64_t syncs;
 } spool_writer_stats;
 
@@ -43,11 +43,17 @@ int spool_flush(spool_writer *w, int sync);
 /* Flushes, syncs and closes; returns NULL. */
 spool_writer *spool_writer_close(spool_writer *w);
 const spool_writer_stats *spool_writer_stats_get(const spool_writer *w);
+/* Where the writer's journal ends now, as text ("DAY SIZE", or "" before any write) for
+ * spool_records_after: a writer that keeps its input position elsewhere saves the mark
+ * with it, and after a crash counts what it stored past the position it resumes from. */
+void spool_writer_mark(const spool_writer *w, char *out, size_t size);
+/* The good records role wrote past mark; 0 when mark is "" or the journal is gone. */
+uint64_t spool_records_after(spool *s, const char *role, const char *mark);
 
 /* Calls fn on each outcome of day (all roles' journals); fn returning non-zero stops.
  * Returns 0, or -1 when the day cannot be read. stats (may be NULL) sums the journals'. */
-int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, void *ctx),
-                      void *ctx, journal_stats *stats);
+int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, void *ctx), void *ctx,
+                      journal_stats *stats);
 /* Returns a NULL-terminated, sorted array of the days present; caller frees each and it. */
 char **spool_days(spool *s);
 /* Removes the outcomes of days older than retention_days before now; returns how many. */

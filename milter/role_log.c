@@ -4,7 +4,10 @@
  * session found in it. Outcomes reach the journal within a fraction of a second; once a
  * second the journal is synced and then the position saved, so a restart resumes where
  * the stored outcomes end: lines still needed by unfinished sessions are re-read, and the
- * outcomes already stored from them are not stored again.
+ * outcomes already stored from them are not stored again. The end of the journal is saved
+ * with the position: after a SIGKILL, the outcomes written since the last save (up to a
+ * second's worth) are the records past that mark, and the same number of outcomes found
+ * past the saved position are not stored again, so that a kill never stores one twice.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +28,7 @@ typedef struct {
     spool_writer *w;
     uint64_t line_end;      /* stream position just after the line being parsed */
     uint64_t stored_before; /* outcomes of lines ending at or before it are stored */
+    uint64_t stored_after;  /* and this many outcomes of the lines after it */
     uint64_t stored;
     uint64_t replayed; /* outcomes re-found after a restart, not stored again */
     int dirty;
@@ -50,6 +54,12 @@ static void log_emit(const outcome *o, void *ctx)
     log_sink *s = ctx;
 
     if (s->stored_before && LOGFOLLOW_GEN(s->line_end) == 0 && s->line_end <= s->stored_before) {
+        s->replayed++;
+        return;
+    }
+    /* Re-reading from the same position finds the same outcomes in the same order. */
+    if (s->stored_after) {
+        s->stored_after--;
         s->replayed++;
         return;
     }
@@ -83,7 +93,7 @@ static int log_run(const config *cfg, role_ctx *ctx)
     spool *sp = spool_open(cfg->spool_directory);
     char state[4096];
     snprintf(state, sizeof(state), "%s/log-follow.state", spool_dir(sp));
-    log_sink sink = {spool_writer_open(sp, "log"), 0, 0, 0, 0, 0};
+    log_sink sink = {spool_writer_open(sp, "log"), 0, 0, 0, 0, 0, 0};
     logfollow *f = logfollow_open(cfg->log_follow, state);
     logparse *lp = logparse_new(strcmp(cfg->log_format, "sendmail") == 0 ? LOGPARSE_SENDMAIL
                                                                          : LOGPARSE_POSTFIX,
@@ -91,6 +101,11 @@ static int log_run(const config *cfg, role_ctx *ctx)
     /* The TLSA records of a DANE session's MX are the policy strings of its report. */
     dns_resolver *dns = logparse_sts_setup(lp, cfg, spool_dir(sp));
     sink.stored_before = logfollow_done(f);
+    sink.stored_after = spool_records_after(sp, "log", logfollow_note(f));
+    if (sink.stored_after)
+        msg_info("log: %llu outcome(s) were stored after the last saved position",
+                 (unsigned long long)sink.stored_after);
+    char mark[LOGFOLLOW_NOTE_MAX + 1];
     char *buf = mymalloc(LOG_BUF);
     size_t have = 0;
     uint64_t bufpos = logfollow_pos(f); /* stream position of buf[0] */
@@ -138,17 +153,22 @@ static int log_run(const config *cfg, role_ctx *ctx)
         time_t now = time(NULL);
         if (sink.dirty || now != last_save) {
             int sync = now != last_save;
-            if (spool_flush(sink.w, sync) == 0 && sync) {
+            /* Until the outcomes stored past the saved position are all found again, that
+             * position and its mark still describe the journal; a new one would not. */
+            if (spool_flush(sink.w, sync) == 0 && sync && sink.stored_after == 0) {
                 /* What is stored now ends at bufpos; unfinished sessions need older lines. */
-                logfollow_save(f, logparse_oldest(lp, bufpos), bufpos);
+                spool_writer_mark(sink.w, mark, sizeof(mark));
+                logfollow_save(f, logparse_oldest(lp, bufpos), bufpos, mark);
             }
             sink.dirty = 0;
             if (sync)
                 last_save = now;
         }
     }
-    if (spool_flush(sink.w, 1) == 0)
-        logfollow_save(f, logparse_oldest(lp, bufpos), bufpos);
+    if (spool_flush(sink.w, 1) == 0 && sink.stored_after == 0) {
+        spool_writer_mark(sink.w, mark, sizeof(mark));
+        logfollow_save(f, logparse_oldest(lp, bufpos), bufpos, mark);
+    }
     const logparse_stats *st = logparse_stats_get(lp);
     const spool_writer_stats *ws = spool_writer_stats_get(sink.w);
     msg_info("log: stopping: lines=%llu relevant=%llu outcomes=%llu stored=%llu written=%llu "
