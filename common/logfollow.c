@@ -142,9 +142,13 @@ logfollow *logfollow_open(const char *path, const char *state_path)
             msg_info("log: waiting for %s to appear", path);
         return f;
     }
-    /* First start: what is already in the file predates us (import-log backfills it). */
+    /* First start: what is already in the file predates us (import-log backfills it). The
+     * position is saved at once: a restart before the first save would otherwise start
+     * from the end again and skip what was written in between. */
     if (logfollow_reopen(f, 1) < 0)
         msg_info("log: waiting for %s to appear", path);
+    else if (f->state_path && logfollow_save(f, logfollow_pos(f), logfollow_pos(f), NULL) < 0)
+        msg_warn("log: cannot save the position in %s: %m", f->state_path);
     return f;
 }
 

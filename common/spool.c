@@ -275,8 +275,16 @@ const spool_writer_stats *spool_writer_stats_get(const spool_writer *w)
     return &w->stats;
 }
 
-void spool_writer_mark(const spool_writer *w, char *out, size_t size)
+void spool_writer_mark(spool_writer *w, const char *hint, char *out, size_t size)
 {
+    char day[SPOOL_DAY_LEN + 1];
+
+    if (w->fd < 0 && hint && strlen(hint) >= SPOOL_DAY_LEN) {
+        memcpy(day, hint, SPOOL_DAY_LEN);
+        day[SPOOL_DAY_LEN] = 0;
+        if (spool_day_parse(day) >= 0 && spool_writer_roll(w, day) < 0 && msg_rate_ok(&w->rate))
+            msg_error("cannot open %s journal of %s in %s: %m", w->role, day, w->spool->dir);
+    }
     if (w->fd < 0 || !w->day[0])
         snprintf(out, size, "%s", "");
     else

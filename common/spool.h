@@ -43,10 +43,12 @@ int spool_flush(spool_writer *w, int sync);
 /* Flushes, syncs and closes; returns NULL. */
 spool_writer *spool_writer_close(spool_writer *w);
 const spool_writer_stats *spool_writer_stats_get(const spool_writer *w);
-/* Where the writer's journal ends now, as text ("DAY SIZE", or "" before any write) for
- * spool_records_after: a writer that keeps its input position elsewhere saves the mark
- * with it, and after a crash counts what it stored past the position it resumes from. */
-void spool_writer_mark(const spool_writer *w, char *out, size_t size);
+/* Where the writer's journal ends now, as text ("DAY SIZE") for spool_records_after: a
+ * writer that keeps its input position elsewhere saves the mark with it, and after a crash
+ * counts what it stored past the position it resumes from. A writer with no journal open
+ * yet opens that of the day hint starts with (its previous mark; NULL: none); "" when
+ * there is none. */
+void spool_writer_mark(spool_writer *w, const char *hint, char *out, size_t size);
 /* The good records role wrote past mark; 0 when mark is "" or the journal is gone. */
 uint64_t spool_records_after(spool *s, const char *role, const char *mark);
 

@@ -7,7 +7,10 @@
  * outcomes already stored from them are not stored again. The end of the journal is saved
  * with the position: after a SIGKILL, the outcomes written since the last save (up to a
  * second's worth) are the records past that mark, and the same number of outcomes found
- * past the saved position are not stored again, so that a kill never stores one twice.
+ * past the saved position are not stored again, so that a kill does not store one twice.
+ * One window is left: the mark names one day's journal, so the first records written to
+ * another (on the very first start, at midnight, in an old log) are followed at once by a
+ * save; a kill between that write and that save stores them again (one read's worth).
  */
 #include <stdio.h>
 #include <string.h>
@@ -87,6 +90,21 @@ static size_t log_lines(logparse *lp, log_sink *s, const char *buf, size_t len, 
     return off;
 }
 
+/* Syncs the journal and saves the position reached with the journal's end (into saved):
+ * what is stored ends at bufpos; unfinished sessions need older lines. Until the outcomes
+ * stored past the saved position are all found again, that position and its mark still
+ * describe the journal, and a new one would not: nothing is saved meanwhile. */
+static void log_save(log_sink *s, logfollow *f, logparse *lp, uint64_t bufpos, char *saved,
+                     size_t size)
+{
+    if (s->stored_after || spool_flush(s->w, 1) < 0)
+        return;
+    char mark[LOGFOLLOW_NOTE_MAX + 1];
+    spool_writer_mark(s->w, saved, mark, sizeof(mark));
+    logfollow_save(f, logparse_oldest(lp, bufpos), bufpos, mark);
+    snprintf(saved, size, "%s", mark);
+}
+
 static int log_run(const config *cfg, role_ctx *ctx)
 {
     (void)ctx;
@@ -105,7 +123,8 @@ static int log_run(const config *cfg, role_ctx *ctx)
     if (sink.stored_after)
         msg_info("log: %llu outcome(s) were stored after the last saved position",
                  (unsigned long long)sink.stored_after);
-    char mark[LOGFOLLOW_NOTE_MAX + 1];
+    char mark[LOGFOLLOW_NOTE_MAX + 1], saved[LOGFOLLOW_NOTE_MAX + 1];
+    snprintf(saved, sizeof(saved), "%s", logfollow_note(f));
     char *buf = mymalloc(LOG_BUF);
     size_t have = 0;
     uint64_t bufpos = logfollow_pos(f); /* stream position of buf[0] */
@@ -152,23 +171,18 @@ static int log_run(const config *cfg, role_ctx *ctx)
         }
         time_t now = time(NULL);
         if (sink.dirty || now != last_save) {
-            int sync = now != last_save;
-            /* Until the outcomes stored past the saved position are all found again, that
-             * position and its mark still describe the journal; a new one would not. */
-            if (spool_flush(sink.w, sync) == 0 && sync && sink.stored_after == 0) {
-                /* What is stored now ends at bufpos; unfinished sessions need older lines. */
-                spool_writer_mark(sink.w, mark, sizeof(mark));
-                logfollow_save(f, logparse_oldest(lp, bufpos), bufpos, mark);
-            }
+            int ok = spool_flush(sink.w, 0) == 0;
+            spool_writer_mark(sink.w, saved, mark, sizeof(mark));
+            /* Records in a journal the saved mark does not name (the first ones written,
+             * or another day's) would be stored again after a kill: save at once then. */
+            if (ok && (now != last_save || strncmp(mark, saved, SPOOL_DAY_LEN) != 0 || !*saved))
+                log_save(&sink, f, lp, bufpos, saved, sizeof(saved));
             sink.dirty = 0;
-            if (sync)
+            if (now != last_save)
                 last_save = now;
         }
     }
-    if (spool_flush(sink.w, 1) == 0 && sink.stored_after == 0) {
-        spool_writer_mark(sink.w, mark, sizeof(mark));
-        logfollow_save(f, logparse_oldest(lp, bufpos), bufpos, mark);
-    }
+    log_save(&sink, f, lp, bufpos, saved, sizeof(saved));
     const logparse_stats *st = logparse_stats_get(lp);
     const spool_writer_stats *ws = spool_writer_stats_get(sink.w);
     msg_info("log: stopping: lines=%llu relevant=%llu outcomes=%llu stored=%llu written=%llu "
