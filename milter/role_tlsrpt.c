@@ -27,8 +27,8 @@ typedef struct {
     int fd;
     dgram_queue *queue;
     uint64_t received;
-    uint64_t queue_full;      /* read, but the queue had no room */
-    uint64_t truncated;       /* over DGRAM_MAX_SIZE */
+    uint64_t queue_full; /* read, but the queue had no room */
+    uint64_t truncated;  /* over DGRAM_MAX_SIZE */
     role_shared *shared;
 } tlsrpt_rx;
 
@@ -60,15 +60,16 @@ static int tlsrpt_prepare(const config *cfg, const config *old, role_ctx *ctx)
     return 0;
 }
 
-#define RX_BATCH 64
-#define RX_NICE (-5)
+#define RX_BATCH ROLE_RX_MAX
+#define RX_NICE  (-5)
 
 static void *tlsrpt_receive(void *arg)
 {
     tlsrpt_rx *rx = arg;
     /* Buffers for one recvmmsg() call: pages are touched only as far as datagrams reach. */
     char *bufs = mymalloc((size_t)RX_BATCH * (DGRAM_MAX_SIZE + 1));
-    struct mmsghdr msgs[RX_BATCH];
+    /* In the page shared with the supervisor: see role_shared. */
+    struct mmsghdr *msgs = rx->shared->rx;
     struct iovec iov[RX_BATCH];
     struct timeval tv = {0, 200 * 1000};
     int draining = 0;
@@ -92,7 +93,12 @@ static void *tlsrpt_receive(void *arg)
             draining = 1; /* take what the kernel queued, then stop */
         /* One call takes everything queued (up to RX_BATCH): fewer syscalls and wake-ups
          * under load, which is when the kernel queue is in danger of filling. */
+        for (int i = 0; i < RX_BATCH; i++)
+            msgs[i].msg_len = ROLE_RX_EMPTY;
+        atomic_fetch_or(&rx->shared->taken, ROLE_TAKING);
         int n = recvmmsg(rx->fd, msgs, RX_BATCH, draining ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
+        /* Counts what was taken and ends the call in one step: never both or neither. */
+        atomic_fetch_add(&rx->shared->taken, (uint64_t)(n > 0 ? n : 0) - ROLE_TAKING);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -104,7 +110,6 @@ static void *tlsrpt_receive(void *arg)
             msg_error("tlsrpt: recvmmsg: %m");
             break;
         }
-        atomic_fetch_add(&rx->shared->taken, (uint64_t)n);
         time_t now = time(NULL);
         for (int i = 0; i < n; i++) {
             size_t len = msgs[i].msg_len;
@@ -199,8 +204,7 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
              (unsigned long long)repaired_total, (unsigned long long)bad[DGRAM_ERR_JSON],
              (unsigned long long)bad[DGRAM_ERR_VERSION], (unsigned long long)bad[DGRAM_ERR_TYPE],
              (unsigned long long)bad[DGRAM_ERR_CODE], (unsigned long long)bad[DGRAM_ERR_SIZE],
-             (unsigned long long)bad[DGRAM_ERR_DOMAIN],
-             (unsigned long long)bad[DGRAM_ERR_MISSING]);
+             (unsigned long long)bad[DGRAM_ERR_DOMAIN], (unsigned long long)bad[DGRAM_ERR_MISSING]);
     spool_writer_close(w);
     spool_close(sp);
     dgram_decoder_free(dec);

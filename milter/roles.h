@@ -5,27 +5,39 @@
  * parent (as root: listening sockets are created there and survive child restarts), drops
  * privileges, then runs each role in a child process of its own and restarts it on a crash.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 
 #define ROLE_MAX_FDS 4
 
+#define ROLE_RX_MAX   64                  /* datagrams one recvmmsg() call takes */
+#define ROLE_TAKING   ((uint64_t)1 << 63) /* in taken: a receive call is under way */
+#define ROLE_RX_EMPTY UINT_MAX            /* msg_len of an rx slot the kernel did not fill */
+
 /* Counters a role child shares with its supervisor, in a page that outlives the child:
  * what it read from outside less what it settled (stored, refused or counted as lost) is
  * what a killed child took with it, which the supervisor then logs instead of it vanishing
- * unseen. Zeroed before each start. */
+ * unseen. Zeroed before each start.
+ * A SIGKILL inside recvmmsg() kills the process on its way back to user space, with the
+ * datagrams already taken from the kernel and no counter updated. So the receive vectors
+ * live here too: the kernel writes each datagram's msg_len as it takes it, and while
+ * ROLE_TAKING is set in taken, the slots not ROLE_RX_EMPTY are datagrams taken but not yet
+ * counted. The flag is cleared by the same atomic add that counts them. */
 typedef struct role_shared {
     _Atomic uint64_t taken;
     _Atomic uint64_t settled;
+    struct mmsghdr rx[ROLE_RX_MAX];
 } role_shared;
 
 typedef struct role_ctx {
-    int fds[ROLE_MAX_FDS];   /* listening sockets the parent opened; -1 when unused */
+    int fds[ROLE_MAX_FDS]; /* listening sockets the parent opened; -1 when unused */
     int nfds;
-    role_shared *shared;     /* set by the supervisor */
+    role_shared *shared; /* set by the supervisor */
 } role_ctx;
 
 typedef struct role_ops {

@@ -24,15 +24,15 @@ static const role_ops *const supervisor_roles[] = {
     &role_log,
 };
 
-#define NROLES (sizeof(supervisor_roles) / sizeof(supervisor_roles[0]))
+#define NROLES            (sizeof(supervisor_roles) / sizeof(supervisor_roles[0]))
 #define RESTART_MAX_DELAY 60
-#define STOP_GRACE 30
+#define STOP_GRACE        30
 
 typedef struct {
     const role_ops *ops;
     role_ctx ctx;
-    int active;        /* enabled and prepared */
-    pid_t pid;         /* 0: not running */
+    int active; /* enabled and prepared */
+    pid_t pid;  /* 0: not running */
     time_t started;
     time_t restart_at; /* when to start it again after a crash */
     int delay;
@@ -101,6 +101,19 @@ static void sv_start(role_slot *slots, role_slot *s, const config *cfg)
     msg_debug("%s: started process %ld", s->ops->name, (long)pid);
 }
 
+/* What a dead child had taken in and not settled, including a receive call it died in. */
+static uint64_t supervisor_in_flight(const role_shared *sh)
+{
+    uint64_t taken = atomic_load(&sh->taken);
+
+    if (taken & ROLE_TAKING) {
+        taken &= ~ROLE_TAKING;
+        for (size_t i = 0; i < ROLE_RX_MAX; i++)
+            taken += sh->rx[i].msg_len != ROLE_RX_EMPTY;
+    }
+    return taken - atomic_load(&sh->settled);
+}
+
 static void sv_reap(role_slot *slots, int stopping)
 {
     int status;
@@ -112,8 +125,7 @@ static void sv_reap(role_slot *slots, int stopping)
             if (s->pid != pid)
                 continue;
             s->pid = 0;
-            uint64_t gone = atomic_load(&s->ctx.shared->taken) -
-                            atomic_load(&s->ctx.shared->settled);
+            uint64_t gone = supervisor_in_flight(s->ctx.shared);
             if (gone > 0)
                 msg_error("%s: %llu item(s) read but not yet stored were lost with process %ld",
                           s->ops->name, (unsigned long long)gone, (long)pid);
@@ -133,8 +145,8 @@ static void sv_reap(role_slot *slots, int stopping)
                 msg_error("%s: process %ld killed by signal %d; restarting in %ds", s->ops->name,
                           (long)pid, WTERMSIG(status), s->delay);
             else
-                msg_error("%s: process %ld exited with status %d; restarting in %ds",
-                          s->ops->name, (long)pid, WEXITSTATUS(status), s->delay);
+                msg_error("%s: process %ld exited with status %d; restarting in %ds", s->ops->name,
+                          (long)pid, WEXITSTATUS(status), s->delay);
         }
     }
 }
@@ -156,8 +168,7 @@ static void sv_stop_all(role_slot *slots)
         if (time(NULL) >= deadline) {
             for (size_t i = 0; i < NROLES; i++)
                 if (slots[i].pid > 0) {
-                    msg_warn("%s: did not stop in %ds; killing it", slots[i].ops->name,
-                             STOP_GRACE);
+                    msg_warn("%s: did not stop in %ds; killing it", slots[i].ops->name, STOP_GRACE);
                     kill(slots[i].pid, SIGKILL);
                 }
             deadline = time(NULL) + 5;

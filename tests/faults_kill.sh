@@ -2,7 +2,7 @@
 # SIGKILL the tlsrpt role 50 times while outcomes keep arriving: the supervisor restarts it
 # each time, no record is corrupt, and every outcome the kernel accepted is in the spool,
 # except those the killed process had read and not yet stored, which the supervisor counts
-# and logs ("lost with process"), and those inside an interrupted recvmmsg() (see below).
+# and logs ("lost with process"), those inside an interrupted recvmmsg() included.
 . "$top_srcdir/tests/lib.sh"
 need pgrep python3
 D="$DATA/datagrams/tlsa-success.json"
@@ -49,16 +49,13 @@ print(sum(p["summary"]["total-successful-session-count"] for l in sys.stdin if l
           for p in json.loads(l)["policies"]))' < "$T/report.json")
 echo "kills $kills: kernel accepted $accepted, stored $stored, in flight at the kills $detected"
 [ "$stored" -le "$accepted" ] || fail "more stored ($stored) than accepted ($accepted)"
-# The difference is what the supervisor counted, but for one blind spot: a SIGKILL that
-# lands while recvmmsg() is copying datagrams out of the kernel kills the process on the
-# way back to user space, with those datagrams dequeued and not yet seen by any counter
-# (at most one batch, 64, per kill; a few in all, in practice). Anything beyond is a bug.
+# The difference is what the supervisor counted: the items the killed process had read
+# and not yet stored, including the datagrams a kill inside recvmmsg() had taken from the
+# kernel (the receive vectors are in the page shared with the supervisor, see roles.h).
 undetected=$((accepted - stored - detected))
-if [ "$undetected" -ge 0 ]; then
-    echo "lost inside recvmmsg at the kills (undetectable): $undetected"
-else
+if [ "$undetected" -lt 0 ]; then
     # A kill inside write(), before the counter update, counts stored records as lost.
     echo "counted as lost but stored after all (killed inside write): $((-undetected))"
 fi
-[ "$undetected" -le $((KILLS * 64)) ] || fail "$undetected outcome(s) lost without being detected"
+[ "$undetected" -le 0 ] || fail "$undetected outcome(s) lost without being detected"
 pass "$KILLS kills under load"
