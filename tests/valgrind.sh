@@ -1,9 +1,13 @@
 #!/bin/sh
-# valgrind --leak-check=full over every unit test, every fuzz corpus replay, and a real
-# daemon (all four roles, some traffic through each) + agent run: zero errors, zero definite leaks. Not in make check (slow); tests/run
-# runs it on the plain build: `top_builddir=build-plain tests/valgrind.sh`.
+# valgrind --leak-check=full over every unit test, every fuzz corpus replay, a real daemon
+# (all four roles, some traffic through each) and the agent (report, config, import-log,
+# expire, run and send to deliver_to = file:, check against an MX on loopback): zero errors,
+# zero definite leaks. Not in make check (slow); tests/run runs it on the plain build:
+# `top_builddir=build-plain tests/valgrind.sh`.
 . "$top_srcdir/tests/lib.sh"
-need valgrind
+. "$top_srcdir/tests/lib_dns.sh"
+. "$top_srcdir/tests/lib_agent.sh"
+need valgrind openssl
 [ -x "$OTR" ] || skip "$OTR is not built"
 # A sanitizer build cannot run under valgrind.
 if nm "$OTR" 2>/dev/null | grep -q __asan_init; then skip "$OTR is built with sanitizers"; fi
@@ -37,11 +41,28 @@ for r in "$top_builddir"/tests/fuzz/*_replay; do
 done
 echo "unit tests and replays under valgrind: $n"
 
-# The daemon (supervisor and its forked roles: all four) and the agent, for real. DNS goes
-# to a closed local port: the policy role answers NOTFOUND after the lookup timeout.
+# The daemon (supervisor and its forked roles: all four) and the agent, for real, with a
+# local unbound: vg.example publishes a TLSRPT record and an MX on 127.0.0.1 (an SMTP
+# server with STARTTLS and a self-signed certificate, for check); every other name is
+# NXDOMAIN, so the policy role answers NOTFOUND.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=mx.vg.example" -keyout "$T/mx.key" -out "$T/mx.pem" >/dev/null 2>&1 || fail "openssl"
+SMTP_PORT=$(free_port)
+python3 "$top_srcdir/tests/tools/check_smtpd.py" "$T/smtpd.ready" \
+    "127.0.0.1:$SMTP_PORT:$T/mx.pem:$T/mx.key" >>"$T/smtpd.log" 2>&1 &
+SMTPD_PID=$!
+at_exit "kill $SMTPD_PID 2>/dev/null; wait $SMTPD_PID 2>/dev/null"
+wait_for 10 test -e "$T/smtpd.ready"
+cat > "$T/zones" <<EOF
+  local-zone: "example." static
+  local-data: '_smtp._tls.vg.example. TXT "v=TLSRPTv1; rua=mailto:tlsrpt@vg.example"'
+  local-data: 'vg.example. MX 10 mx.vg.example.'
+  local-data: 'mx.vg.example. A 127.0.0.1'
+EOF
+start_unbound "$T/zones"
 write_conf "$T/c.conf" "policy_socket=unix:$T/policy.sock" "log_follow=$T/mail.log" \
-    "milter_socket=local:$T/milter.sock" "resolver=127.0.0.1@9" "policy_lookup_timeout=1s" \
-    "deliver_to=file:$T/out"
+    "milter_socket=local:$T/milter.sock" "resolver=$DNS_RESOLVER" "policy_lookup_timeout=1s" \
+    "deliver_to=file:$T/out" "report_from=tlsrpt@sender.test" "send_window=0"
 : > "$T/mail.log"
 $VG --log-file="$T/vg.daemon.%p.log" "$OTR" -f -c "$T/c.conf" >>"$T/daemon.log" 2>&1 &
 DAEMON_PID=$!
@@ -87,13 +108,21 @@ vg agent-config $AG -c "$T/c.conf" config || fail "agent config"
 vg agent-import $AG -c "$T/c.conf" import-log "$DATA/logs/postfix-3.7-rfc3339.log" || fail "agent import-log"
 # shellcheck disable=SC2086
 vg agent-expire $AG -c "$T/c.conf" expire || fail "agent expire"
-# run, send and check find no DNS (a closed port): they fail, through their error paths,
-# which must leak nothing either; only valgrind's own status counts here.
+# run and send write the report for vg.example into $T/out (deliver_to = file:); check
+# talks STARTTLS to the MX and finds its certificate untrusted (exit 1).
+D=$(days_ago 2)
+{ dgram vg.example; dgram vg.example fail; } | put_outcomes "$D"
 # shellcheck disable=SC2086
-vg agent-run $AG -c "$T/c.conf" run --now || [ $? -ne 99 ]
+vg agent-run $AG -c "$T/c.conf" run --now || fail "agent run: $(cat "$T/out.agent-run")"
+ls "$T"/out/*vg.example*.json.gz > /dev/null 2>&1 || fail "run delivered nothing: $(cat "$T/out.agent-run")"
+rm -rf "$T/out"
 # shellcheck disable=SC2086
-vg agent-send $AG -c "$T/c.conf" send --day "$(today)" --force || [ $? -ne 99 ]
+vg agent-send $AG -c "$T/c.conf" send --day "$D" --domain vg.example --force ||
+    fail "agent send: $(cat "$T/out.agent-send")"
+ls "$T"/out/*vg.example*.json.gz > /dev/null 2>&1 || fail "send delivered nothing: $(cat "$T/out.agent-send")"
 # shellcheck disable=SC2086
-vg agent-check $AG -c "$T/c.conf" check --port "$(sh -c 'echo 9')" --timeout 2 unknown.example || [ $? -ne 99 ]
+vg agent-check $AG -c "$T/c.conf" check --port "$SMTP_PORT" --timeout 5 vg.example || [ $? -eq 1 ] ||
+    fail "agent check: $(cat "$T/out.agent-check")"
+grep -q 'mx.vg.example' "$T/out.agent-check" || fail "check did not reach the MX: $(cat "$T/out.agent-check")"
 [ "$bad" -eq 0 ] || fail "$bad program(s) with valgrind errors or definite leaks"
 pass "valgrind: no errors, no definite leaks"
