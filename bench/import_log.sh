@@ -52,7 +52,9 @@ lines=$(wc -l < "$tmp/big.log")
 cat "$tmp/big.log" > /dev/null
 echo "# import-log ($lines lines)"
 # Wall time moves with the machine's load: the CPU time (user + system) is printed too.
-/usr/bin/time -f "%e %U %S" -o "$tmp/time" "${agent[@]}" -c "$tmp/c.conf" import-log "$tmp/big.log"
+/usr/bin/time -f "%e %U %S" -o "$tmp/time" "${agent[@]}" -c "$tmp/c.conf" import-log "$tmp/big.log" \
+    > "$tmp/import.out"
+sed "s/^/# /" "$tmp/import.out"
 python3 - "$lines" "$tmp/time" <<'PY'
 import sys
 lines = int(sys.argv[1])
