@@ -164,7 +164,9 @@ static void lp_expire(logparse *lp)
     htable_entry **all = htable_sorted(lp->procs);
     for (size_t i = 0; all[i]; i++) {
         lp_proc *pr = all[i]->value;
-        if (pr->seen + LOGPARSE_EXPIRE >= lp->last && (pr->npend || pr->has_fail)) {
+        /* An attempt just reported stays known for its further recipients' lines. */
+        if (pr->seen + LOGPARSE_EXPIRE >= lp->last &&
+            (pr->npend || pr->has_fail || pr->last_time + 2 >= lp->last)) {
             htable_enter(fresh, all[i]->key, all[i]->klen, NULL)->value = pr;
         } else {
             lp->st.unmatched += pr->npend + (size_t)pr->has_fail;
@@ -390,6 +392,30 @@ static void lp_session_from(logparse *lp, lp_session *s, const char *host, const
     snprintf(s->ip, sizeof(s->ip), "%s", ip);
 }
 
+/* Whether the tag of key ("host postfix/smtp[pid]") names the program suffix ("/smtp"):
+ * the part before the slash is Postfix's syslog_name, which sites change. */
+static int lp_tag_is(const char *key, size_t klen, const char *suffix, size_t n)
+{
+    const char *lb = memrchr(key, '[', klen);
+    return lb && (size_t)(lb - key) > n && memcmp(lb - n, suffix, n) == 0;
+}
+#define LP_TAG_IS(key, klen, lit) lp_tag_is((key), (klen), (lit), sizeof(lit) - 1)
+
+/* Whether the delivery line's ", conn_use=N" (between relay and status) says the
+ * connection came from the cache (N >= 2): no new session, TLS or not. */
+static int lp_conn_reused(const char *relay, const char *status)
+{
+    const char *cu = LP_FIND(relay, status, ", conn_use=");
+    unsigned n = 0;
+
+    if (cu == NULL)
+        return 0;
+    for (const char *q = cu + sizeof(", conn_use=") - 1; q < status && *q >= '0' && *q <= '9'; q++)
+        if (n < 1000)
+            n = n * 10 + (unsigned)(*q - '0');
+    return n >= 2;
+}
+
 /* The port after "host[ip]" (":25"), 25 when absent or invalid. */
 static unsigned lp_port(const char *after, const char *end)
 {
@@ -491,6 +517,18 @@ static void lp_take_proxied(logparse *lp, lp_proc *pr, lp_proc *tp)
     lp_push(lp, pr, &s);
 }
 
+/* Whether an MTA-STS policy applied to domain on the day of when: smtp(8) delivered
+ * without TLS over a new connection (the MX did not offer STARTTLS), which the policy
+ * forbids. Without one Postfix's "may" level allows it and nothing is reported, as
+ * Postfix >= 3.10's TLSRPT does not report a plaintext fallback at "may". */
+static int lp_plain_sts(logparse *lp, const char *domain, time_t when)
+{
+    char day[SPOOL_DAY_LEN + 1];
+
+    spool_day_of(when, day);
+    return lp_sts(lp, day, domain) != NULL;
+}
+
 /* "QID: to=<rcpt>, relay=host[ip]:port, ..., status=X (reason)" */
 static void lp_postfix_delivery(logparse *lp, const char *key, size_t klen, const char *qid,
                                 size_t qlen, const char *p, const char *end, time_t when)
@@ -503,9 +541,12 @@ static void lp_postfix_delivery(logparse *lp, const char *key, size_t klen, cons
     const char *tlsreq = status ? LP_FIND(status, end, "TLS is required, but ") : NULL;
     /* Without TLS lines of this process, only a tlsproxy handshake can make it new. */
     int proxied_only = pr == NULL && tlsreq == NULL;
+    /* ... or a session without TLS, which matters when an MTA-STS policy applies. */
+    int plain = tlsreq == NULL && (pr == NULL || (pr->npend == 0 && !pr->has_fail)) &&
+                LP_TAG_IS(key, klen, "/smtp");
 
-    if (proxied_only && !lp->tlsproxy_seen)
-        return; /* a reused connection, plain text, or not smtp(8): nothing new */
+    if (proxied_only && !lp->tlsproxy_seen && !plain)
+        return; /* a reused connection, or not smtp(8): nothing new */
     if (!proxied_only)
         lp->st.relevant++;
     if (relay == NULL || status == NULL || lp_rcpt_domain(p + 3, end, domain) < 0) {
@@ -525,19 +566,37 @@ static void lp_postfix_delivery(logparse *lp, const char *key, size_t klen, cons
     }
     snprintf(rkey, sizeof(rkey), "%s[%s]", host, ip);
     /* A delivery over a connection from the cache ("conn_use=") made no new handshake. */
-    lp_proc *tp = lp->tlsproxy_seen && !LP_FIND(relay, status, ", conn_use=")
+    int reused = lp_conn_reused(relay, status);
+    int same = pr && lp_same_attempt(pr, qid, qlen, rkey, when);
+    lp_proc *tp = lp->tlsproxy_seen && !reused
                       ? lp_tlsproxy(lp, key, klen, host, ip, lp_port(after, end), 0)
                       : NULL;
-    if (tp && (tp->npend || tp->has_fail) && !(pr && lp_same_attempt(pr, qid, qlen, rkey, when))) {
+    /* The new session this line completes: 'P'roxied handshake or 'N'o TLS. */
+    int fresh = 0;
+    if (tp && (tp->npend || tp->has_fail) && !same)
+        fresh = 'P';
+    else if (plain && !reused && !same && LP_PREFIX(status, end, ", status=sent") &&
+             lp_plain_sts(lp, domain, when))
+        fresh = 'N';
+    else if (proxied_only)
+        return;
+    if (fresh) {
         if (proxied_only)
             lp->st.relevant++;
         if (pr == NULL)
             pr = lp_proc_get(lp, key, klen, 1);
         if (pr == NULL)
             return;
+    }
+    if (fresh == 'P') {
         lp_take_proxied(lp, pr, tp);
-    } else if (proxied_only) {
-        return;
+    } else if (fresh == 'N') {
+        lp_session s;
+        lp_session_from(lp, &s, host, ip);
+        s.port = lp_port(after, end);
+        s.result = 201;
+        snprintf(s.reason, sizeof(s.reason), "starttls-not-offered");
+        lp_push(lp, pr, &s);
     }
     int own = htable_locate(lp->own, qid, qlen) != NULL;
     if (tlsreq) {
@@ -679,10 +738,8 @@ static void lp_postfix(logparse *lp, const char *line, size_t len, const char *k
     }
     unsigned port = lp_port(after, end);
     time_t when = lp_when(lp, line, len);
-    /* The tag of key ("host postfix/tlsproxy[pid]") ends in "/tlsproxy[pid]". */
-    const char *lb = memrchr(key, '[', klen);
     lp_proc *pr;
-    if (lb && lb - key >= 10 && memcmp(lb - 9, "/tlsproxy", 9) == 0) {
+    if (LP_TAG_IS(key, klen, "/tlsproxy")) {
         lp->tlsproxy_seen = 1;
         pr = lp_tlsproxy(lp, key, klen, host, ip, port, 1);
     } else {
