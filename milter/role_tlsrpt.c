@@ -61,7 +61,6 @@ static int tlsrpt_prepare(const config *cfg, const config *old, role_ctx *ctx)
 }
 
 #define RX_BATCH ROLE_RX_MAX
-#define RX_NICE  (-5)
 
 static void *tlsrpt_receive(void *arg)
 {
@@ -84,8 +83,8 @@ static void *tlsrpt_receive(void *arg)
     /* Ahead of the senders (Postfix smtp processes) when the CPU is short: the kernel
      * queue holds only max_dgram_qlen datagrams, and a sender never retries. The
      * supervisor raised RLIMIT_NICE so this works after the privilege drop. */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), RX_NICE) < 0)
-        msg_info("tlsrpt: receive thread at the default priority (nice %d: %m)", RX_NICE);
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), ROLE_RX_NICE) < 0)
+        msg_info("tlsrpt: receive thread at the default priority (nice %d: %m)", ROLE_RX_NICE);
     /* The timeout only lets the thread notice role_stop; it costs nothing under load. */
     setsockopt(rx->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     for (;;) {

@@ -15,6 +15,9 @@
 
 #define ROLE_MAX_FDS 4
 
+/* The nice value of the tlsrpt role's receive thread; the supervisor raises RLIMIT_NICE to
+ * allow it after the privilege drop. */
+#define ROLE_RX_NICE  (-5)
 #define ROLE_RX_MAX   64                  /* datagrams one recvmmsg() call takes */
 #define ROLE_TAKING   ((uint64_t)1 << 63) /* in taken: a receive call is under way */
 #define ROLE_RX_EMPTY UINT_MAX            /* msg_len of an rx slot the kernel did not fill */

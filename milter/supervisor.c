@@ -102,7 +102,7 @@ static void sv_start(role_slot *slots, role_slot *s, const config *cfg)
 }
 
 /* What a dead child had taken in and not settled, including a receive call it died in. */
-static uint64_t supervisor_in_flight(const role_shared *sh)
+static uint64_t sv_in_flight(const role_shared *sh)
 {
     uint64_t taken = atomic_load(&sh->taken);
 
@@ -125,7 +125,7 @@ static void sv_reap(role_slot *slots, int stopping)
             if (s->pid != pid)
                 continue;
             s->pid = 0;
-            uint64_t gone = supervisor_in_flight(s->ctx.shared);
+            uint64_t gone = sv_in_flight(s->ctx.shared);
             if (gone > 0)
                 msg_error("%s: %llu item(s) read but not yet stored were lost with process %ld",
                           s->ops->name, (unsigned long long)gone, (long)pid);
@@ -177,14 +177,13 @@ static void sv_stop_all(role_slot *slots)
     }
 }
 
-/* RLIMIT_NICE 20 - SV_NICE_MIN: after the drop, the tlsrpt role's receive thread may
- * still raise its priority to nice SV_NICE_MIN (a datagram it does not take in time is
- * lost for good). Best effort: without the privilege it runs at the default priority. */
-#define SV_NICE_MIN (-5)
+/* RLIMIT_NICE 20 - ROLE_RX_NICE: after the drop, the tlsrpt role's receive thread may
+ * still raise its priority to ROLE_RX_NICE (a datagram it does not take in time is lost
+ * for good). Best effort: without the privilege it runs at the default priority. */
 static void sv_allow_nice(void)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)(20 - SV_NICE_MIN);
+    rlim_t want = (rlim_t)(20 - ROLE_RX_NICE);
 
     if (geteuid() != 0 || getrlimit(RLIMIT_NICE, &rl) < 0 || rl.rlim_cur >= want)
         return;
