@@ -227,16 +227,8 @@ int supervisor_run(config *cfg, const char *path, const char *const *overrides)
         if (slots[i].ctx.shared == MAP_FAILED)
             msg_fatal("mmap: %m");
     }
-    spool_close(spool_open(cfg->spool_directory));
-    int active = sv_prepare(slots, cfg, NULL);
-    if (active < 0)
-        msg_fatal("cannot start: see the errors above");
-    if (active == 0)
-        msg_fatal("no role is enabled: set tlsrpt_socket, policy_socket, log_follow or "
-                  "milter_socket");
-    sv_allow_nice();
-    privs_drop(cfg->user, cfg->spool_directory);
-
+    /* Handlers before the sockets exist: a SIGHUP (reload) sent as soon as a socket
+     * appears must not find the default action, which ends the daemon. */
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = sv_signal;
     sigaction(SIGTERM, &sa, NULL);
@@ -251,6 +243,16 @@ int supervisor_run(config *cfg, const char *path, const char *const *overrides)
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGCHLD);
     sigprocmask(SIG_BLOCK, &block, &old_mask);
+
+    spool_close(spool_open(cfg->spool_directory));
+    int active = sv_prepare(slots, cfg, NULL);
+    if (active < 0)
+        msg_fatal("cannot start: see the errors above");
+    if (active == 0)
+        msg_fatal("no role is enabled: set tlsrpt_socket, policy_socket, log_follow or "
+                  "milter_socket");
+    sv_allow_nice();
+    privs_drop(cfg->user, cfg->spool_directory);
 
     for (size_t i = 0; i < NROLES; i++)
         if (slots[i].active)
