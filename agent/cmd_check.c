@@ -1,6 +1,6 @@
 /*
  * opentlsrpt-agent check DOMAIN [--port 25] [--format text|json] [--timeout 10] [--all]
- * [--helo NAME]: audits DOMAIN's inbound mail TLS as senders see it (common/check.c) and
+ * [--helo NAME]: audits DOMAIN's inbound mail TLS as senders see it (common/check/check.c) and
  * prints each step with its verdict, evidence and fix. Exit status: 0 ok, 1 warnings,
  * 2 errors, 3 the check could not run. The JSON form is described by
  * tests/data/check.schema.json and documented in opentlsrpt-agent(8).

@@ -33,7 +33,7 @@ start_unbound "$T/zones"
 
 SMTP_TIMEOUT=3
 HTTPS_TIMEOUT=3
-DNS_TIMEOUT=15 # DNS_DEFAULT_TIMEOUT in common/dns.c: not a setting
+DNS_TIMEOUT=15 # DNS_DEFAULT_TIMEOUT in common/mail/dns.c: not a setting
 D=$(days_ago 1)
 T0=$(($(date -u -d "$D" +%s) + 86400 + 10))
 

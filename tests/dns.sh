@@ -1,5 +1,5 @@
 #!/bin/sh
-# common/dns.c against a real unbound: TXT strings concatenated, MX sorted and lower-cased,
+# common/mail/dns.c against a real unbound: TXT strings concatenated, MX sorted and lower-cased,
 # A then AAAA, TLSA presentation form, NODATA/NXDOMAIN, SERVFAIL (a validating unbound facing
 # a broken signed zone), REFUSED and a silent server as temporary failures, DNSSEC secure and bogus answers with a trust anchor file.
 . "$top_srcdir/tests/lib.sh"

@@ -2,7 +2,7 @@
 # Every setting is documented in the configuration man page, and only settings that exist.
 . "$top_srcdir/tests/lib.sh"
 man5="$top_srcdir/man/opentlsrpt.conf.5"
-sed -n 's/^SETTING(\([a-z_0-9]*\),.*/\1/p' "$top_srcdir/common/settings.def" | sort > "$T/declared"
+sed -n 's/^SETTING(\([a-z_0-9]*\),.*/\1/p' "$top_srcdir/common/mail/settings.def" | sort > "$T/declared"
 [ -s "$T/declared" ] || fail "no settings found in settings.def"
 # Settings are documented as ".TP" followed by ".B name" in opentlsrpt.conf(5).
 awk 'prev == ".TP" && $1 == ".B" { print $2 } { prev = $1 }' "$man5" | sort > "$T/documented"

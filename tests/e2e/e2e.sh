@@ -131,7 +131,7 @@ done
 pass "reports of $(today): exact per domain"
 
 # Our own report mail, as the agent sends it (Message-ID <report-id>, report_id() in
-# common/report.c), to every domain's rua through the same Postfix: delivered where TLS
+# common/spool/report.c), to every domain's rua through the same Postfix: delivered where TLS
 # works, deferred where it does not, and its sessions are not counted.
 day=$(today)
 for c in $BED_CASES; do

@@ -1,4 +1,4 @@
-/* Fuzz target: the RDATA decoders of common/dns.c (answers from the network). The first
+/* Fuzz target: the RDATA decoders of common/mail/dns.c (answers from the network). The first
  * byte picks the type, the rest is the RDATA. */
 #include <stdint.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* otr-dns: looks names up through common/dns.c, for the shell tests.
+/* otr-dns: looks names up through common/mail/dns.c, for the shell tests.
  * usage: otr-dns [-c CONF] [-o name=value]... txt|mx|addr|tlsa NAME
  * Prints the status, a "secure" marker, then one record per line (bytes outside printable
  * ASCII as \xNN). */

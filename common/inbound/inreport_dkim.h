@@ -2,8 +2,8 @@
 #define OTR_INREPORT_DKIM_H
 /*
  * DKIM of a received report message (RFC 8460 4.3: reports must be signed by the
- * reporting domain), verified with the signer's own canonicalization code (common/dkim)
- * and keys looked up with libunbound (common/dns), and whether the signing domain aligns
+ * reporting domain), verified with the signer's own canonicalization code (common/mail/dkim.c)
+ * and keys looked up with libunbound (common/mail/dns.c), and whether the signing domain aligns
  * with the report's submitter.
  */
 #include <stddef.h>
