@@ -1,7 +1,8 @@
 #ifndef OTR_LOGPARSE_INT_H
 #define OTR_LOGPARSE_INT_H
-/* Inside the mail log parser: shared by logparse.c (Postfix, state, outcomes),
- * logparse_time.c (timestamps) and logparse_sendmail.c. Not for other modules. */
+/* Inside the mail log parser: shared by logparse.c (the entry points and Postfix),
+ * logparse_sendmail.c, and below both logparse_session.c (state, outcomes) and
+ * logparse_time.c (timestamps). Not for other modules. */
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -106,12 +107,18 @@ static inline void lp_copy(char *dst, size_t size, const char *s, size_t n)
 time_t lp_rfc3339(const char *s, size_t len, size_t *used);
 time_t lp_classic(logparse *lp, const char *s, size_t len, time_t now);
 time_t lp_when(logparse *lp, const char *line, size_t len);
-/* Per-process state (logparse.c): the entry of key, created when asked (NULL when full). */
+/* Per-process state (logparse_session.c): the entry of key, created when asked (NULL when
+ * full). */
 lp_proc *lp_proc_get(logparse *lp, const char *key, size_t klen, int create);
+/* Drops the state of processes gone quiet and of old own queue ids; sets next_expire. */
+void lp_expire(logparse *lp);
 /* Queues a session of pr for its delivery line (the oldest is dropped when full). */
 void lp_push(logparse *lp, lp_proc *pr, const lp_session *s);
 /* Emits the outcome of session s for the recipient domain. */
 void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_t when);
+/* Whether an MTA-STS policy applied to domain on the day of when (a plaintext delivery
+ * is then a failure). */
+int lp_plain_sts(logparse *lp, const char *domain, time_t when);
 /* The normalized domain of "<local@domain>" or a bare address at p; 0 or -1. */
 int lp_rcpt_domain(const char *p, const char *end, char *out);
 /* Whether "<...>" at p is the Message-ID of our own report mail. */
