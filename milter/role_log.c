@@ -203,4 +203,9 @@ static int log_run(const config *cfg, role_ctx *ctx)
     return 0;
 }
 
-const role_ops role_log = {"log", log_enabled, log_prepare, log_run};
+const role_ops role_log = {
+    .name = "log",
+    .enabled = log_enabled,
+    .prepare = log_prepare,
+    .run = log_run,
+};

@@ -527,4 +527,9 @@ static int milter_run(const config *cfg, role_ctx *ctx)
     return status == MI_SUCCESS ? 0 : 1;
 }
 
-const role_ops role_milter = {"milter", milter_enabled, milter_prepare, milter_run};
+const role_ops role_milter = {
+    .name = "milter",
+    .enabled = milter_enabled,
+    .prepare = milter_prepare,
+    .run = milter_run,
+};

@@ -711,4 +711,9 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     return 0;
 }
 
-const role_ops role_policy = {"policy", policy_enabled, policy_prepare, policy_run};
+const role_ops role_policy = {
+    .name = "policy",
+    .enabled = policy_enabled,
+    .prepare = policy_prepare,
+    .run = policy_run,
+};

@@ -5,6 +5,7 @@
  * DNS ever happen on the receive path.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,19 @@
 #include "roles.h"
 #include "sockets.h"
 #include "spool.h"
+
+#define TLSRPT_RX_NICE  (-5)     /* the receive thread's nice value */
+#define TLSRPT_RX_MAX   64       /* datagrams one recvmmsg() call takes */
+#define TLSRPT_RX_EMPTY UINT_MAX /* msg_len of an rx slot the kernel did not fill */
+
+/* A SIGKILL inside recvmmsg() kills the process on its way back to user space, with the
+ * datagrams already taken from the kernel and no counter updated. So the receive vectors
+ * live in role_shared.own: the kernel writes each datagram's msg_len as it takes it, and
+ * while ROLE_TAKING is set in taken, the slots not TLSRPT_RX_EMPTY are datagrams taken but
+ * not yet counted. The flag is cleared by the same atomic add that counts them. */
+typedef struct {
+    struct mmsghdr rx[TLSRPT_RX_MAX];
+} tlsrpt_shared;
 
 typedef struct {
     int fd;
@@ -60,15 +74,16 @@ static int tlsrpt_prepare(const config *cfg, const config *old, role_ctx *ctx)
     return 0;
 }
 
-#define RX_BATCH ROLE_RX_MAX
+#define RX_BATCH TLSRPT_RX_MAX
 
 static void *tlsrpt_receive(void *arg)
 {
     tlsrpt_rx *rx = arg;
     /* Buffers for one recvmmsg() call: pages are touched only as far as datagrams reach. */
     char *bufs = mymalloc((size_t)RX_BATCH * (DGRAM_MAX_SIZE + 1));
-    /* In the page shared with the supervisor: see role_shared. */
-    struct mmsghdr *msgs = rx->shared->rx;
+    /* In the page shared with the supervisor: see tlsrpt_shared. */
+    tlsrpt_shared *own = (void *)rx->shared->own;
+    struct mmsghdr *msgs = own->rx;
     struct iovec iov[RX_BATCH];
     struct timeval tv = {0, 200 * 1000};
     int draining = 0;
@@ -83,8 +98,8 @@ static void *tlsrpt_receive(void *arg)
     /* Ahead of the senders (Postfix smtp processes) when the CPU is short: the kernel
      * queue holds only max_dgram_qlen datagrams, and a sender never retries. The
      * supervisor raised RLIMIT_NICE so this works after the privilege drop. */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), ROLE_RX_NICE) < 0)
-        msg_info("tlsrpt: receive thread at the default priority (nice %d: %m)", ROLE_RX_NICE);
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), TLSRPT_RX_NICE) < 0)
+        msg_info("tlsrpt: receive thread at the default priority (nice %d: %m)", TLSRPT_RX_NICE);
     /* The timeout only lets the thread notice role_stop; it costs nothing under load. */
     setsockopt(rx->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     for (;;) {
@@ -93,7 +108,7 @@ static void *tlsrpt_receive(void *arg)
         /* One call takes everything queued (up to RX_BATCH): fewer syscalls and wake-ups
          * under load, which is when the kernel queue is in danger of filling. */
         for (int i = 0; i < RX_BATCH; i++)
-            msgs[i].msg_len = ROLE_RX_EMPTY;
+            msgs[i].msg_len = TLSRPT_RX_EMPTY;
         atomic_fetch_or(&rx->shared->taken, ROLE_TAKING);
         int n = recvmmsg(rx->fd, msgs, RX_BATCH, draining ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
         /* Counts what was taken and ends the call in one step: never both or neither. */
@@ -212,4 +227,23 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
     return 0;
 }
 
-const role_ops role_tlsrpt = {"tlsrpt", tlsrpt_enabled, tlsrpt_prepare, tlsrpt_run};
+/* Supervisor: the datagrams a child killed inside recvmmsg() had taken. */
+static uint64_t tlsrpt_taking(const role_shared *sh)
+{
+    const tlsrpt_shared *ts = (const void *)sh->own;
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < TLSRPT_RX_MAX; i++)
+        n += ts->rx[i].msg_len != TLSRPT_RX_EMPTY;
+    return n;
+}
+
+const role_ops role_tlsrpt = {
+    .name = "tlsrpt",
+    .enabled = tlsrpt_enabled,
+    .prepare = tlsrpt_prepare,
+    .run = tlsrpt_run,
+    .shared_size = sizeof(tlsrpt_shared),
+    .taking = tlsrpt_taking,
+    .nice = TLSRPT_RX_NICE,
+};

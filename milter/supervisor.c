@@ -102,14 +102,15 @@ static void sv_start(role_slot *slots, role_slot *s, const config *cfg)
 }
 
 /* What a dead child had taken in and not settled, including a receive call it died in. */
-static uint64_t sv_in_flight(const role_shared *sh)
+static uint64_t sv_in_flight(const role_slot *s)
 {
+    const role_shared *sh = s->ctx.shared;
     uint64_t taken = atomic_load(&sh->taken);
 
     if (taken & ROLE_TAKING) {
         taken &= ~ROLE_TAKING;
-        for (size_t i = 0; i < ROLE_RX_MAX; i++)
-            taken += sh->rx[i].msg_len != ROLE_RX_EMPTY;
+        if (s->ops->taking)
+            taken += s->ops->taking(sh);
     }
     return taken - atomic_load(&sh->settled);
 }
@@ -125,7 +126,7 @@ static void sv_reap(role_slot *slots, int stopping)
             if (s->pid != pid)
                 continue;
             s->pid = 0;
-            uint64_t gone = sv_in_flight(s->ctx.shared);
+            uint64_t gone = sv_in_flight(s);
             if (gone > 0)
                 msg_error("%s: %llu item(s) read but not yet stored were lost with process %ld",
                           s->ops->name, (unsigned long long)gone, (long)pid);
@@ -177,15 +178,20 @@ static void sv_stop_all(role_slot *slots)
     }
 }
 
-/* RLIMIT_NICE 20 - ROLE_RX_NICE: after the drop, the tlsrpt role's receive thread may
- * still raise its priority to ROLE_RX_NICE (a datagram it does not take in time is lost
- * for good). Best effort: without the privilege it runs at the default priority. */
+/* RLIMIT_NICE 20 - nice for the lowest role_ops.nice: after the drop, a role's thread
+ * (the tlsrpt role's receive thread: a datagram it does not take in time is lost for good)
+ * may still raise its priority. Best effort: without the privilege it runs at the default
+ * priority. */
 static void sv_allow_nice(void)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)(20 - ROLE_RX_NICE);
+    int nice = 0;
 
-    if (geteuid() != 0 || getrlimit(RLIMIT_NICE, &rl) < 0 || rl.rlim_cur >= want)
+    for (size_t i = 0; i < NROLES; i++)
+        if (supervisor_roles[i]->nice < nice)
+            nice = supervisor_roles[i]->nice;
+    rlim_t want = (rlim_t)(20 - nice);
+    if (nice == 0 || geteuid() != 0 || getrlimit(RLIMIT_NICE, &rl) < 0 || rl.rlim_cur >= want)
         return;
     rl.rlim_cur = want;
     if (rl.rlim_max < want)
@@ -222,8 +228,9 @@ int supervisor_run(config *cfg, const char *path, const char *const *overrides)
 
     memset(slots, 0, sizeof(slots));
     for (size_t i = 0; i < NROLES; i++) {
-        slots[i].ctx.shared = mmap(NULL, sizeof(role_shared), PROT_READ | PROT_WRITE,
-                                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        size_t size = sizeof(role_shared) + supervisor_roles[i]->shared_size;
+        slots[i].ctx.shared =
+            mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (slots[i].ctx.shared == MAP_FAILED)
             msg_fatal("mmap: %m");
     }
