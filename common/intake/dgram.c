@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <strings.h>
 
 #include "domain.h"
 #include "jsontok.h"
@@ -158,6 +159,39 @@ static const char *dgram_pattern(dgram_decoder *d, const char *pat)
     return arena_strdup(&d->o->mem, wild ? norm : norm + 2);
 }
 
+/* The host name the MX announced in its EHLO reply: Postfix 3.10 sends the whole
+ * multi-line reply ("250-mx.example ...\r\n250-PIPELINING..."), a report wants only the
+ * name (RFC 8460 receiving-mx-helo). A bare name is taken as it is; anything that does not
+ * yield a host name or an address literal is omitted. */
+static dgram_status dgram_helo(dgram_decoder *d, int v, const char **out)
+{
+    char norm[DOMAIN_MAX + 2];
+    unsigned char addr[16];
+    const char *s, *e;
+    dgram_status st = dgram_string(d, v, out);
+
+    if (st != DGRAM_OK || *out == NULL)
+        return st;
+    s = *out;
+    *out = NULL;
+    if (s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' &&
+        (s[3] == '-' || s[3] == ' '))
+        s += 4;
+    s += strspn(s, " \t");
+    e = s + strcspn(s, " \t\r\n");
+    if (e - s > 2 && *s == '[' && e[-1] == ']' && (size_t)(e - s) < sizeof(norm)) {
+        memcpy(norm, s + 1, (size_t)(e - s) - 2);
+        norm[e - s - 2] = 0;
+        if (inet_pton(AF_INET, norm, addr) == 1 ||
+            (strncasecmp(norm, "IPv6:", 5) == 0 && inet_pton(AF_INET6, norm + 5, addr) == 1))
+            *out = arena_strndup(&d->o->mem, s, (size_t)(e - s));
+        return DGRAM_OK;
+    }
+    if (e > s && domain_normalize(s, (size_t)(e - s), norm, sizeof(norm)) == 0)
+        *out = arena_strdup(&d->o->mem, norm);
+    return DGRAM_OK;
+}
+
 static dgram_status dgram_int(dgram_decoder *d, int v, int *out, int required)
 {
     int64_t n;
@@ -209,7 +243,7 @@ static dgram_status dgram_failure(dgram_decoder *d, int j, outcome_failure *f)
         return DGRAM_ERR_CODE;
     TRY(dgram_ip(d, dgram_get(d, j, "s"), &f->sending_ip));
     TRY(dgram_host(d, dgram_get(d, j, "n"), &f->mx_hostname));
-    TRY(dgram_string(d, dgram_get(d, j, "h"), &f->mx_helo));
+    TRY(dgram_helo(d, dgram_get(d, j, "h"), &f->mx_helo));
     TRY(dgram_ip(d, dgram_get(d, j, "r"), &f->receiving_ip));
     TRY(dgram_string(d, dgram_get(d, j, "a"), &f->additional_info));
     TRY(dgram_string(d, dgram_get(d, j, "f"), &f->reason_code));

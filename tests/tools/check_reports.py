@@ -6,6 +6,7 @@ validate against the strict schema. Exits 1 and says what differs."""
 import collections
 import glob
 import json
+import re
 import sys
 
 import jsonschema
@@ -15,6 +16,21 @@ NAMES = {201: "starttls-not-supported", 202: "certificate-host-mismatch",
          301: "sts-policy-fetch-error", 302: "sts-policy-invalid", 303: "sts-webpki-invalid",
          304: "tlsa-invalid", 305: "dnssec-invalid", 306: "dane-required"}
 TYPES = {1: "tlsa", 2: "sts", 9: "no-policy-found"}
+
+
+def helo(h):
+    """The name the MX announced: the first word of the EHLO reply's first line, after its
+    reply code, when that word is a host name or an address literal; else absent."""
+    if not h:
+        return None
+    line = re.split(r"[\r\n]", h, maxsplit=1)[0]
+    line = re.sub(r"^[0-9]{3}[- ]", "", line).strip()
+    word = line.split()[0] if line.split() else ""
+    if re.fullmatch(r"\[[0-9.]+\]|\[IPv6:[0-9A-Fa-f:.]+\]", word):
+        return word
+    word = word.rstrip(".").lower()
+    label = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
+    return word if re.fullmatch(r"%s(\.%s)*" % (label, label), word) and len(word) <= 253 else None
 
 
 def expected(record_glob):
@@ -32,7 +48,7 @@ def expected(record_glob):
                     if p.get("f", 1 if p.get("failure-details") else 0):
                         agg[1] += 1
                         for fd in p.get("failure-details", []):
-                            agg[2][(NAMES[fd["c"]], fd.get("s"), fd.get("n"), fd.get("h"),
+                            agg[2][(NAMES[fd["c"]], fd.get("s"), fd.get("n"), helo(fd.get("h")),
                                     fd.get("r"), fd.get("a"), fd.get("f"))] += 1
                     else:
                         agg[0] += 1
