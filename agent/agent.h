@@ -12,6 +12,11 @@ typedef struct agent_ctx {
 
 /* Returns the spool, opening it on first use (fatal when it cannot be used). */
 spool *agent_spool(agent_ctx *ctx);
+/* Logs a routine event (a delivery, a remote failure, a domain's bad record): to syslog
+ * only unless -v, because cron mails whatever reaches stderr and these are not failures of
+ * the run. warn selects msg_warn over msg_info. */
+void agent_note(const agent_ctx *ctx, int warn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Subcommands: each parses its own options (argv[0] is its name) and returns the exit
  * status. One file per subcommand (cmd_*.c); the table is in main.c. */

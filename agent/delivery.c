@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,24 +40,6 @@ static void delivery_kill_at(const char *point)
     }
     if (strcmp(kill_point, point) == 0)
         kill(getpid(), SIGKILL);
-}
-
-void delivery_note(agent_ctx *ctx, int warn, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (!ctx->verbose)
-        msg_destinations(isatty(2) ? 0 : MSG_TO_SYSLOG);
-    if (warn)
-        msg_warn("%s", buf);
-    else
-        msg_info("%s", buf);
-    if (!ctx->verbose)
-        msg_destinations(MSG_TO_STDERR | (isatty(2) ? 0 : MSG_TO_SYSLOG));
 }
 
 time_t delivery_now(void)
@@ -492,27 +473,26 @@ static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const re
             delivery_kill_at("after-state");
             delivered = 1;
             stats->sent++;
-            delivery_note(ctx, 0, "%s: report for %s delivered to %s (%s)", domain, day, u->uri,
-                          why);
+            agent_note(ctx, 0, "%s: report for %s delivered to %s (%s)", domain, day, u->uri, why);
             continue;
         }
         stats->failed++;
         js_set_str(ep, "last_error", why);
         if (ds == DELIVER_PERMFAIL) {
             js_set_str(ep, "status", ST_FAILED);
-            delivery_note(ctx, 1, "%s: report for %s refused by %s: %s", domain, day, u->uri, why);
+            agent_note(ctx, 1, "%s: report for %s refused by %s: %s", domain, day, u->uri, why);
         } else if (now >= first + DELIVERY_WINDOW) {
             js_set_str(ep, "status", ST_GIVEN_UP);
-            delivery_note(ctx, 1, "%s: report for %s: %s failed for 24 hours: %s", domain, day,
-                          u->uri, why);
+            agent_note(ctx, 1, "%s: report for %s: %s failed for 24 hours: %s", domain, day, u->uri,
+                       why);
         } else {
             time_t t = delivery_backoff(now, first, n);
             js_set_int(ep, "next_attempt", t);
             open++;
             if (next == 0 || t < next)
                 next = t;
-            delivery_note(ctx, 1, "%s: report for %s: %s failed, will retry: %s", domain, day,
-                          u->uri, why);
+            agent_note(ctx, 1, "%s: report for %s: %s failed, will retry: %s", domain, day, u->uri,
+                       why);
         }
         if (delivery_log_attempt(ctx, day, domain, dom, u->uri, ep) < 0) {
             status = -1;

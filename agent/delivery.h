@@ -46,11 +46,6 @@ int delivery_day(agent_ctx *ctx, discover *d, const char *day, time_t now,
 int delivery_day_settled(agent_ctx *ctx, const char *day);
 /* Prints the state of day (per domain with verbose) to fp; returns 0, or -1 on error. */
 int delivery_status(agent_ctx *ctx, const char *day, int verbose, FILE *fp);
-/* Logs a routine event (a delivery, a remote failure, a domain's bad record): to syslog
- * only unless -v, because cron mails whatever reaches stderr and these are not failures of
- * the run. warn selects msg_warn over msg_info. */
-void delivery_note(agent_ctx *ctx, int warn, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* For run and send: takes the lock, loads the mail set-up (unless deliver_to = file:) and
  * a discoverer into *d. Returns the lock descriptor (the caller closes it), -2 when another
  * run holds the lock, or -1 after logging. */

@@ -2,7 +2,6 @@
 
 #include <string.h>
 
-#include "delivery.h"
 #include "dns.h"
 #include "domain.h"
 #include "htable.h"
@@ -64,10 +63,9 @@ static void discover_notes(discover *d, const char *domain, const char *where,
                            const tlsrpt_record *rec)
 {
     for (size_t i = 0; i < rec->nnotes; i++)
-        delivery_note(d->ctx, 1, "%s: rua URI skipped: %s", domain, rec->notes[i]);
+        agent_note(d->ctx, 1, "%s: rua URI skipped: %s", domain, rec->notes[i]);
     if (rec->n == 0)
-        delivery_note(d->ctx, 1, "%s: the TLSRPT record at %s has no usable rua URI", domain,
-                      where);
+        agent_note(d->ctx, 1, "%s: the TLSRPT record at %s has no usable rua URI", domain, where);
 }
 
 static discover_status discover_lookup(discover *d, const char *domain, tlsrpt_record *rec)
@@ -83,14 +81,14 @@ static discover_status discover_lookup(discover *d, const char *domain, tlsrpt_r
     case DNS_OK:
         break;
     case DNS_TEMPFAIL:
-        delivery_note(d->ctx, 1, "%s: TLSRPT lookup failed temporarily (%s); will retry", domain,
-                      res.why);
+        agent_note(d->ctx, 1, "%s: TLSRPT lookup failed temporarily (%s); will retry", domain,
+                   res.why);
         dns_result_free(&res);
         return DISCOVER_TEMPFAIL;
     case DNS_BOGUS:
-        delivery_note(d->ctx, 1,
-                      "%s: DNSSEC validation of %s failed (%s); treated as no TLSRPT record",
-                      domain, name, res.why);
+        agent_note(d->ctx, 1,
+                   "%s: DNSSEC validation of %s failed (%s); treated as no TLSRPT record", domain,
+                   name, res.why);
         dns_result_free(&res);
         return DISCOVER_NONE;
     default:
@@ -109,10 +107,10 @@ static discover_status discover_lookup(discover *d, const char *domain, tlsrpt_r
     if (n == 0) {
         msg_debug("%s: no TXT record of %s begins with v=TLSRPTv1;", domain, name);
     } else if (n > 1) {
-        delivery_note(d->ctx, 1, "%s: %zu TLSRPT records at %s, not exactly one: no reports sent",
-                      domain, n, name);
+        agent_note(d->ctx, 1, "%s: %zu TLSRPT records at %s, not exactly one: no reports sent",
+                   domain, n, name);
     } else if (tlsrpt_record_parse(found, foundlen, rec, why, sizeof(why)) < 0) {
-        delivery_note(d->ctx, 1, "%s: invalid TLSRPT record at %s: %s", domain, name, why);
+        agent_note(d->ctx, 1, "%s: invalid TLSRPT record at %s: %s", domain, name, why);
     } else {
         discover_notes(d, domain, name, rec);
         st = DISCOVER_OK;

@@ -50,13 +50,6 @@ static void usage(void)
     exit(2);
 }
 
-spool *agent_spool(agent_ctx *ctx)
-{
-    if (ctx->spool == NULL)
-        ctx->spool = spool_open(ctx->cfg->spool_directory);
-    return ctx->spool;
-}
-
 /* Root is refused unless -u names the user to become: the agent parses mail, reports and
  * DNS answers from strangers. What only root may read (the DKIM key, the SMTP password) is
  * loaded first; deliver_mail_init keeps it, so delivery later finds it loaded. */

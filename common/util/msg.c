@@ -36,7 +36,7 @@ int msg_verbose(void)
     return msg_verbose_level;
 }
 
-__attribute__((format(printf, 3, 0))) static void msg_vlog(int prio, const char *label,
+__attribute__((format(printf, 4, 0))) static void msg_vlog(int dest, int prio, const char *label,
                                                            const char *fmt, va_list ap)
 {
     char buf[2048];
@@ -47,9 +47,9 @@ __attribute__((format(printf, 3, 0))) static void msg_vlog(int prio, const char 
     for (char *p = buf; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
-    if (msg_dest & MSG_TO_SYSLOG)
+    if (dest & MSG_TO_SYSLOG)
         syslog(prio, "%s%s", label, buf);
-    if (msg_dest & MSG_TO_STDERR)
+    if (dest & MSG_TO_STDERR)
         fprintf(stderr, "%s[%ld]: %s%s\n", msg_progname, (long)getpid(), label, buf);
     errno = saved;
 }
@@ -58,7 +58,7 @@ __attribute__((format(printf, 3, 0))) static void msg_vlog(int prio, const char 
     do {                                                                                           \
         va_list ap;                                                                                \
         va_start(ap, fmt);                                                                         \
-        msg_vlog(prio, label, fmt, ap);                                                            \
+        msg_vlog(msg_dest, prio, label, fmt, ap);                                                  \
         va_end(ap);                                                                                \
     } while (0)
 
@@ -81,6 +81,11 @@ void msg_warn(const char *fmt, ...)
 void msg_error(const char *fmt, ...)
 {
     MSG_BODY(LOG_ERR, "error: ");
+}
+
+void msg_vnote(int skip, int warn, const char *fmt, va_list ap)
+{
+    msg_vlog(msg_dest & ~skip, warn ? LOG_WARNING : LOG_INFO, warn ? "warning: " : "", fmt, ap);
 }
 
 void msg_fatal(const char *fmt, ...)

@@ -19,6 +19,10 @@ void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A routine event: msg_info, or msg_warn when warn is set, but never to the destinations
+ * in skip (e.g. MSG_TO_STDERR where stderr is for failures: cron mails what it finds). */
+void msg_vnote(int skip, int warn, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 /* Logs and exits with status 1; never returns. */
 void msg_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Logs and aborts (a bug, not bad input); never returns. */

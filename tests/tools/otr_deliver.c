@@ -13,13 +13,6 @@
 #include "msg.h"
 #include "report.h"
 
-spool *agent_spool(agent_ctx *ctx)
-{
-    if (ctx->spool == NULL)
-        ctx->spool = spool_open(ctx->cfg->spool_directory);
-    return ctx->spool;
-}
-
 static int otr_deliver_visit(const outcome *o, void *arg)
 {
     report_set_add(arg, o, NULL);
