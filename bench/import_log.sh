@@ -50,19 +50,27 @@ echo "# generating $((size >> 20)) MiB of synthetic Postfix log"
 python3 "$src/bench/import_log_gen.py" "$size" > "$tmp/big.log"
 lines=$(wc -l < "$tmp/big.log")
 cat "$tmp/big.log" > /dev/null
+# The limit: the same file's lines found by memchr() over read() buffers (bench/bare_lines.c).
+cc -O2 -Wall -o "$tmp/bare_lines" "$src/bench/bare_lines.c"
+"$tmp/bare_lines" "$tmp/big.log" > "$tmp/bare.out"
+bare_secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$tmp/bare.out")
+echo "# bare line scan: $(cat "$tmp/bare.out")"
 echo "# import-log ($lines lines)"
 # Wall time moves with the machine's load: the CPU time (user + system) is printed too.
 /usr/bin/time -f "%e %U %S" -o "$tmp/time" "${agent[@]}" -c "$tmp/c.conf" import-log "$tmp/big.log" \
     > "$tmp/import.out"
 sed "s/^/# /" "$tmp/import.out"
-python3 - "$lines" "$tmp/time" <<'PY'
+python3 - "$lines" "$tmp/time" "$bare_secs" <<'PY'
 import sys
 lines = int(sys.argv[1])
+bare = float(sys.argv[3])
 wall, user, system = map(float, open(sys.argv[2]).read().split()[-3:])
 print("# import-log: %d lines in %.2f s wall = %.0f lines/s; %.2f s CPU (user %.2f + sys %.2f) = %.0f lines per CPU second"
       % (lines, wall, lines / wall, user + system, user, system, lines / (user + system)))
 print("import_log_rate %.0f lines/s" % (lines / wall))
 print("import_log_rate_per_cpu_second %.0f lines/s" % (lines / max(user + system, 0.001)))
+print("import_log_rate_bare_scan %.0f lines/s" % (lines / max(bare, 0.000001)))
+print("import_log_ratio_to_limit %.3f x" % (max(bare, 0.000001) / wall))
 PY
 rm -f "$tmp/big.log"
 

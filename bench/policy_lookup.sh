@@ -60,13 +60,13 @@ pids+=($!)
 for _ in $(seq 1 100); do [ -S "$W/policy.sock" ] && break; sleep 0.1; done
 # Warm: every domain once (loads nothing from the network; the answers come from the cache).
 "$LOAD" "unix:$W/policy.sock" sts 1 1 "${domains[@]}" >/dev/null || { cat "$W/otr.log"; exit 1; }
-echo "# opentlsrpt policy service: $clients clients, ${secs}s, $ndomains cached domains"
-"$LOAD" "unix:$W/policy.sock" sts "$secs" "$clients" "${domains[@]}" > "$W/ours" || exit 1
-sed 's/^/# /' "$W/ours"
-ours=$(awk '/requests_per_second/ {print $2}' "$W/ours")
-echo "policy_lookup_rate $ours requests/s"
-echo "policy_lookup_p99 $(awk '/^p99_us/ {print $2}' "$W/ours") us"
-
+# The limit: a bare epoll server answering every request with one fixed netstring of the
+# same size as ours, measured by the same load generator.
+cc -O2 -Wall -o "$W/bare_netstring" bench/bare_netstring.c || exit 1
+"$W/bare_netstring" "$W/bare.sock" \
+    "secure match=mx1.${domains[0]}:.${domains[0]} servername=hostname policy_type=sts" &
+pids+=($!)
+for _ in $(seq 1 100); do [ -S "$W/bare.sock" ] && break; sleep 0.1; done
 if command -v mta-sts-daemon >/dev/null 2>&1 && python3 -c 'import sqlite3' 2>/dev/null; then
     # The same policies, pre-seeded in its sqlite cache, fresh enough (cache_grace) that
     # it answers without looking anything up.
@@ -102,16 +102,49 @@ YML
         sleep 0.2
     done
     "$LOAD" inet:127.0.0.1:18461 postfix 1 1 "${domains[@]}" >/dev/null
-    echo "# postfix-mta-sts-resolver (mta-sts-daemon): $clients clients, ${secs}s, same domains"
-    "$LOAD" inet:127.0.0.1:18461 postfix "$secs" "$clients" "${domains[@]}" > "$W/theirs"
-    sed 's/^/# /' "$W/theirs"
-    theirs=$(awk '/requests_per_second/ {print $2}' "$W/theirs")
-    echo "policy_lookup_rate_resolver $theirs requests/s"
+    peer=1
     # Both must give the same (cached) answer, or the comparison means nothing.
     mkdir -p "$W/pf" && echo "compatibility_level = 3.6" > "$W/pf/main.cf"
     echo "# answer, ours:     $(postmap -c "$W/pf" -q "${domains[0]}" "socketmap:unix:$W/policy.sock:sts" 2>&1)"
     echo "# answer, resolver: $(postmap -c "$W/pf" -q "${domains[0]}" socketmap:inet:127.0.0.1:18461:postfix 2>&1)"
-    awk -v a="$ours" -v b="$theirs" 'BEGIN { if (b > 0) printf "policy_lookup_ratio_to_resolver %.1f x\n", a / b }'
 else
+    peer=0
     echo "# postfix-mta-sts-resolver is not installed: no comparison (apt-get install postfix-mta-sts-resolver)"
+fi
+
+# Rounds in alternating order (limit, ours, peer; then the other way round), each the same
+# clients and duration; the median round of each is kept, so load elsewhere on the machine
+# moves all three alike.
+rounds=$([ "$secs" -le 3 ] && echo 1 || echo 3)
+measure() { # who round
+    case $1 in
+    bare) "$LOAD" "unix:$W/bare.sock" sts "$secs" "$clients" "${domains[@]}" ;;
+    ours) "$LOAD" "unix:$W/policy.sock" sts "$secs" "$clients" "${domains[@]}" ;;
+    peer) "$LOAD" inet:127.0.0.1:18461 postfix "$secs" "$clients" "${domains[@]}" ;;
+    esac > "$W/$1.$2" || exit 1
+}
+order="bare ours"
+[ "$peer" = 1 ] && order="$order peer"
+for r in $(seq 1 "$rounds"); do
+    for who in $order; do measure "$who" "$r"; done
+    order=$(echo "$order" | awk '{ for (i = NF; i > 0; i--) printf "%s%s", $i, (i > 1 ? " " : "") }')
+done
+med() { # who field: the median over the rounds
+    for r in $(seq 1 "$rounds"); do awk -v f="$2" '$1 == f { print $2 }' "$W/$1.$r"; done |
+        sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+echo "# $clients clients, ${secs}s a round, $rounds round(s), $ndomains cached domains"
+for who in $order; do sed "s/^/# $who: /" "$W/$who.1"; done
+ours=$(med ours requests_per_second)
+bare=$(med bare requests_per_second)
+echo "policy_lookup_rate $ours requests/s"
+echo "policy_lookup_p99 $(med ours p99_us) us"
+echo "policy_lookup_rate_bare $bare requests/s"
+echo "policy_lookup_p99_bare $(med bare p99_us) us"
+awk -v a="$ours" -v b="$bare" 'BEGIN { if (b > 0) printf "policy_lookup_ratio_to_limit %.2f x\n", a / b }'
+if [ "$peer" = 1 ]; then
+    theirs=$(med peer requests_per_second)
+    echo "policy_lookup_rate_resolver $theirs requests/s"
+    echo "policy_lookup_p99_resolver $(med peer p99_us) us"
+    awk -v a="$ours" -v b="$theirs" 'BEGIN { if (b > 0) printf "policy_lookup_ratio_to_resolver %.2f x\n", a / b }'
 fi

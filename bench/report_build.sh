@@ -36,6 +36,11 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 echo "# journal: $(du -sh "$tmp/spool/journal/$day" | cut -f1), written in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s"
 
+# The limit: the same journal read, CRC-checked and decoded, nothing aggregated.
+# Wall and CPU time of both: on a loaded machine only the CPU ratio means much.
+/usr/bin/time -f "%e %U %S" -o "$tmp/scan.time" "$build/tests/tools/otr-outcomes" --scan "$tmp/spool" "$day" > "$tmp/scan.out"
+echo "# bare scan: $(cat "$tmp/scan.out")"
+read -r scan_secs scan_user scan_sys < "$tmp/scan.time"
 echo "# opentlsrpt-agent report --day $day > /dev/null"
 cat "$tmp/spool/journal/$day"/*.jnl > /dev/null # page cache: time the parsing, not the disk
 /usr/bin/time -v "${agent[@]}" -c "$tmp/c.conf" report --day "$day" > /dev/null 2> "$tmp/time.out"
@@ -50,3 +55,6 @@ echo "report_build_elapsed $secs s"
 echo "report_build_cpu $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }') s"
 echo "report_build_rate $(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%d", n / s }') outcomes/s"
 echo "report_build_peak_rss $((rss / 1024)) MiB"
+echo "report_build_rate_bare_scan $(awk -v n="$n" -v s="$scan_secs" 'BEGIN { printf "%d", n / s }') outcomes/s"
+echo "report_build_ratio_to_limit $(awk -v a="$scan_secs" -v b="$secs" 'BEGIN { printf "%.2f", a / b }') x"
+echo "report_build_cpu_ratio_to_limit $(awk -v a="$scan_user" -v b="$scan_sys" -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", (a + b) / (u + s) }') x"

@@ -19,7 +19,7 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD_DEPS clang libclang-rt-14-dev \
     python3 python3-jsonschema python3-dkim python3-dnspython python3-aiosmtpd \
-    postfix unbound nginx-light opendkim-tools miltertest ldnsutils knot-dnsutils swaks \
+    postfix unbound nginx-light postfix-mta-sts-resolver opendkim-tools miltertest ldnsutils knot-dnsutils swaks \
     chromium \
     iproute2 procps openssl ca-certificates \
     valgrind debhelper lintian fakeroot dpkg-dev systemd >/dev/null

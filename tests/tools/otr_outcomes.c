@@ -4,10 +4,14 @@
  *                                           decoded and stored, received during DAY
  *   otr-outcomes --bench SPOOL DAY N DOMAINS
  *                                           N synthetic outcomes over DOMAINS report
- *                                           domains, 5% failures with varied details */
+ *                                           domains, 5% failures with varied details
+ *   otr-outcomes --scan SPOOL DAY           reads, CRC-checks and decodes every outcome
+ *                                           of DAY and aggregates nothing: the limit of
+ *                                           report building (bench/report_build.sh) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "dgram.h"
@@ -129,13 +133,42 @@ static void otr_bench(spool_writer *w, time_t start, unsigned long n, unsigned l
     outcome_done(&o);
 }
 
+static int otr_count(const outcome *o, void *ctx)
+{
+    (void)o;
+    (*(unsigned long long *)ctx)++;
+    return 0;
+}
+
+/* The bare scan: the spool's own iteration (framing, CRC, decoding), nothing kept. */
+static int otr_scan(const char *dir, const char *day)
+{
+    struct timespec t0, t1;
+    unsigned long long n = 0;
+    spool *s = spool_open(dir);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int r = spool_iterate_day(s, day, otr_count, &n, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    spool_close(s);
+    if (r < 0) {
+        fprintf(stderr, "otr-outcomes: cannot read %s\n", day);
+        return 1;
+    }
+    printf("outcomes=%llu seconds=%.3f\n", n,
+           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     msg_open("otr-outcomes", MSG_TO_STDERR);
+    if (argc == 4 && strcmp(argv[1], "--scan") == 0)
+        return otr_scan(argv[2], argv[3]);
     int bench = argc > 1 && strcmp(argv[1], "--bench") == 0;
     if (argc != (bench ? 6 : 3)) {
         fprintf(stderr, "usage: otr-outcomes SPOOL DAY < datagrams\n"
-                        "       otr-outcomes --bench SPOOL DAY N DOMAINS\n");
+                        "       otr-outcomes --bench SPOOL DAY N DOMAINS\n"
+                        "       otr-outcomes --scan SPOOL DAY\n");
         return 2;
     }
     char **a = argv + bench;
