@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "dns.h"
 #include "fsutil.h"
+#include "gz.h"
 #include "inreport.h"
 #include "inreport_dkim.h"
 #include "msg.h"
@@ -35,7 +36,8 @@ static int ingest_stdin(vstring *out, size_t max)
     return 0;
 }
 
-/* gzip and JSON are recognized by their first bytes, a message by the rest. */
+/* gzip, zip and JSON are recognized by their first bytes, a message by the rest; a file
+ * named like a report (.json, .gz, .zip) is taken as one, so a broken one says why. */
 static int ingest_one(agent_ctx *ctx, report_store *st, const char *name, const vstring *data,
                       size_t max)
 {
@@ -48,11 +50,14 @@ static int ingest_one(agent_ctx *ctx, report_store *st, const char *name, const 
     inreport_meta meta;
     int ret;
 
+    if (data->len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        i = 3;
     while (i < data->len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
         i++;
     memset(&meta, 0, sizeof(meta));
     inreport_init(&r);
-    if ((data->len >= 2 && p[0] == 0x1f && p[1] == 0x8b) || (i < data->len && p[i] == '{')) {
+    if ((data->len >= 2 && p[0] == 0x1f && p[1] == 0x8b) || gz_is_zip(p, data->len) ||
+        (i < data->len && p[i] == '{') || inreport_name_is_report(name)) {
         ret = inreport_parse_payload(&r, data->data, data->len, max, err, sizeof(err)) == 0
                   ? INREPORT_OK
                   : INREPORT_BAD;
@@ -60,7 +65,9 @@ static int ingest_one(agent_ctx *ctx, report_store *st, const char *name, const 
         message = 1;
         ret = inreport_parse_message(&r, data->data, data->len, max, &meta, err, sizeof(err));
         if (ret == INREPORT_NONE)
-            snprintf(err, sizeof(err), "not a TLS-RPT report");
+            snprintf(err, sizeof(err),
+                     "not a TLS-RPT report (no report part, and no "
+                     "forwarded message with one)");
     }
     if (ret != INREPORT_OK) {
         msg_error("%s: %s", name, err);
@@ -74,8 +81,8 @@ static int ingest_one(agent_ctx *ctx, report_store *st, const char *name, const 
     info.dkim_aligned = -1;
     if (message) {
         dns_resolver *res = dns_resolver_new(ctx->cfg);
-        info.dkim_aligned =
-            inreport_dkim(res, data->data, data->len, r.submitter, dkim, sizeof(dkim));
+        info.dkim_aligned = inreport_dkim(res, data->data + meta.dkim_offset, meta.dkim_len,
+                                          r.submitter, dkim, sizeof(dkim));
         dns_resolver_free(res);
     }
     info.dkim = dkim;
@@ -85,9 +92,10 @@ static int ingest_one(agent_ctx *ctx, report_store *st, const char *name, const 
     if (put < 0)
         msg_error("%s: cannot store the report: %m", name);
     else
-        printf("%s: %s report %s from %s (%zu policies, dkim=%s%s)\n", name,
+        printf("%s: %s report %s from %s (%zu policies, dkim=%s%s%s)\n", name,
                put ? "stored" : "duplicate", r.report_id, r.submitter, r.npolicies, dkim,
-               info.dkim_aligned == 0 ? ", not aligned with the submitter" : "");
+               info.dkim_aligned == 0 ? ", not aligned with the submitter" : "",
+               meta.forwarded ? ", forwarded" : "");
     inreport_done(&r);
     return put < 0 ? -1 : 0;
 }
@@ -100,8 +108,8 @@ int cmd_ingest(agent_ctx *ctx, int argc, char **argv)
     int failed = 0;
 
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: opentlsrpt-agent ingest FILE... (.eml, .json, .json.gz; - "
-                        "reads stdin)\n");
+        fprintf(stderr, "usage: opentlsrpt-agent ingest FILE... (.eml, .json, .json.gz, .zip; "
+                        "- reads stdin)\n");
         return 2;
     }
     report_store *st = report_store_open(spool_dir(agent_spool(ctx)), 4 * max);

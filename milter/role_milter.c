@@ -353,8 +353,8 @@ static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
     dns_resolver *res = dns_resolver_new(mlt_cfg);
     if (res)
         dns_resolver_set_timeout(res, MLT_DNS_TIMEOUT);
-    info.dkim_aligned =
-        inreport_dkim(res, m->buf->data, m->buf->len, r.submitter, dkim, sizeof(dkim));
+    info.dkim_aligned = inreport_dkim(res, m->buf->data + meta.dkim_offset, meta.dkim_len,
+                                      r.submitter, dkim, sizeof(dkim));
     dns_resolver_free(res);
     info.dkim = dkim;
     info.header_domain = meta.report_domain[0] ? meta.report_domain : NULL;

@@ -56,6 +56,23 @@ grep -q 'dkim=none)' "$T/ingest.out" || fail "unsigned: $(cat "$T/ingest.out")"
 grep -q '"dkim":"none"' "$T"/spool/reports/*.json || fail "dkim result not stored"
 pass "ingest verifies DKIM and alignment"
 
+# Forwarded as an attachment from another mailbox: the forward itself is unsigned, the
+# forwarded report message keeps its own signature, and that is the one verified.
+# Byte for byte, as a mail client forwards: any change would break the signature.
+{
+    printf 'From: postmaster@example.com\nSubject: Fwd: TLS report\nMIME-Version: 1.0\n'
+    printf 'Content-Type: multipart/mixed; boundary="fwd-b"\n\n--fwd-b\n'
+    printf 'Content-Type: text/plain\n\nforwarded from the postmaster mailbox\n\n--fwd-b\n'
+    printf 'Content-Type: message/rfc822\nContent-Disposition: attachment\n\n'
+    cat "$T/signed.eml"
+    printf '\n--fwd-b--\n'
+} > "$T/forwarded.eml"
+rm -rf "$T/spool/reports"
+"$AGENT" -c "$T/otr.conf" ingest "$T/forwarded.eml" > "$T/ingest.out" || fail "forwarded refused"
+grep -q 'stored report .* from giant.example (.*dkim=pass (d=giant.example), forwarded)' \
+    "$T/ingest.out" || fail "forwarded report's own DKIM not kept: $(cat "$T/ingest.out")"
+pass "a forwarded report keeps its own DKIM result"
+
 # The milter, from what the MTA passes (header values and body), verifies the same.
 rm -rf "$T/spool/reports"
 SOCK="$T/milter/milter.sock"

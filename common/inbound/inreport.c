@@ -429,23 +429,34 @@ int inreport_parse_json(inreport *r, const char *text, size_t len, char *err, si
     return 0;
 }
 
+/* A UTF-8 byte-order mark is no part of the JSON text (RFC 8259 8.1 lets a parser ignore
+ * it), and some senders' tools write one. */
+static size_t inreport_bom(const void *data, size_t len)
+{
+    return len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
 int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max, char *err,
                            size_t errsize)
 {
     const unsigned char *p = data;
     int ret;
 
-    if (len >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+    if ((len >= 2 && p[0] == 0x1f && p[1] == 0x8b) || gz_is_zip(data, len)) {
         vstring *json = vstring_alloc(0);
-        if (gz_decompress(data, len, max, json) < 0) {
+        int zip = gz_is_zip(data, len);
+        if ((zip ? gz_unzip_first(data, len, max, json) : gz_decompress(data, len, max, json)) <
+            0) {
             inreport_err(err, errsize,
                          errno == EFBIG ? "report larger than max_report_size once inflated"
+                         : zip          ? "invalid, truncated or encrypted zip data"
                                         : "invalid or truncated gzip data");
             inreport_reset(r);
             vstring_free(json);
             return -1;
         }
-        ret = inreport_parse_json(r, json->data, json->len, err, errsize);
+        size_t skip = inreport_bom(json->data, json->len);
+        ret = inreport_parse_json(r, json->data + skip, json->len - skip, err, errsize);
         vstring_free(json);
         return ret;
     }
@@ -454,23 +465,57 @@ int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max
         inreport_reset(r);
         return -1;
     }
-    return inreport_parse_json(r, data, len, err, errsize);
+    size_t skip = inreport_bom(data, len);
+    return inreport_parse_json(r, (const char *)data + skip, len - skip, err, errsize);
 }
+
+/* How surely a part is the report: by its type, or only by its file name. */
+#define INREPORT_PART_NONE   0
+#define INREPORT_PART_NAME   1 /* generic type and a report-like name, outside a report */
+#define INREPORT_PART_REPORT 2 /* a report type, or a report-like name inside a report */
 
 typedef struct inreport_scan {
     int tlsrpt_report; /* a multipart/report with report-type=tlsrpt was seen */
-    mime_part part;    /* copy of the first report part */
-    int found;
+    mime_part part;    /* copy of the surest report part, the first of its kind */
+    int found;         /* INREPORT_PART_* of part */
+    mime_part forward; /* the first message/rfc822 part, when forward_ok */
+    int forward_ok;
     vstring *tmp;
     char filename[256];
 } inreport_scan;
 
-static int inreport_name_is_report(const char *name)
+int inreport_name_is_report(const char *name)
 {
     size_t n = strlen(name);
-    return (n > 8 && strcasecmp(name + n - 8, ".json.gz") == 0) ||
-           (n > 5 && strcasecmp(name + n - 5, ".json") == 0) ||
-           (n > 3 && strcasecmp(name + n - 3, ".gz") == 0);
+    return (n > 5 && strcasecmp(name + n - 5, ".json") == 0) ||
+           (n > 3 && strcasecmp(name + n - 3, ".gz") == 0) ||
+           (n > 4 && strcasecmp(name + n - 4, ".zip") == 0);
+}
+
+/* Types that say nothing about what the part holds: its file name has to. */
+static int inreport_type_generic(const char *type)
+{
+    static const char *const generic[] = {
+        "application/gzip",
+        "application/x-gzip",
+        "application/json",
+        "application/zip",
+        "application/x-zip-compressed",
+        "application/x-zip",
+        "application/octet-stream",
+        "text/plain",
+        "text/json",
+    };
+    for (size_t i = 0; i < sizeof(generic) / sizeof(generic[0]); i++)
+        if (strcmp(type, generic[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int inreport_type_tlsrpt(const char *type)
+{
+    return strcmp(type, "application/tlsrpt+gzip") == 0 ||
+           strcmp(type, "application/tlsrpt+json") == 0 || strcmp(type, "application/tlsrpt") == 0;
 }
 
 static int inreport_scan_part(const mime_part *p, void *ctx)
@@ -481,7 +526,15 @@ static int inreport_scan_part(const mime_part *p, void *ctx)
         mime_param(p->content_type, "report-type", s->tmp) &&
         strcasecmp(s->tmp->data, "tlsrpt") == 0)
         s->tlsrpt_report = 1;
-    if (s->found || strncmp(p->type, "multipart/", 10) == 0)
+    /* A forwarded message is kept whole for DKIM: only an identity encoding allows that,
+     * and RFC 2046 5.2.1 allows no other. */
+    if (!s->forward_ok && p->depth > 0 && strcmp(p->type, "message/rfc822") == 0 &&
+        (p->encoding[0] == 0 || strcmp(p->encoding, "7bit") == 0 ||
+         strcmp(p->encoding, "8bit") == 0 || strcmp(p->encoding, "binary") == 0)) {
+        s->forward = *p;
+        s->forward_ok = 1;
+    }
+    if (s->found == INREPORT_PART_REPORT || strncmp(p->type, "multipart/", 10) == 0)
         return 0;
     char name[256] = "";
     vstring *cd = vstring_alloc(0);
@@ -490,18 +543,14 @@ static int inreport_scan_part(const mime_part *p, void *ctx)
         mime_param(p->content_type, "name", s->tmp))
         snprintf(name, sizeof(name), "%s", s->tmp->data);
     vstring_free(cd);
-    int report = strcmp(p->type, "application/tlsrpt+gzip") == 0 ||
-                 strcmp(p->type, "application/tlsrpt+json") == 0;
-    /* Inside a tlsrpt report, generic types with a report-like file name count too. */
-    if (!report && s->tlsrpt_report && p->depth > 0 &&
-        (strcmp(p->type, "application/gzip") == 0 || strcmp(p->type, "application/x-gzip") == 0 ||
-         strcmp(p->type, "application/json") == 0 ||
-         strcmp(p->type, "application/octet-stream") == 0) &&
-        inreport_name_is_report(name))
-        report = 1;
-    if (report) {
+    int kind = INREPORT_PART_NONE;
+    if (inreport_type_tlsrpt(p->type))
+        kind = INREPORT_PART_REPORT;
+    else if (p->depth > 0 && inreport_type_generic(p->type) && inreport_name_is_report(name))
+        kind = s->tlsrpt_report ? INREPORT_PART_REPORT : INREPORT_PART_NAME;
+    if (kind > s->found) {
         s->part = *p;
-        s->found = 1;
+        s->found = kind;
         memcpy(s->filename, name, sizeof(s->filename));
     }
     return 0;
@@ -513,8 +562,9 @@ int inreport_type_is_report(const char *content_type)
     while (*p == ' ' || *p == '\t')
         p++;
     size_t n = strcspn(p, "; \t\r\n(");
-    if (n == 23 && (strncasecmp(p, "application/tlsrpt+gzip", n) == 0 ||
-                    strncasecmp(p, "application/tlsrpt+json", n) == 0))
+    if ((n == 23 && (strncasecmp(p, "application/tlsrpt+gzip", n) == 0 ||
+                     strncasecmp(p, "application/tlsrpt+json", n) == 0)) ||
+        (n == 18 && strncasecmp(p, "application/tlsrpt", n) == 0))
         return 1;
     if (n != 16 || strncasecmp(p, "multipart/report", n) != 0)
         return 0;
@@ -533,7 +583,7 @@ int inreport_message_is_report(const char *msg, size_t len)
     /* A cut message still shows the parts before the cut: a failed walk decides nothing. */
     (void)mime_walk(msg, len, inreport_scan_part, &s, NULL);
     vstring_free(s.tmp);
-    return s.tlsrpt_report || s.found;
+    return s.tlsrpt_report || s.found == INREPORT_PART_REPORT;
 }
 
 static void inreport_meta_field(const char *h, size_t hlen, const char *name, vstring *tmp,
@@ -554,53 +604,36 @@ static void inreport_meta_field(const char *h, size_t hlen, const char *name, vs
     arena_destroy(&a);
 }
 
-int inreport_parse_message(inreport *r, const char *msg, size_t len, size_t max,
-                           inreport_meta *meta, char *err, size_t errsize)
+static void inreport_meta_headers(inreport_meta *meta, const char *msg, size_t len, vstring *tmp)
 {
-    inreport_scan s;
-    const char *why = NULL;
+    const char *body;
+    size_t hlen = mime_split(msg, len, MIME_MAX_HEADER, &body);
+    if (hlen == (size_t)-1)
+        hlen = 0;
+    inreport_meta_field(msg, hlen, "TLS-Report-Domain", tmp, meta->report_domain,
+                        sizeof(meta->report_domain), 1);
+    inreport_meta_field(msg, hlen, "TLS-Report-Submitter", tmp, meta->submitter,
+                        sizeof(meta->submitter), 1);
+    inreport_meta_field(msg, hlen, "Subject", tmp, meta->subject, sizeof(meta->subject), 0);
+    meta->filename[0] = 0;
+}
+
+/* Decodes and parses the part s found; returns INREPORT_*. */
+static int inreport_parse_part(inreport *r, inreport_scan *s, size_t max, inreport_meta *meta,
+                               char *err, size_t errsize)
+{
     int ret;
 
-    memset(&s, 0, sizeof(s));
-    s.tmp = vstring_alloc(0);
-    inreport_reset(r);
-    if (meta) {
-        const char *body;
-        size_t hlen = mime_split(msg, len, MIME_MAX_HEADER, &body);
-        if (hlen == (size_t)-1)
-            hlen = 0;
-        inreport_meta_field(msg, hlen, "TLS-Report-Domain", s.tmp, meta->report_domain,
-                            sizeof(meta->report_domain), 1);
-        inreport_meta_field(msg, hlen, "TLS-Report-Submitter", s.tmp, meta->submitter,
-                            sizeof(meta->submitter), 1);
-        inreport_meta_field(msg, hlen, "Subject", s.tmp, meta->subject, sizeof(meta->subject), 0);
-        meta->filename[0] = 0;
-    }
-    if (mime_walk(msg, len, inreport_scan_part, &s, &why) < 0) {
-        vstring_free(s.tmp);
-        /* An ordinary message may be odd too; only a report's oddity is its sender's bug. */
-        if (!s.tlsrpt_report && !s.found)
-            return INREPORT_NONE;
-        inreport_err(err, errsize, why ? why : "unreadable MIME structure");
-        return INREPORT_BAD;
-    }
-    if (!s.found) {
-        vstring_free(s.tmp);
-        if (!s.tlsrpt_report)
-            return INREPORT_NONE;
-        inreport_err(err, errsize, "multipart/report without a report part");
-        return INREPORT_BAD;
-    }
     if (meta) {
         arena a;
         arena_init(&a, 1024);
-        const char *c = inreport_clean(&a, s.filename, strlen(s.filename));
+        const char *c = inreport_clean(&a, s->filename, strlen(s->filename));
         snprintf(meta->filename, sizeof(meta->filename), "%s", c ? c : "");
         arena_destroy(&a);
     }
     /* A base64 body is 4/3 of its content: decoding never needs more than that. */
     vstring *body = vstring_alloc(max + max / 2 + 4096);
-    if (mime_decode(&s.part, body) < 0) {
+    if (mime_decode(&s->part, body) < 0) {
         inreport_err(err, errsize, "report part larger than max_report_size");
         ret = INREPORT_BAD;
     } else {
@@ -613,8 +646,80 @@ int inreport_parse_message(inreport *r, const char *msg, size_t len, size_t max,
         inreport_submitter(&r->mem, r->contact) == NULL)
         r->submitter = arena_strdup(&r->mem, meta->submitter);
     vstring_free(body);
-    vstring_free(s.tmp);
     return ret;
+}
+
+/* The message at msg (forwarded when nested: its own forwards are not followed). */
+static int inreport_parse_at(inreport *r, const char *msg, size_t len, size_t max,
+                             inreport_meta *meta, int nested, char *err, size_t errsize)
+{
+    inreport_scan s;
+    const char *why = NULL;
+    int ret;
+
+    memset(&s, 0, sizeof(s));
+    s.tmp = vstring_alloc(0);
+    inreport_reset(r);
+    if (meta)
+        inreport_meta_headers(meta, msg, len, s.tmp);
+    if (mime_walk(msg, len, inreport_scan_part, &s, &why) < 0) {
+        vstring_free(s.tmp);
+        /* An ordinary message may be odd too; only a report's oddity is its sender's bug. */
+        if (!s.tlsrpt_report && s.found != INREPORT_PART_REPORT)
+            return INREPORT_NONE;
+        inreport_err(err, errsize, why ? why : "unreadable MIME structure");
+        return INREPORT_BAD;
+    }
+    if (s.found == INREPORT_PART_REPORT) {
+        ret = inreport_parse_part(r, &s, max, meta, err, errsize);
+        vstring_free(s.tmp);
+        return ret;
+    }
+    /* A report forwarded as an attachment: the forwarded message is what its sender sent,
+     * its headers and DKIM signature included. */
+    if (!nested && s.forward_ok) {
+        inreport_meta inner;
+        memset(&inner, 0, sizeof(inner));
+        ret =
+            inreport_parse_at(r, s.forward.body, s.forward.body_len, max, &inner, 1, err, errsize);
+        if (ret != INREPORT_NONE) {
+            if (meta) {
+                *meta = inner;
+                meta->forwarded = 1;
+                meta->dkim_offset = (size_t)(s.forward.body - msg);
+                meta->dkim_len = s.forward.body_len;
+            }
+            vstring_free(s.tmp);
+            return ret;
+        }
+        if (meta)
+            inreport_meta_headers(meta, msg, len, s.tmp);
+    }
+    /* Only a name says it is a report: take it when it parses as one, else it was some
+     * other attachment of ordinary mail. */
+    if (s.found == INREPORT_PART_NAME) {
+        ret = inreport_parse_part(r, &s, max, meta, err, errsize);
+        vstring_free(s.tmp);
+        if (ret == INREPORT_OK || s.tlsrpt_report)
+            return ret;
+        inreport_reset(r);
+        return INREPORT_NONE;
+    }
+    vstring_free(s.tmp);
+    if (!s.tlsrpt_report)
+        return INREPORT_NONE;
+    inreport_err(err, errsize, "multipart/report without a report part");
+    return INREPORT_BAD;
+}
+
+int inreport_parse_message(inreport *r, const char *msg, size_t len, size_t max,
+                           inreport_meta *meta, char *err, size_t errsize)
+{
+    if (meta) {
+        memset(meta, 0, sizeof(*meta));
+        meta->dkim_len = len;
+    }
+    return inreport_parse_at(r, msg, len, max, meta, 0, err, errsize);
 }
 
 static json_object *inreport_json_strings(const char *const *s, size_t n)

@@ -63,6 +63,11 @@ typedef struct inreport_meta {
     char submitter[DOMAIN_MAX + 1];
     char subject[256];
     char filename[256];
+    int forwarded; /* the report came inside a forwarded message (message/rfc822) */
+    /* The bytes of the message whose DKIM signature counts: the forwarded message, or the
+     * whole message. */
+    size_t dkim_offset;
+    size_t dkim_len;
 } inreport_meta;
 
 void inreport_init(inreport *r);
@@ -70,17 +75,22 @@ void inreport_done(inreport *r);
 
 /* Parses a JSON report into r (reset first); returns 0, or -1 with the reason in err. */
 int inreport_parse_json(inreport *r, const char *text, size_t len, char *err, size_t errsize);
-/* Parses a report body: gzip (recognized by its magic) inflated to at most max bytes, or
- * plain JSON of at most max bytes. Returns as inreport_parse_json. */
+/* Parses a report body: gzip or zip (recognized by their magic) inflated to at most max
+ * bytes, or plain JSON of at most max bytes; a UTF-8 byte-order mark is skipped. Returns as
+ * inreport_parse_json. */
 int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max, char *err,
                            size_t errsize);
-/* Finds the report in a whole message (multipart/report; report-type=tlsrpt, or any
- * application/tlsrpt+gzip / +json part) and parses it. Returns INREPORT_*; meta (may be
- * NULL) gets the header fields. */
+/* Finds the report in a whole message and parses it: an application/tlsrpt, +gzip or +json
+ * part; inside a multipart/report; report-type=tlsrpt also a generic type (json, gzip, zip,
+ * octet-stream) named .json, .gz or .zip; elsewhere such a part when it parses; else the
+ * same in a forwarded message/rfc822 (one level). Returns INREPORT_*; meta (may be NULL)
+ * gets the header fields (of the forwarded message when the report was in one). */
 int inreport_parse_message(inreport *r, const char *msg, size_t len, size_t max,
                            inreport_meta *meta, char *err, size_t errsize);
+/* Whether a file name is one a report is sent under: .json, .gz (.json.gz) or .zip. */
+int inreport_name_is_report(const char *name);
 /* Whether a Content-Type value names a report: multipart/report with report-type=tlsrpt, or
- * application/tlsrpt+gzip / +json. */
+ * application/tlsrpt, +gzip or +json. */
 int inreport_type_is_report(const char *content_type);
 /* Whether a message, or only its first len bytes, is a report as inreport_parse_message
  * tells one, from its part headers only: nothing is decoded. For a message too large to

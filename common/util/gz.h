@@ -12,4 +12,9 @@ int gz_compress(const void *data, size_t len, vstring *out);
  * with -1 and errno EFBIG as soon as more than max bytes would come out; -1 and EINVAL when
  * the data is not gzip or is truncated. Returns 0. */
 int gz_decompress(const void *data, size_t len, size_t max, vstring *out);
+/* Whether data starts like a zip archive (a local file header). */
+int gz_is_zip(const void *data, size_t len);
+/* Extracts the first entry of a zip archive (stored or deflated) into out (replacing it),
+ * with the same cap and errors as gz_decompress. Returns 0. */
+int gz_unzip_first(const void *data, size_t len, size_t max, vstring *out);
 #endif

@@ -157,7 +157,7 @@ static const struct {
     {"application/tlsrpt+gzip; name=x.json.gz", 1},
     {"APPLICATION/TLSRPT+JSON", 1},
     {"application/tlsrpt+gzipx", 0},
-    {"application/tlsrpt", 0},
+    {"application/tlsrpt", 1}, /* Stalwart labels its plain JSON so */
     {"multipart/mixed; report-type=tlsrpt", 0},
     {"", 0},
 };
