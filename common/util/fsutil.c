@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,13 +77,15 @@ int fsutil_sync_parent(const char *path)
 int fsutil_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
     char tmp[PATH_MAX];
-    int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    int n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
 
     if (n < 0 || (size_t)n >= sizeof(tmp)) {
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    /* A fresh name created with O_EXCL (mkostemp): whoever can write the directory cannot
+     * make us truncate or re-mode another file through a planted symlink or hard link. */
+    int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return -1;
     if (fchmod(fd, mode) < 0 || fsutil_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
