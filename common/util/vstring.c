@@ -1,8 +1,10 @@
 #include "vstring.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "msg.h"
 #include "mymalloc.h"
 
 vstring *vstring_alloc(size_t max)
@@ -36,6 +38,10 @@ void vstring_reset(vstring *vs)
 
 void vstring_reserve(vstring *vs, size_t len)
 {
+    /* As Postfix's vstring_extend: a length that wraps the size arithmetic is a bug in the
+     * caller, never a reason to write past the buffer. */
+    if (vs->len > SIZE_MAX / 2 - 1 || len > SIZE_MAX / 2 - 1 - vs->len)
+        msg_panic("vstring_reserve: length %zu overflows a string of %zu bytes", len, vs->len);
     if (vs->len + len + 1 > vs->cap) {
         size_t cap = vs->cap;
         while (vs->len + len + 1 > cap)
@@ -47,7 +53,7 @@ void vstring_reserve(vstring *vs, size_t len)
 
 int vstring_append(vstring *vs, const void *data, size_t len)
 {
-    if (vs->max && vs->len + len > vs->max) {
+    if (vs->max && len > vs->max - vs->len) {
         vs->overflow = 1;
         return -1;
     }
@@ -80,7 +86,7 @@ int vstring_sprintf_append(vstring *vs, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return -1;
-    if (vs->max && vs->len + (size_t)n > vs->max) {
+    if (vs->max && (size_t)n > vs->max - vs->len) {
         vs->overflow = 1;
         return -1;
     }

@@ -23,7 +23,8 @@ int vstring_append_str(vstring *vs, const char *str);
 int vstring_append_char(vstring *vs, int ch);
 /* Appends printf-formatted text; returns as vstring_append. */
 int vstring_sprintf_append(vstring *vs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Ensures room for len more bytes without changing the content. */
+/* Ensures room for len more bytes without changing the content; a length whose size
+ * arithmetic would wrap is a caller bug and panics (never a short buffer). */
 void vstring_reserve(vstring *vs, size_t len);
 
 #define vstring_str(vs) ((vs)->data)
