@@ -179,12 +179,16 @@ void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_t when)
     memset(p, 0, sizeof(*p));
     spool_day_of(when, day);
     const lp_sts_entry *se = s->dane ? NULL : lp_sts(lp, day, domain);
-    if (s->dane || (se == NULL && s->level == 'V')) {
-        /* DANE failed, or a verified session with no STS policy: under Postfix's dane
-         * level only a TLSA match yields "Verified". The TLSA base domain is the MX. */
+    const lp_tlsa_entry *te = NULL;
+    /* Postfix logs "Verified" for a TLSA match but also for CA trust plus a name match
+     * (the verify and secure levels, e.g. per-destination policy entries): only an MX
+     * with DNSSEC-validated TLSA records makes a verified session a DANE one. */
+    if (s->dane || (se == NULL && s->level == 'V'))
+        te = lp_tlsa(lp, day, s->host, s->port ? s->port : 25);
+    if (s->dane || (se == NULL && s->level == 'V' && te && te->n)) {
+        /* The TLSA base domain is the MX. */
         p->type = OUTCOME_POLICY_TLSA;
         p->domain = arena_strdup(&o->mem, s->host);
-        const lp_tlsa_entry *te = lp_tlsa(lp, day, s->host, s->port ? s->port : 25);
         if (te && te->n) {
             p->strings = lp_strv(&o->mem, te->rr, te->n);
             p->nstrings = te->n;

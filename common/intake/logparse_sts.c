@@ -33,12 +33,18 @@ size_t logparse_tlsa_dns(void *ctx, const char *host, unsigned port, arena *mem,
     char name[DOMAIN_MAX + 16];
     dns_result res;
 
-    /* Postfix found usable TLSA records (it logged a DANE match or mismatch), so what the
-     * zone publishes now is what it applied, give or take a change since. */
+    /* What the zone publishes now is what Postfix applied, give or take a change since.
+     * Only DNSSEC-validated records with a usage SMTP can use (DANE-TA(2), DANE-EE(3))
+     * make a session DANE (RFC 7672); anything else is no TLSA policy at all. */
     if ((size_t)snprintf(name, sizeof(name), "_%u._tcp.%s", port, host) >= sizeof(name))
         return 0;
     memset(&res, 0, sizeof(res));
-    if (dns_tlsa(ctx, name, &res) != DNS_OK) {
+    size_t usable = 0;
+    if (dns_tlsa(ctx, name, &res) == DNS_OK && res.secure)
+        for (size_t i = 0; i < res.n; i++)
+            if (res.rr[i][0] == '2' || res.rr[i][0] == '3')
+                usable += res.rr[i][1] == ' ';
+    if (usable == 0) {
         dns_result_free(&res);
         return 0;
     }
