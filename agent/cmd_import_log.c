@@ -15,6 +15,7 @@
 #include "logparse_sts.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "spool_store.h"
 
 #define IMPORT_BUF         (1024 * 1024)
 #define IMPORT_FLUSH_EVERY 4096 /* outcomes between journal writes */
@@ -121,12 +122,11 @@ int cmd_import_log(agent_ctx *ctx, int argc, char **argv)
     spool *sp = agent_spool(ctx);
     /* One importer at a time: the "import" journal has a single writer. */
     char lock[4096];
-    snprintf(lock, sizeof(lock), "%s/import.lock", spool_dir(sp));
-    int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) < 0) {
-        msg_error("%s: %s", lock, lfd < 0 ? strerror(errno) : "another import-log is running");
-        if (lfd >= 0)
-            close(lfd);
+    spool_store_describe(spool_dir(sp), SPOOL_AREA_TOP, "import.lock", lock, sizeof(lock));
+    int lfd = spool_store_lock(spool_dir(sp), SPOOL_AREA_TOP, "import.lock");
+    if (lfd < 0) {
+        msg_error("%s: %s", lock,
+                  errno == EWOULDBLOCK ? "another import-log is running" : strerror(errno));
         return 1;
     }
     import_sink sink = {spool_writer_open(sp, "import"), 0};
@@ -167,7 +167,7 @@ int cmd_import_log(agent_ctx *ctx, int argc, char **argv)
         status = 1;
     }
     spool_writer_close(sink.w);
-    close(lfd);
+    spool_store_unlock(SPOOL_AREA_TOP, lfd);
     return fflush(stdout) == 0 ? status : 1;
 
 usage:

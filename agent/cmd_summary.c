@@ -15,9 +15,10 @@
 #include "inbound_tls.h"
 #include "msg.h"
 #include "report_store.h"
+#include "spool_store.h"
 #include "summary.h"
 
-#define SUMMARY_STATE     "state/alerts.seen"
+#define SUMMARY_STATE     "alerts.seen" /* in the spool's state area */
 #define SUMMARY_STATE_MAX (16 * 1024 * 1024)
 
 typedef struct {
@@ -56,8 +57,10 @@ static int summary_alerts(agent_ctx *ctx, summary *sum)
     size_t n;
     int fresh = 0;
 
-    snprintf(path, sizeof(path), "%s/%s", spool_dir(agent_spool(ctx)), SUMMARY_STATE);
-    if (fsutil_read_file(path, state, SUMMARY_STATE_MAX) < 0 && errno != ENOENT)
+    const char *root = spool_dir(agent_spool(ctx));
+    spool_store_describe(root, SPOOL_AREA_STATE, SUMMARY_STATE, path, sizeof(path));
+    if (spool_store_read(root, SPOOL_AREA_STATE, SUMMARY_STATE, state, SUMMARY_STATE_MAX) < 0 &&
+        errno != ENOENT)
         msg_warn("%s: %m; every issue counts as new", path);
     /* Keys name their day (kind|domain|day|detail): forget those past retention. */
     spool_day_of(time(NULL) - (time_t)ctx->cfg->retention_days * 86400, oldest);
@@ -86,7 +89,8 @@ static int summary_alerts(agent_ctx *ctx, summary *sum)
         vstring_append_char(next, '\n');
         fresh++;
     }
-    if (fresh && fsutil_write_atomic(path, next->data, next->len, 0600) < 0)
+    if (fresh &&
+        spool_store_replace(root, SPOOL_AREA_STATE, SUMMARY_STATE, next->data, next->len) < 0)
         msg_error("%s: %m (the same issues will be reported again)", path);
     htable_free(seen, NULL);
     vstring_free(state);

@@ -9,20 +9,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "spool_store.h"
 #include "vstring.h"
 
 struct logfollow {
     char *path;
-    char *state_path;
+    char *state_root;                  /* the spool holding the saved position; NULL: none */
+    char *state_path;                  /* its name for messages */
     char note[LOGFOLLOW_NOTE_MAX + 1]; /* the caller's, saved with the position */
     int fd;
     int pipe; /* stdin: no rotation, no saved position */
@@ -65,7 +67,8 @@ static int logfollow_load(logfollow *f, uint64_t *dev, uint64_t *ino, uint64_t *
 {
     vstring *vs = vstring_alloc(0);
     int used = 0;
-    int ok = f->state_path && fsutil_read_file(f->state_path, vs, 4096) == 0 &&
+    int ok = f->state_path &&
+             spool_store_read(f->state_root, SPOOL_AREA_TOP, LOGFOLLOW_STATE, vs, 4096) == 0 &&
              sscanf(vs->data, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 "%n", dev, ino, resume,
                     done, &used) == 4;
     *note = 0;
@@ -107,16 +110,20 @@ static int logfollow_resume_rotated(logfollow *f, uint64_t dev, uint64_t ino, ui
     return 0;
 }
 
-logfollow *logfollow_open(const char *path, const char *state_path)
+logfollow *logfollow_open(const char *path, const char *state_root)
 {
     logfollow *f = mycalloc(1, sizeof(*f));
     uint64_t dev, ino, resume, done;
-    char note[LOGFOLLOW_NOTE_MAX + 1];
+    char note[LOGFOLLOW_NOTE_MAX + 1], where[PATH_MAX];
     struct stat st;
 
     f->fd = -1;
     f->path = mystrdup(path);
-    f->state_path = state_path ? mystrdup(state_path) : NULL;
+    if (state_root) {
+        f->state_root = mystrdup(state_root);
+        spool_store_describe(state_root, SPOOL_AREA_TOP, LOGFOLLOW_STATE, where, sizeof(where));
+        f->state_path = mystrdup(where);
+    }
     if (strcmp(path, "-") == 0) {
         f->pipe = 1;
         f->fd = 0;
@@ -158,6 +165,7 @@ logfollow *logfollow_close(logfollow *f)
         if (f->fd > 0 || (f->fd == 0 && !f->pipe))
             close(f->fd);
         myfree(f->path);
+        myfree(f->state_root);
         myfree(f->state_path);
         myfree(f);
     }
@@ -260,5 +268,5 @@ int logfollow_save(logfollow *f, uint64_t resume, uint64_t done, const char *not
         note = "";
     int n = snprintf(text, sizeof(text), "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "%s%s\n",
                      (uint64_t)f->dev, (uint64_t)f->ino, r, d, *note ? " " : "", note);
-    return fsutil_write_atomic(f->state_path, text, (size_t)n, 0600);
+    return spool_store_replace(f->state_root, SPOOL_AREA_TOP, LOGFOLLOW_STATE, text, (size_t)n);
 }

@@ -17,12 +17,15 @@
 
 typedef struct logfollow logfollow;
 
-/* Starts following path ("-": stdin); state_path (NULL: none) holds the saved position.
+/* Starts following path ("-": stdin); the saved position is the document LOGFOLLOW_STATE
+ * of the spool at state_root (NULL: none).
  * Without a saved position an existing file is read from its end, a new one from its
  * start. The caller frees with logfollow_close. */
 #define LOGFOLLOW_NOTE_MAX 64
 
-logfollow *logfollow_open(const char *path, const char *state_path);
+#define LOGFOLLOW_STATE "log-follow.state" /* in the spool's top area */
+
+logfollow *logfollow_open(const char *path, const char *state_root);
 logfollow *logfollow_close(logfollow *f);
 /* Reads new data into buf: returns the bytes read (the stream position of the first one is
  * logfollow_pos before the call), 0 when there is nothing new yet (after waiting

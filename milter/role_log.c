@@ -109,10 +109,8 @@ static int log_run(const config *cfg, role_ctx *ctx)
 {
     (void)ctx;
     spool *sp = spool_open(cfg->spool_directory);
-    char state[4096];
-    snprintf(state, sizeof(state), "%s/log-follow.state", spool_dir(sp));
     log_sink sink = {spool_writer_open(sp, "log"), 0, 0, 0, 0, 0, 0};
-    logfollow *f = logfollow_open(cfg->log_follow, state);
+    logfollow *f = logfollow_open(cfg->log_follow, spool_dir(sp));
     logparse *lp = logparse_new(strcmp(cfg->log_format, "sendmail") == 0 ? LOGPARSE_SENDMAIL
                                                                          : LOGPARSE_POSTFIX,
                                 OUTCOME_SRC_LOG, log_emit, &sink);

@@ -5,35 +5,35 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fsutil.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "spool.h"
+#include "spool_store.h"
 #include "vstring.h"
 
 #define INBOUND_TLS_MAX_FILE (64 * 1024 * 1024)
 
 struct inbound_tls {
     pthread_mutex_t lock;
-    char *dir;
+    char *root; /* the spool directory */
     char day[SPOOL_DAY_LEN + 1];
     json_object *state; /* the day's counters, the layout of the file */
     int dirty;
 };
 
-static void inbound_tls_path(const char *dir, const char *day, char *out, size_t size)
+static void inbound_tls_key(const char *day, char *out, size_t size)
 {
-    snprintf(out, size, "%s/%s.json", dir, day);
+    snprintf(out, size, "%s.json", day);
 }
 
-static json_object *inbound_tls_read(const char *dir, const char *day)
+static json_object *inbound_tls_read(const char *root, const char *day)
 {
-    char path[PATH_MAX];
+    char key[SPOOL_DAY_LEN + 8];
     vstring *text = vstring_alloc(0);
     json_object *obj = NULL;
 
-    inbound_tls_path(dir, day, path, sizeof(path));
-    if (fsutil_read_file(path, text, INBOUND_TLS_MAX_FILE) == 0)
+    inbound_tls_key(day, key, sizeof(key));
+    if (spool_store_read(root, SPOOL_AREA_INBOUND, key, text, INBOUND_TLS_MAX_FILE) == 0)
         obj = json_tokener_parse(text->data);
     vstring_free(text);
     if (obj && !json_object_is_type(obj, json_type_object)) {
@@ -45,16 +45,14 @@ static json_object *inbound_tls_read(const char *dir, const char *day)
 
 json_object *inbound_tls_load(const char *spool_dir, const char *day)
 {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s/%s", spool_dir, INBOUND_TLS_DIR);
-    return inbound_tls_read(dir, day);
+    return inbound_tls_read(spool_dir, day);
 }
 
 static void inbound_tls_start_day(inbound_tls *t, const char *day)
 {
     json_object_put(t->state);
     memcpy(t->day, day, sizeof(t->day));
-    t->state = inbound_tls_read(t->dir, day);
+    t->state = inbound_tls_read(t->root, day);
     if (t->state == NULL) {
         t->state = json_object_new_object();
         json_object_object_add(t->state, "day", json_object_new_string(day));
@@ -65,14 +63,14 @@ static void inbound_tls_start_day(inbound_tls *t, const char *day)
 inbound_tls *inbound_tls_open(const char *spool_dir)
 {
     inbound_tls *t = mycalloc(1, sizeof(*t));
-    size_t len = strlen(spool_dir) + sizeof("/" INBOUND_TLS_DIR);
-    char day[SPOOL_DAY_LEN + 1];
+    char day[SPOOL_DAY_LEN + 1], where[PATH_MAX];
 
     pthread_mutex_init(&t->lock, NULL);
-    t->dir = mymalloc(len);
-    snprintf(t->dir, len, "%s/%s", spool_dir, INBOUND_TLS_DIR);
-    if (fsutil_mkdirs(t->dir, 0750) < 0)
-        msg_warn("inbound TLS: cannot create %s: %m", t->dir);
+    t->root = mystrdup(spool_dir);
+    if (spool_store_prepare(t->root, SPOOL_AREA_INBOUND) < 0) {
+        spool_store_describe(t->root, SPOOL_AREA_INBOUND, "", where, sizeof(where));
+        msg_warn("inbound TLS: cannot create %s: %m", where);
+    }
     spool_day_of(time(NULL), day);
     inbound_tls_start_day(t, day);
     return t;
@@ -153,7 +151,7 @@ void inbound_tls_count(inbound_tls *t, time_t now, const char *sender_domain, co
 
 int inbound_tls_flush(inbound_tls *t, time_t now)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], key[SPOOL_DAY_LEN + 8];
     int ret = 0;
 
     (void)now;
@@ -162,8 +160,9 @@ int inbound_tls_flush(inbound_tls *t, time_t now)
         size_t len;
         const char *text =
             json_object_to_json_string_length(t->state, JSON_C_TO_STRING_PLAIN, &len);
-        inbound_tls_path(t->dir, t->day, path, sizeof(path));
-        if (fsutil_write_atomic(path, text, len, 0640) < 0) {
+        inbound_tls_key(t->day, key, sizeof(key));
+        if (spool_store_replace(t->root, SPOOL_AREA_INBOUND, key, text, len) < 0) {
+            spool_store_describe(t->root, SPOOL_AREA_INBOUND, key, path, sizeof(path));
             msg_warn("inbound TLS: cannot write %s: %m", path);
             ret = -1;
         } else {
@@ -181,7 +180,7 @@ inbound_tls *inbound_tls_close(inbound_tls *t)
     inbound_tls_flush(t, time(NULL));
     json_object_put(t->state);
     pthread_mutex_destroy(&t->lock);
-    myfree(t->dir);
+    myfree(t->root);
     myfree(t);
     return NULL;
 }

@@ -1,35 +1,31 @@
 #include "report_store.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "fsutil.h"
 #include "htable.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "spool.h"
+#include "spool_store.h"
 
 #define REPORT_STORE_SALTS 8 /* distinct keys whose hashes collide, tried in turn */
 
 struct report_store {
-    char *dir;
+    char *root; /* the spool directory */
     size_t max_file;
 };
 
 report_store *report_store_open(const char *spool_dir, size_t max_file)
 {
     report_store *st = mymalloc(sizeof(*st));
-    size_t len = strlen(spool_dir) + sizeof("/" REPORT_STORE_DIR);
 
-    st->dir = mymalloc(len);
-    snprintf(st->dir, len, "%s/%s", spool_dir, REPORT_STORE_DIR);
+    st->root = mystrdup(spool_dir);
     st->max_file = max_file;
-    if (fsutil_mkdirs(st->dir, 0750) < 0) {
+    if (spool_store_prepare(st->root, SPOOL_AREA_REPORTS) < 0) {
         int saved = errno;
         report_store_close(st);
         errno = saved;
@@ -41,7 +37,7 @@ report_store *report_store_open(const char *spool_dir, size_t max_file)
 report_store *report_store_close(report_store *st)
 {
     if (st) {
-        myfree(st->dir);
+        myfree(st->root);
         myfree(st);
     }
     return NULL;
@@ -52,14 +48,14 @@ static json_object *report_store_str(const char *s)
     return s ? json_object_new_string(s) : NULL;
 }
 
-/* Whether the stored file at path holds the report of (submitter, id). */
-static int report_store_same(report_store *st, const char *path, const char *submitter,
+/* Whether the stored document name holds the report of (submitter, id). */
+static int report_store_same(report_store *st, const char *name, const char *submitter,
                              const char *id)
 {
     vstring *text = vstring_alloc(0);
     int same = 0;
 
-    if (fsutil_read_file(path, text, st->max_file) == 0) {
+    if (spool_store_read(st->root, SPOOL_AREA_REPORTS, name, text, st->max_file) == 0) {
         json_object *root = json_tokener_parse(text->data), *k, *s, *i;
         if (root && json_object_object_get_ex(root, "key", &k) &&
             json_object_object_get_ex(k, "submitter", &s) &&
@@ -74,12 +70,12 @@ static int report_store_same(report_store *st, const char *path, const char *sub
 
 int report_store_put(report_store *st, const inreport *r, const report_store_info *info)
 {
-    char day[SPOOL_DAY_LEN + 1], path[PATH_MAX];
+    char day[SPOOL_DAY_LEN + 1], name[SPOOL_DAY_LEN + 32];
     vstring *key = vstring_alloc(0);
 
     spool_day_of(r->start, day);
     /* Someone may have cleaned the spool under a running daemon. */
-    if (access(st->dir, F_OK) != 0 && fsutil_mkdirs(st->dir, 0750) < 0) {
+    if (spool_store_prepare(st->root, SPOOL_AREA_REPORTS) < 0) {
         vstring_free(key);
         return -1;
     }
@@ -91,9 +87,9 @@ int report_store_put(report_store *st, const inreport *r, const report_store_inf
         vstring_append_char(key, (int)salt);
         uint64_t h = htable_hash(key->data, key->len);
         key->len--;
-        snprintf(path, sizeof(path), "%s/%s-%016llx.json", st->dir, day, (unsigned long long)h);
-        if (access(path, F_OK) == 0) {
-            if (report_store_same(st, path, r->submitter, r->report_id)) {
+        snprintf(name, sizeof(name), "%s-%016llx.json", day, (unsigned long long)h);
+        if (spool_store_exists(st->root, SPOOL_AREA_REPORTS, name) == 1) {
+            if (report_store_same(st, name, r->submitter, r->report_id)) {
                 vstring_free(key);
                 return 0;
             }
@@ -115,7 +111,7 @@ int report_store_put(report_store *st, const inreport *r, const report_store_inf
         json_object_object_add(root, "report", inreport_json(r));
         size_t len;
         const char *text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &len);
-        int ret = fsutil_write_atomic(path, text, len, 0640);
+        int ret = spool_store_replace(st->root, SPOOL_AREA_REPORTS, name, text, len);
         int saved = errno;
         json_object_put(root);
         vstring_free(key);
@@ -140,11 +136,6 @@ static int report_store_name_ok(const char *name)
     return name[SPOOL_DAY_LEN] == '-';
 }
 
-static int report_store_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static const char *report_store_get(json_object *root, const char *key)
 {
     json_object *v;
@@ -157,29 +148,24 @@ size_t report_store_iterate(report_store *st, const char *since,
                             int (*fn)(const inreport *r, const report_store_info *info, void *ctx),
                             void *ctx)
 {
-    DIR *d = opendir(st->dir);
-    struct dirent *de;
+    char **all = spool_store_list(st->root, SPOOL_AREA_REPORTS), where[PATH_MAX];
     char **names = NULL;
-    size_t n = 0, cap = 0, seen = 0;
+    size_t n = 0, seen = 0;
 
-    if (d == NULL) {
-        msg_warn("report store %s: %m", st->dir);
+    if (all == NULL) {
+        spool_store_describe(st->root, SPOOL_AREA_REPORTS, "", where, sizeof(where));
+        msg_warn("report store %s: %m", where);
         return 0;
     }
-    while ((de = readdir(d)) != NULL) {
-        if (!report_store_name_ok(de->d_name))
-            continue;
-        if (since && strncmp(de->d_name, since, SPOOL_DAY_LEN) < 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            names = myrealloc(names, cap * sizeof(*names));
-        }
-        names[n++] = mystrdup(de->d_name);
+    /* The list is sorted already; keep the names this module writes, from since on. */
+    names = all;
+    for (size_t i = 0; all[i]; i++) {
+        if (!report_store_name_ok(all[i]) || (since && strncmp(all[i], since, SPOOL_DAY_LEN) < 0))
+            myfree(all[i]);
+        else
+            names[n++] = all[i];
     }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof(*names), report_store_cmp);
+    names[n] = NULL;
     vstring *text = vstring_alloc(0);
     inreport r;
     inreport_init(&r);
@@ -187,8 +173,9 @@ size_t report_store_iterate(report_store *st, const char *since,
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX], err[160];
         json_object *root = NULL, *rep, *v;
-        snprintf(path, sizeof(path), "%s/%s", st->dir, names[i]);
-        if (stop || fsutil_read_file(path, text, st->max_file) < 0 ||
+        spool_store_describe(st->root, SPOOL_AREA_REPORTS, names[i], path, sizeof(path));
+        if (stop ||
+            spool_store_read(st->root, SPOOL_AREA_REPORTS, names[i], text, st->max_file) < 0 ||
             (root = json_tokener_parse(text->data)) == NULL ||
             !json_object_object_get_ex(root, "report", &rep)) {
             if (!stop)
@@ -227,8 +214,6 @@ size_t report_store_iterate(report_store *st, const char *since,
     }
     inreport_done(&r);
     vstring_free(text);
-    for (size_t i = 0; i < n; i++)
-        myfree(names[i]);
-    myfree(names);
+    spool_store_list_free(names);
     return seen;
 }

@@ -13,10 +13,10 @@
 #include "fsutil.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "spool_store.h"
 
 #define SPOOL_JOURNAL_MODE    0640
 #define SPOOL_DIR_MODE        0750
-#define SPOOL_STATE_MODE      0600
 #define SPOOL_FLUSH_AT        (4 * 1024 * 1024) /* write out a buffer this large without waiting */
 #define SPOOL_STATE_MAX       (64 * 1024 * 1024)
 #define SPOOL_RECOVERED_AFTER 5 /* seconds of working writes that end a write failure */
@@ -94,9 +94,10 @@ spool *spool_open(const char *dir)
     spool_path(path, sizeof(path), s, "journal", NULL);
     if (fsutil_mkdirs(path, SPOOL_DIR_MODE) < 0)
         msg_fatal("cannot create %s: %m", path);
-    spool_path(path, sizeof(path), s, "state", NULL);
-    if (fsutil_mkdirs(path, SPOOL_DIR_MODE) < 0)
+    if (spool_store_prepare(dir, SPOOL_AREA_STATE) < 0) {
+        spool_store_describe(dir, SPOOL_AREA_STATE, "", path, sizeof(path));
         msg_fatal("cannot create %s: %m", path);
+    }
     return s;
 }
 
@@ -335,45 +336,6 @@ static int spool_iter_record(const void *payload, size_t len, void *ctx)
     return it->fn(&it->o, it->ctx);
 }
 
-static int spool_name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Returns the sorted entries of dir that end in suffix (NULL: any not starting with '.'). */
-static char **spool_list(const char *dir, const char *suffix)
-{
-    DIR *d = opendir(dir);
-    size_t n = 0, cap = 16;
-    char **v;
-    struct dirent *de;
-
-    if (d == NULL)
-        return NULL;
-    v = mymalloc(cap * sizeof(*v));
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        if (de->d_name[0] == '.')
-            continue;
-        if (suffix && (len <= strlen(suffix) || strcmp(de->d_name + len - strlen(suffix), suffix)))
-            continue;
-        if (n + 1 >= cap)
-            v = myrealloc(v, (cap *= 2) * sizeof(*v));
-        v[n++] = mystrdup(de->d_name);
-    }
-    closedir(d);
-    qsort(v, n, sizeof(*v), spool_name_cmp);
-    v[n] = NULL;
-    return v;
-}
-
-static void spool_list_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        myfree(v[i]);
-    myfree(v);
-}
-
 int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, void *ctx), void *ctx,
                       journal_stats *stats)
 {
@@ -389,7 +351,7 @@ int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, voi
     if (stats)
         memset(stats, 0, sizeof(*stats));
     spool_path(dir, sizeof(dir), s, "journal", day);
-    char **files = spool_list(dir, ".jnl");
+    char **files = spool_store_list_dir(dir, ".jnl");
     if (files == NULL)
         return errno == ENOENT ? 0 : -1;
     outcome_init(&it.o);
@@ -414,7 +376,7 @@ int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, voi
         msg_warn("%s: %llu record(s) with a good checksum could not be decoded", dir,
                  (unsigned long long)it.undecodable);
     outcome_done(&it.o);
-    spool_list_free(files);
+    spool_store_list_free(files);
     return ret;
 }
 
@@ -425,7 +387,7 @@ char **spool_days(spool *s)
     size_t n = 0;
 
     spool_path(dir, sizeof(dir), s, "journal", NULL);
-    v = spool_list(dir, NULL);
+    v = spool_store_list_dir(dir, NULL);
     if (v == NULL)
         return mycalloc(1, sizeof(char *));
     for (size_t i = 0; v[i]; i++)
@@ -442,10 +404,20 @@ char **spool_days(spool *s)
     return days;
 }
 
+/* The state documents of a day: the state, and its log of what happened since. */
+#define SPOOL_STATE_DOC ".state"
+#define SPOOL_STATE_LOG ".accepted"
+
+static void spool_state_key(char *out, size_t size, const char *day, const char *suffix)
+{
+    snprintf(out, size, "%s%s", day, suffix);
+}
+
 int spool_expire(spool *s, int retention_days, time_t now)
 {
     char **days = spool_days(s);
     char cutoff[SPOOL_DAY_LEN + 1], dir[PATH_MAX], path[PATH_MAX + NAME_MAX + 2];
+    char name[SPOOL_DAY_LEN + 16];
     int removed = 0;
 
     spool_day_of(now - (time_t)retention_days * 86400, cutoff);
@@ -453,104 +425,82 @@ int spool_expire(spool *s, int retention_days, time_t now)
         if (strcmp(days[i], cutoff) >= 0)
             continue;
         spool_path(dir, sizeof(dir), s, "journal", days[i]);
-        char **files = spool_list(dir, NULL);
+        char **files = spool_store_list_dir(dir, NULL);
         for (size_t j = 0; files && files[j]; j++) {
             snprintf(path, sizeof(path), "%s/%s", dir, files[j]);
             if (unlink(path) < 0)
                 msg_warn("cannot remove %s: %m", path);
         }
-        spool_list_free(files);
+        spool_store_list_free(files);
         if (rmdir(dir) == 0) {
             removed++;
             msg_info("removed outcomes of %s (older than %d days)", days[i], retention_days);
         } else {
             msg_warn("cannot remove %s: %m", dir);
         }
-        snprintf(path, sizeof(path), "%s/state/%s.state", s->dir, days[i]);
-        unlink(path);
-        snprintf(path, sizeof(path), "%s/state/%s.accepted", s->dir, days[i]);
-        unlink(path);
+        spool_state_key(name, sizeof(name), days[i], SPOOL_STATE_DOC);
+        spool_store_remove(s->dir, SPOOL_AREA_STATE, name);
+        spool_state_key(name, sizeof(name), days[i], SPOOL_STATE_LOG);
+        spool_store_remove(s->dir, SPOOL_AREA_STATE, name);
     }
-    spool_list_free(days);
+    spool_store_list_free(days);
     return removed;
+}
+
+/* Reads the state document of day with suffix; none is empty. */
+static int spool_state_read(spool *s, const char *day, const char *suffix, vstring *out)
+{
+    char key[SPOOL_DAY_LEN + 16];
+
+    if (spool_day_parse(day) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    spool_state_key(key, sizeof(key), day, suffix);
+    if (spool_store_read(s->dir, SPOOL_AREA_STATE, key, out, SPOOL_STATE_MAX) < 0) {
+        if (errno == ENOENT) {
+            vstring_reset(out);
+            return 0;
+        }
+        return -1;
+    }
+    return 0;
 }
 
 int spool_state_load(spool *s, const char *day, vstring *out)
 {
-    char path[PATH_MAX];
-
-    if (spool_day_parse(day) < 0) {
-        errno = EINVAL;
-        return -1;
-    }
-    snprintf(path, sizeof(path), "%s/state/%s.state", s->dir, day);
-    if (fsutil_read_file(path, out, SPOOL_STATE_MAX) < 0) {
-        if (errno == ENOENT) {
-            vstring_reset(out);
-            return 0;
-        }
-        return -1;
-    }
-    return 0;
+    return spool_state_read(s, day, SPOOL_STATE_DOC, out);
 }
 
 int spool_state_save(spool *s, const char *day, const char *data, size_t len)
 {
-    char path[PATH_MAX];
+    char key[SPOOL_DAY_LEN + 16];
 
     if (spool_day_parse(day) < 0) {
         errno = EINVAL;
         return -1;
     }
-    snprintf(path, sizeof(path), "%s/state/%s.state", s->dir, day);
-    if (fsutil_write_atomic(path, data, len, SPOOL_STATE_MODE) < 0)
+    spool_state_key(key, sizeof(key), day, SPOOL_STATE_DOC);
+    if (spool_store_replace(s->dir, SPOOL_AREA_STATE, key, data, len) < 0)
         return -1;
-    /* The state now holds what the log said; a crash before the unlink only replays it. */
-    snprintf(path, sizeof(path), "%s/state/%s.accepted", s->dir, day);
-    if (unlink(path) < 0 && errno != ENOENT)
-        return -1;
-    return 0;
+    /* The state now holds what the log said; a crash before the removal only replays it. */
+    spool_state_key(key, sizeof(key), day, SPOOL_STATE_LOG);
+    return spool_store_remove(s->dir, SPOOL_AREA_STATE, key);
 }
 
 int spool_state_log_append(spool *s, const char *day, const char *line, size_t len)
 {
-    char path[PATH_MAX];
-    struct stat st;
+    char key[SPOOL_DAY_LEN + 16];
 
     if (spool_day_parse(day) < 0) {
         errno = EINVAL;
         return -1;
     }
-    snprintf(path, sizeof(path), "%s/state/%s.accepted", s->dir, day);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, SPOOL_STATE_MODE);
-    if (fd < 0)
-        return -1;
-    int fresh = fstat(fd, &st) == 0 && st.st_size == 0;
-    if (fsutil_write_all(fd, line, len) < 0 || fdatasync(fd) < 0 ||
-        (fresh && fsutil_sync_parent(path) < 0)) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return close(fd);
+    spool_state_key(key, sizeof(key), day, SPOOL_STATE_LOG);
+    return spool_store_append(s->dir, SPOOL_AREA_STATE, key, line, len, SPOOL_STORE_SYNC);
 }
 
 int spool_state_log_load(spool *s, const char *day, vstring *out)
 {
-    char path[PATH_MAX];
-
-    if (spool_day_parse(day) < 0) {
-        errno = EINVAL;
-        return -1;
-    }
-    snprintf(path, sizeof(path), "%s/state/%s.accepted", s->dir, day);
-    if (fsutil_read_file(path, out, SPOOL_STATE_MAX) < 0) {
-        if (errno == ENOENT) {
-            vstring_reset(out);
-            return 0;
-        }
-        return -1;
-    }
-    return 0;
+    return spool_state_read(s, day, SPOOL_STATE_LOG, out);
 }

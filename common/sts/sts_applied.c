@@ -7,19 +7,17 @@
 #include "sts_applied.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "fsutil.h"
 #include "htable.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "spool.h"
+#include "spool_store.h"
 #include "vstring.h"
 
 #define STS_APPLIED_FILE_MAX  (64 * 1024 * 1024)
@@ -90,17 +88,19 @@ static char *sts_applied_unescape(const char *s, size_t len)
     return out;
 }
 
-static int sts_applied_path(char *out, size_t size, const char *spool_dir, const char *day)
+/* The day's document: its key in the spool and its name for messages. */
+static void sts_applied_key(char *key, char *path, size_t size, const char *spool_dir,
+                            const char *day)
 {
-    int n = snprintf(out, size, "%s/sts/applied/%s.txt", spool_dir, day);
-    return n < 0 || (size_t)n >= size ? -1 : 0;
+    snprintf(key, SPOOL_DAY_LEN + 5, "%s.txt", day);
+    spool_store_describe(spool_dir, SPOOL_AREA_STS_APPLIED, key, path, size);
 }
 
 int sts_applied_record(const char *spool_dir, time_t when, const char *domain,
                        const char *const *strings, size_t nstrings, const char *const *mx,
                        size_t nmx)
 {
-    char day[SPOOL_DAY_LEN + 1], path[PATH_MAX];
+    char day[SPOOL_DAY_LEN + 1], path[PATH_MAX], key[SPOOL_DAY_LEN + 5];
     vstring *line = vstring_alloc(0);
     int ret = 0;
 
@@ -125,21 +125,13 @@ int sts_applied_record(const char *spool_dir, time_t when, const char *domain,
     htable_entry *e = htable_enter(sts_applied_seen, domain, strlen(domain), &created);
     if (!created && *(uint64_t *)e->value == h)
         goto done; /* unchanged today: no disk I/O */
-    if (sts_applied_path(path, sizeof(path), spool_dir, day) < 0) {
-        ret = -1;
-        goto done;
-    }
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s/sts/applied", spool_dir);
-    int fd = -1;
-    if (fsutil_mkdirs(dir, 0750) < 0 ||
-        (fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) < 0 ||
-        fsutil_write_all(fd, line->data + 1, line->len - 1) < 0) {
+    sts_applied_key(key, path, sizeof(path), spool_dir, day);
+    if (spool_store_prepare(spool_dir, SPOOL_AREA_STS_APPLIED) < 0 ||
+        spool_store_append(spool_dir, SPOOL_AREA_STS_APPLIED, key, line->data + 1, line->len - 1,
+                           0) < 0) {
         msg_error("sts: cannot record the applied policy in %s: %m", path);
         ret = -1;
     }
-    if (fd >= 0)
-        close(fd);
     if (ret == 0) {
         if (created)
             e->value = mymalloc(sizeof(uint64_t));
@@ -221,15 +213,16 @@ static int sts_applied_parse_line(const char *p, const char *end, const char *do
 
 int sts_applied_get(const char *spool_dir, const char *day, const char *domain, sts_applied *out)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], key[SPOOL_DAY_LEN + 5];
     vstring *buf;
     int found = 0;
 
     memset(out, 0, sizeof(*out));
-    if (spool_day_parse(day) < 0 || sts_applied_path(path, sizeof(path), spool_dir, day) < 0)
+    if (spool_day_parse(day) < 0)
         return -1;
+    sts_applied_key(key, path, sizeof(path), spool_dir, day);
     buf = vstring_alloc(0);
-    if (fsutil_read_file(path, buf, STS_APPLIED_FILE_MAX) < 0) {
+    if (spool_store_read(spool_dir, SPOOL_AREA_STS_APPLIED, key, buf, STS_APPLIED_FILE_MAX) < 0) {
         int e = errno;
         vstring_free(buf);
         if (e == ENOENT)

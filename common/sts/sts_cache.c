@@ -5,27 +5,27 @@
  */
 #include "sts_cache.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "domain.h"
-#include "fsutil.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "outcome.h"
+#include "spool_store.h"
 
 #define STS_CACHE_MAGIC    "OTRSTS1\n"
 #define STS_CACHE_FILE_MAX (STS_POLICY_MAX + 4096)
 
 static int sts_cache_path(char *out, size_t size, const char *spool_dir, const char *domain)
 {
-    int n = snprintf(out, size, "%s/sts/cache/%s", spool_dir, domain);
-    return n < 0 || (size_t)n >= size ? -1 : 0;
+    if (!spool_store_key_ok(domain))
+        return -1;
+    spool_store_describe(spool_dir, SPOOL_AREA_STS_CACHE, domain, out, size);
+    return 0;
 }
 
 void sts_cache_entry_free(sts_cache_entry *e)
@@ -144,7 +144,8 @@ int sts_cache_load(const char *spool_dir, const char *domain, sts_cache_entry *e
     memset(e, 0, sizeof(*e));
     if (sts_cache_path(path, sizeof(path), spool_dir, domain) < 0) {
         ret = -1;
-    } else if (fsutil_read_file(path, buf, STS_CACHE_FILE_MAX) < 0) {
+    } else if (spool_store_read(spool_dir, SPOOL_AREA_STS_CACHE, domain, buf, STS_CACHE_FILE_MAX) <
+               0) {
         ret = errno == ENOENT ? 0 : -1;
         if (ret < 0)
             msg_warn("sts: cannot read %s: %m", path);
@@ -159,17 +160,16 @@ int sts_cache_load(const char *spool_dir, const char *domain, sts_cache_entry *e
 
 int sts_cache_save(const char *spool_dir, const char *domain, const sts_cache_entry *e)
 {
-    char path[PATH_MAX], dir[PATH_MAX];
+    char path[PATH_MAX];
     int ret = 0;
 
     if (sts_cache_path(path, sizeof(path), spool_dir, domain) < 0)
         return -1;
     if (!e->have_policy && !e->failed_at) {
-        if (unlink(path) < 0 && errno != ENOENT)
+        if (spool_store_remove(spool_dir, SPOOL_AREA_STS_CACHE, domain) < 0)
             msg_warn("sts: cannot remove %s: %m", path);
         return 0;
     }
-    snprintf(dir, sizeof(dir), "%s/sts/cache", spool_dir);
     vstring *out = vstring_alloc(0);
     vstring_append_str(out, STS_CACHE_MAGIC);
     if (e->have_policy)
@@ -186,7 +186,8 @@ int sts_cache_save(const char *spool_dir, const char *domain, const sts_cache_en
         vstring_append_str(out, e->policy.lines[i]);
         vstring_append_char(out, '\n');
     }
-    if (fsutil_mkdirs(dir, 0750) < 0 || fsutil_write_atomic(path, out->data, out->len, 0640) < 0) {
+    if (spool_store_prepare(spool_dir, SPOOL_AREA_STS_CACHE) < 0 ||
+        spool_store_replace(spool_dir, SPOOL_AREA_STS_CACHE, domain, out->data, out->len) < 0) {
         msg_error("sts: cannot write %s: %m", path);
         ret = -1;
     }
@@ -198,22 +199,16 @@ size_t sts_cache_load_all(const char *spool_dir,
                           void (*fn)(const char *domain, const sts_cache_entry *e, void *ctx),
                           void *ctx)
 {
-    char dir[PATH_MAX];
     size_t n = 0;
+    char **keys = spool_store_list(spool_dir, SPOOL_AREA_STS_CACHE);
 
-    snprintf(dir, sizeof(dir), "%s/sts/cache", spool_dir);
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
+    for (size_t i = 0; keys && keys[i]; i++) {
         char norm[DOMAIN_MAX + 1];
-        size_t len = strlen(de->d_name);
+        const char *name = keys[i];
         sts_cache_entry e;
         /* Only names that are normalized domains: not ".", "..", nor temporary files. */
-        if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp.") ||
-            domain_normalize(de->d_name, len, norm, sizeof(norm)) < 0 ||
-            strcmp(norm, de->d_name) != 0)
+        if (name[0] == '.' || strstr(name, ".tmp.") ||
+            domain_normalize(name, strlen(name), norm, sizeof(norm)) < 0 || strcmp(norm, name) != 0)
             continue;
         if (sts_cache_load(spool_dir, norm, &e) == 1) {
             fn(norm, &e, ctx);
@@ -221,7 +216,7 @@ size_t sts_cache_load_all(const char *spool_dir,
         }
         sts_cache_entry_free(&e);
     }
-    closedir(d);
+    spool_store_list_free(keys);
     return n;
 }
 
