@@ -3,19 +3,9 @@
 /* Delivery of one report to one rua destination; the state machine (delivery.c) decides
  * what to send when, these functions only send. */
 #include <stddef.h>
-#include <stdint.h>
 
 #include "agent.h"
-
-typedef struct deliver_report {
-    const char *day;       /* YYYY-MM-DD, the UTC day covered */
-    const char *domain;    /* report (policy) domain, A-label */
-    const char *report_id; /* stable for (day, domain): retries carry the same id */
-    const char *submitter;
-    const char *json; /* the report, compact JSON */
-    size_t json_len;
-    uint64_t ok, failed; /* session totals, for the human-readable part */
-} deliver_report;
+#include "mailmsg.h"
 
 typedef enum {
     DELIVER_OK = 0,   /* the endpoint accepted it (250 / 2xx / file written) */
@@ -27,18 +17,16 @@ typedef enum {
  * logging (an unreadable or invalid key is a start-up error, never a silent unsigned send). */
 int deliver_mail_init(agent_ctx *ctx);
 /* Sends r by mail to addr (the addr-spec of a mailto: URI) through smtp_relay. */
-deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char *addr, char *why,
+deliver_status deliver_mail(agent_ctx *ctx, const mailmsg_report *r, const char *addr, char *why,
                             size_t whylen);
 /* POSTs r (gzip) to an https: URI. */
-deliver_status deliver_https(agent_ctx *ctx, const deliver_report *r, const char *uri, char *why,
+deliver_status deliver_https(agent_ctx *ctx, const mailmsg_report *r, const char *uri, char *why,
                              size_t whylen);
 /* Releases what deliver_https keeps between calls (its resolver, libcurl). */
 void deliver_https_cleanup(void);
 /* deliver_to = file:DIR: writes the complete signed .eml (as deliver_mail would send it to
  * the mailto: URI's address; for an https: URI addressed to "undisclosed-recipients:;")
- * as DIR/<name>.<URI tag>.eml, and the report as DIR/<deliver_filename>. */
-deliver_status deliver_file(agent_ctx *ctx, const deliver_report *r, const char *dir,
+ * as DIR/<name>.<URI tag>.eml, and the report as DIR/<mailmsg_filename>. */
+deliver_status deliver_file(agent_ctx *ctx, const mailmsg_report *r, const char *dir,
                             const char *uri, char *why, size_t whylen);
-/* The RFC 8460 attachment name: <submitter>!<domain>!<begin>!<end>!<unique>.json.gz. */
-void deliver_filename(char *out, size_t size, const deliver_report *r);
 #endif

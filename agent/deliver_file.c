@@ -15,20 +15,7 @@
 #include "msg.h"
 #include "spool.h"
 
-void deliver_filename(char *out, size_t size, const deliver_report *r)
-{
-    unsigned char digest[32];
-    time_t begin = spool_day_parse(r->day);
-
-    /* RFC 8460 5.3: submitter!domain!begin!end!unique; the unique part derives from the
-     * report-id so that a resend carries the same name. */
-    EVP_Digest(r->report_id, strlen(r->report_id), digest, NULL, EVP_sha256(), NULL);
-    snprintf(out, size, "%s!%s!%lld!%lld!%02x%02x%02x%02x%02x%02x.json.gz", r->submitter, r->domain,
-             (long long)begin, (long long)begin + 86399, digest[0], digest[1], digest[2], digest[3],
-             digest[4], digest[5]);
-}
-
-deliver_status deliver_file(agent_ctx *ctx, const deliver_report *r, const char *dir,
+deliver_status deliver_file(agent_ctx *ctx, const mailmsg_report *r, const char *dir,
                             const char *uri, char *why, size_t whylen)
 {
     char addr[MAILMSG_ADDR_MAX + 1], name[1024], path[4096];
@@ -56,7 +43,7 @@ deliver_status deliver_file(agent_ctx *ctx, const deliver_report *r, const char 
         return DELIVER_PERMFAIL;
     }
     /* mailmsg_build checked the names, so the file name is safe as a path component. */
-    deliver_filename(name, sizeof(name), r);
+    mailmsg_filename(name, sizeof(name), r);
     vstring *gz = vstring_alloc(0);
     deliver_status st = DELIVER_OK;
     if (gz_compress(r->json, r->json_len, gz) < 0) {

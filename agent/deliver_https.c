@@ -113,7 +113,7 @@ static deliver_status https_pin(agent_ctx *ctx, const char *host, const char *po
     return DELIVER_OK;
 }
 
-deliver_status deliver_https(agent_ctx *ctx, const deliver_report *r, const char *uri, char *why,
+deliver_status deliver_https(agent_ctx *ctx, const mailmsg_report *r, const char *uri, char *why,
                              size_t whylen)
 {
     char errbuf[CURL_ERROR_SIZE], *host = NULL, *port = NULL;

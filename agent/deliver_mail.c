@@ -241,7 +241,7 @@ static void deliver_mail_why(char *why, size_t whylen, const char *stage, const 
              text);
 }
 
-deliver_status deliver_mail(agent_ctx *ctx, const deliver_report *r, const char *addr, char *why,
+deliver_status deliver_mail(agent_ctx *ctx, const mailmsg_report *r, const char *addr, char *why,
                             size_t whylen)
 {
     const config *cfg = ctx->cfg;

@@ -351,7 +351,7 @@ static int delivery_visit(const outcome *o, void *arg)
     return 0;
 }
 
-static deliver_status delivery_send(agent_ctx *ctx, const deliver_report *r, const tlsrpt_uri *u,
+static deliver_status delivery_send(agent_ctx *ctx, const mailmsg_report *r, const tlsrpt_uri *u,
                                     char *why, size_t whylen)
 {
     const char *to = ctx->cfg->deliver_to;
@@ -437,7 +437,7 @@ static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const re
     char rid[512];
     report_id(rid, sizeof(rid), day, domain, ro);
     js_set_str(dom, "report_id", rid);
-    deliver_report dr = {day, domain, rid, ro->submitter, json, strlen(json), 0, 0};
+    mailmsg_report dr = {day, domain, rid, ro->submitter, json, strlen(json), 0, 0};
     report_set_totals(rs, domain, &dr.ok, &dr.failed);
     int delivered = 0, open = 0, status = 0;
     time_t next = 0;

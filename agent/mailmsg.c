@@ -186,9 +186,22 @@ static void mailmsg_base64(const void *data, size_t len, vstring *out)
     }
 }
 
+void mailmsg_filename(char *out, size_t size, const mailmsg_report *r)
+{
+    unsigned char digest[32];
+    time_t begin = spool_day_parse(r->day);
+
+    /* RFC 8460 5.3: submitter!domain!begin!end!unique; the unique part derives from the
+     * report-id so that a resend carries the same name. */
+    EVP_Digest(r->report_id, strlen(r->report_id), digest, NULL, EVP_sha256(), NULL);
+    snprintf(out, size, "%s!%s!%lld!%lld!%02x%02x%02x%02x%02x%02x.json.gz", r->submitter, r->domain,
+             (long long)begin, (long long)begin + 86399, digest[0], digest[1], digest[2], digest[3],
+             digest[4], digest[5]);
+}
+
 /* Checks what goes into headers; the report came from the spool, so its names came from
  * the network once. */
-static int mailmsg_check(const deliver_report *r, const char *to, char *why, size_t whylen)
+static int mailmsg_check(const mailmsg_report *r, const char *to, char *why, size_t whylen)
 {
     const char *at = strrchr(r->report_id, '@');
 
@@ -210,7 +223,7 @@ static int mailmsg_check(const deliver_report *r, const char *to, char *why, siz
     return 0;
 }
 
-int mailmsg_build(const config *cfg, const deliver_report *r, const char *to, time_t now,
+int mailmsg_build(const config *cfg, const mailmsg_report *r, const char *to, time_t now,
                   vstring *out, char *why, size_t whylen)
 {
     char from[MAILMSG_ADDR_MAX + 64], date[64], fname[1024], boundary[48];
@@ -225,7 +238,7 @@ int mailmsg_build(const config *cfg, const deliver_report *r, const char *to, ti
         return -1;
     }
     mailmsg_date(now, date, sizeof(date));
-    deliver_filename(fname, sizeof(fname), r);
+    mailmsg_filename(fname, sizeof(fname), r);
     /* The boundary derives from the report-id, so a resend is the same message; base64 and
      * our text never contain "=_". */
     EVP_Digest(r->report_id, strlen(r->report_id), digest, NULL, EVP_sha256(), NULL);

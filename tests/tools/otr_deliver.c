@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     }
     report_id(id, sizeof(id), day, dom, &ro);
     const char *json = report_json_text(obj, 0);
-    deliver_report r = {day, dom, id, ro.submitter, json, strlen(json), 0, 0};
+    mailmsg_report r = {day, dom, id, ro.submitter, json, strlen(json), 0, 0};
     report_set_totals(rs, dom, &r.ok, &r.failed);
     /* As the agent does: file delivery must sign without deliver_mail_init. */
     if (mail && deliver_mail_init(&ctx) < 0)

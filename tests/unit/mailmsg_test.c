@@ -98,7 +98,7 @@ static void test_build(void)
 {
     char conftext[1024], why[256], h[1024];
     static const char json[] = "{\"report-id\":\"x\"}";
-    deliver_report r = {"2026-11-21",
+    mailmsg_report r = {"2026-11-21",
                         "rcpt.example",
                         "20261121.rcpt.example.otr-1@sender.example",
                         "sender.example",
@@ -157,7 +157,7 @@ static void test_build(void)
     CHECK_INT(mailmsg_build(cfg, &r, "tlsrpt@rcpt.example", 1795392000, m2, why, sizeof(why)), 0);
     CHECK(strcmp(strstr(m->data, "\r\nFrom:"), strstr(m2->data, "\r\nFrom:")) == 0);
     /* Names that must not reach a header. */
-    deliver_report bad = r;
+    mailmsg_report bad = r;
     bad.domain = "rcpt.example\r\nBcc: x@y.example";
     CHECK_INT(mailmsg_build(cfg, &bad, "tlsrpt@rcpt.example", 0, m, why, sizeof(why)), -1);
     bad = r;
