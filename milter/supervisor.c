@@ -15,8 +15,6 @@
 #include "roles.h"
 #include "spool.h"
 
-volatile sig_atomic_t role_stop;
-
 static const role_ops *const supervisor_roles[] = {
     &role_tlsrpt,
     &role_milter,
@@ -54,14 +52,6 @@ static void child_signal(int sig)
 {
     (void)sig;
     role_stop = 1;
-}
-
-void role_ctx_close(role_ctx *ctx)
-{
-    for (int i = 0; i < ctx->nfds; i++)
-        if (ctx->fds[i] >= 0)
-            close(ctx->fds[i]);
-    ctx->nfds = 0;
 }
 
 static void sv_start(role_slot *slots, role_slot *s, const config *cfg)
