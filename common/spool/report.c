@@ -11,10 +11,6 @@
 #include "spool.h"
 #include "vstring.h"
 
-/* Separators inside aggregation keys: bytes that decoded strings never contain unescaped. */
-#define SEP    '\x1f'
-#define SUBSEP '\x1e'
-
 typedef struct rpt_policy {
     uint64_t ok;
     uint64_t failed;
@@ -69,11 +65,68 @@ report_set *report_set_free(report_set *rs)
     return NULL;
 }
 
+/*
+ * Aggregation keys: a sequence of fields that no input byte can forge, ordered as the
+ * fields are (so reports list policies as before). An int is 4 bytes big-endian; a string
+ * (a C string: it holds no NUL) is its bytes and 00 01; a list of strings ends with 00 02.
+ * Whatever a string holds, it can neither end its field early nor start another.
+ */
+#define KEY_END      '\x01'
+#define KEY_LIST_END '\x02'
+
+static void key_int(vstring *k, int v)
+{
+    uint32_t u = (uint32_t)v;
+    char b[4] = {(char)(u >> 24), (char)(u >> 16), (char)(u >> 8), (char)u};
+
+    vstring_append(k, b, 4);
+}
+
 static void key_str(vstring *k, const char *s)
 {
     if (s)
         vstring_append_str(k, s);
-    vstring_append_char(k, SEP);
+    vstring_append_char(k, 0);
+    vstring_append_char(k, KEY_END);
+}
+
+static void key_list(vstring *k, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        key_str(k, v[i]);
+    vstring_append_char(k, 0);
+    vstring_append_char(k, KEY_LIST_END);
+}
+
+typedef struct key_reader {
+    const char *p, *end;
+} key_reader;
+
+static int key_get_int(key_reader *r)
+{
+    if (r->end - r->p < 4)
+        return -1;
+    const unsigned char *b = (const unsigned char *)r->p;
+    r->p += 4;
+    return (int)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
+}
+
+/* The next string into out; returns 0, or -1 at the end of a list (or of the key). */
+static int key_get_str(key_reader *r, vstring *out)
+{
+    vstring_reset(out);
+    if (r->end - r->p >= 2 && r->p[0] == 0 && r->p[1] == KEY_LIST_END) {
+        r->p += 2;
+        return -1;
+    }
+    const char *nul = memchr(r->p, 0, (size_t)(r->end - r->p));
+    if (nul == NULL || nul + 1 >= r->end || nul[1] != KEY_END) {
+        r->p = r->end;
+        return -1;
+    }
+    vstring_append(out, r->p, (size_t)(nul - r->p));
+    r->p = nul + 2;
+    return 0;
 }
 
 static void rpt_add_policy(report_set *rs, rpt_domain *rd, const char *report_domain,
@@ -83,18 +136,11 @@ static void rpt_add_policy(report_set *rs, rpt_domain *rd, const char *report_do
     int created;
 
     vstring_reset(k);
-    vstring_sprintf_append(k, "%d%c", p->type, SEP);
+    key_int(k, p->type);
     /* Reports require a policy-domain: the report domain stands in when it is absent. */
     key_str(k, p->domain ? p->domain : report_domain);
-    for (size_t i = 0; i < p->nstrings; i++) {
-        vstring_append_str(k, p->strings[i]);
-        vstring_append_char(k, SUBSEP);
-    }
-    vstring_append_char(k, SEP);
-    for (size_t i = 0; i < p->nmx_hosts; i++) {
-        vstring_append_str(k, p->mx_hosts[i]);
-        vstring_append_char(k, SUBSEP);
-    }
+    key_list(k, p->strings, p->nstrings);
+    key_list(k, p->mx_hosts, p->nmx_hosts);
     htable_entry *e = htable_enter(rd->policies, k->data, k->len, &created);
     if (created) {
         rpt_policy *rp = mycalloc(1, sizeof(*rp));
@@ -110,7 +156,7 @@ static void rpt_add_policy(report_set *rs, rpt_domain *rd, const char *report_do
     for (size_t i = 0; i < p->nfailures; i++) {
         const outcome_failure *f = &p->failures[i];
         vstring_reset(k);
-        vstring_sprintf_append(k, "%d%c", f->result, SEP);
+        key_int(k, f->result);
         key_str(k, f->sending_ip);
         key_str(k, f->mx_hostname);
         key_str(k, f->mx_helo);
@@ -172,44 +218,21 @@ void report_set_totals(report_set *rs, const char *domain, uint64_t *ok, uint64_
         }
 }
 
-/* Splits key at SEP into at most max fields (pointers into a copy the caller frees). */
-static char *key_split(const char *key, size_t klen, char **fields, size_t max)
-{
-    char *copy = mystrndup(key, klen);
-    size_t n = 0;
-    char *p = copy;
-
-    while (n < max) {
-        fields[n++] = p;
-        char *sep = strchr(p, SEP);
-        if (sep == NULL)
-            break;
-        *sep = 0;
-        p = sep + 1;
-    }
-    while (n < max)
-        fields[n++] = "";
-    return copy;
-}
-
-static json_object *key_list(const char *s)
+/* The JSON array of the string list at r. */
+static json_object *key_json_list(key_reader *r, vstring *tmp)
 {
     json_object *arr = json_object_new_array();
-    const char *p = s;
 
-    while (*p) {
-        const char *end = strchr(p, SUBSEP);
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        json_object_array_add(arr, json_object_new_string_len(p, (int)len));
-        p += len + (end ? 1 : 0);
-    }
+    while (key_get_str(r, tmp) == 0)
+        json_object_array_add(arr, json_object_new_string_len(tmp->data, (int)tmp->len));
     return arr;
 }
 
-static void json_opt(json_object *obj, const char *name, const char *value)
+/* Adds the next string of r as name, unless it is empty. */
+static void json_opt(json_object *obj, const char *name, key_reader *r, vstring *tmp)
 {
-    if (value && *value)
-        json_object_object_add(obj, name, json_object_new_string(value));
+    if (key_get_str(r, tmp) == 0 && tmp->len)
+        json_object_object_add(obj, name, json_object_new_string_len(tmp->data, (int)tmp->len));
 }
 
 typedef struct {
@@ -217,6 +240,7 @@ typedef struct {
     size_t klen;
     uint64_t count;
     int result;
+    size_t type; /* index of result among the distinct results of the policy */
 } rpt_detail;
 
 static int rpt_detail_cmp(const void *a, const void *b)
@@ -225,80 +249,109 @@ static int rpt_detail_cmp(const void *a, const void *b)
 
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
-    return strcmp(x->key, y->key);
+    int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+    return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
 }
 
-static json_object *rpt_detail_json(const rpt_detail *d)
+static int rpt_int_cmp(const void *a, const void *b)
 {
-    char *f[8];
-    char *copy = key_split(d->key, d->klen, f, 8);
-    json_object *obj = json_object_new_object();
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
 
-    json_object_object_add(obj, "result-type",
-                           json_object_new_string(outcome_result_name(atoi(f[0]))));
-    json_opt(obj, "sending-mta-ip", f[1]);
-    json_opt(obj, "receiving-mx-hostname", f[2]);
-    json_opt(obj, "receiving-mx-helo", f[3]);
-    json_opt(obj, "receiving-ip", f[4]);
+static json_object *rpt_detail_json(const rpt_detail *d, vstring *tmp)
+{
+    key_reader r = {d->key + 4, d->key + d->klen};
+    json_object *obj = json_object_new_object();
+    const char *name = outcome_result_name(d->result);
+
+    json_object_object_add(obj, "result-type", json_object_new_string(name ? name : "unknown"));
+    json_opt(obj, "sending-mta-ip", &r, tmp);
+    json_opt(obj, "receiving-mx-hostname", &r, tmp);
+    json_opt(obj, "receiving-mx-helo", &r, tmp);
+    json_opt(obj, "receiving-ip", &r, tmp);
     json_object_object_add(obj, "failed-session-count", json_object_new_int64((int64_t)d->count));
-    json_opt(obj, "additional-information", f[5]);
-    json_opt(obj, "failure-reason-code", f[6]);
-    myfree(copy);
+    json_opt(obj, "additional-information", &r, tmp);
+    json_opt(obj, "failure-reason-code", &r, tmp);
     return obj;
 }
 
 /* Details, largest first; past max rows the rest fold into one row per result type. */
 static json_object *rpt_details_json(const rpt_policy *rp, size_t max)
 {
-    size_t n = rp->details->used, kept, folded_types = 0;
+    size_t n = rp->details->used, kept, ntypes = 0;
     rpt_detail *v = mymalloc((n + 1) * sizeof(*v));
+    int *types = mymalloc((n + 1) * sizeof(*types));
     json_object *arr = json_object_new_array();
+    vstring *tmp = vstring_alloc(0);
     size_t i = 0;
 
     for (size_t b = 0; b < rp->details->size; b++)
         for (htable_entry *e = rp->details->buckets[b]; e; e = e->next) {
+            key_reader r = {e->key, e->key + e->klen};
             v[i].key = e->key;
             v[i].klen = e->klen;
             v[i].count = (uint64_t)(uintptr_t)e->value;
-            v[i].result = atoi(e->key);
+            v[i].result = key_get_int(&r);
+            types[i] = v[i].result;
             i++;
         }
+    /* The distinct results, sorted: a row's type is its index there. */
+    qsort(types, n, sizeof(*types), rpt_int_cmp);
+    for (i = 0; i < n; i++)
+        if (ntypes == 0 || types[ntypes - 1] != types[i])
+            types[ntypes++] = types[i];
+    for (i = 0; i < n; i++)
+        v[i].type =
+            (size_t)((int *)bsearch(&v[i].result, types, ntypes, sizeof(*types), rpt_int_cmp) -
+                     types);
     qsort(v, n, sizeof(*v), rpt_detail_cmp);
     kept = n;
     if (n > max) {
-        for (kept = max; kept > 0; kept--) {
-            int seen[1000] = {0};
-            folded_types = 0;
-            for (size_t j = kept; j < n; j++)
-                if (!seen[v[j].result]++)
-                    folded_types++;
-            if (kept + folded_types <= max)
+        /* The most rows kept such that they and one folded row per result type of the rest
+         * fit in max: the rest's types counted from the end, one row at a time. */
+        unsigned char *seen = mycalloc(ntypes + 1, 1);
+        size_t folded_types = 0;
+        kept = 0;
+        for (size_t k = n; k-- > 0;) {
+            if (!seen[v[k].type]++)
+                folded_types++;
+            if (k <= max && k + folded_types <= max) {
+                kept = k;
                 break;
+            }
         }
+        myfree(seen);
     }
     for (i = 0; i < kept; i++)
-        json_object_array_add(arr, rpt_detail_json(&v[i]));
+        json_object_array_add(arr, rpt_detail_json(&v[i], tmp));
     if (kept < n) {
-        uint64_t sums[1000] = {0}, rows[1000] = {0};
+        uint64_t *sums = mycalloc(ntypes + 1, sizeof(*sums));
+        uint64_t *rows = mycalloc(ntypes + 1, sizeof(*rows));
         for (size_t j = kept; j < n; j++) {
-            sums[v[j].result] += v[j].count;
-            rows[v[j].result]++;
+            sums[v[j].type] += v[j].count;
+            rows[v[j].type]++;
         }
-        for (int r = 0; r < 1000; r++) {
-            if (rows[r] == 0)
+        for (size_t t = 0; t < ntypes; t++) {
+            if (rows[t] == 0)
                 continue;
             char info[128];
+            const char *name = outcome_result_name(types[t]);
             json_object *obj = json_object_new_object();
             json_object_object_add(obj, "result-type",
-                                   json_object_new_string(outcome_result_name(r)));
+                                   json_object_new_string(name ? name : "unknown"));
             json_object_object_add(obj, "failed-session-count",
-                                   json_object_new_int64((int64_t)sums[r]));
+                                   json_object_new_int64((int64_t)sums[t]));
             snprintf(info, sizeof(info), "%llu further distinct failure details folded",
-                     (unsigned long long)rows[r]);
+                     (unsigned long long)rows[t]);
             json_object_object_add(obj, "additional-information", json_object_new_string(info));
             json_object_array_add(arr, obj);
         }
+        myfree(sums);
+        myfree(rows);
     }
+    vstring_free(tmp);
+    myfree(types);
     myfree(v);
     return arr;
 }
@@ -325,21 +378,28 @@ json_object *report_set_json(report_set *rs, const char *domain, const report_op
     json_object_object_add(root, "report-id", json_object_new_string(buf));
     json_object *pols = json_object_new_array();
     htable_entry **sorted = htable_sorted(rd->policies);
+    vstring *tmp = vstring_alloc(0);
     for (size_t i = 0; sorted[i]; i++) {
         rpt_policy *rp = sorted[i]->value;
-        char *f[4];
-        char *copy = key_split(sorted[i]->key, sorted[i]->klen, f, 4);
-        int type = atoi(f[0]);
+        key_reader r = {sorted[i]->key, sorted[i]->key + sorted[i]->klen};
+        int type = key_get_int(&r);
+        const char *tname = outcome_policy_name(type);
         json_object *pe = json_object_new_object();
         json_object *pol = json_object_new_object();
-        json_object_object_add(pol, "policy-type",
-                               json_object_new_string(outcome_policy_name(type)));
-        if (*f[2] || type != OUTCOME_POLICY_NONE)
-            json_object_object_add(pol, "policy-string", key_list(f[2]));
-        json_object_object_add(pol, "policy-domain", json_object_new_string(f[1]));
+        json_object_object_add(pol, "policy-type", json_object_new_string(tname ? tname : ""));
+        key_get_str(&r, tmp);
+        json_object *pdomain = json_object_new_string_len(tmp->data, (int)tmp->len);
+        json_object *strings = key_json_list(&r, tmp);
+        if (json_object_array_length(strings) || type != OUTCOME_POLICY_NONE)
+            json_object_object_add(pol, "policy-string", strings);
+        else
+            json_object_put(strings);
+        json_object_object_add(pol, "policy-domain", pdomain);
+        json_object *mx = key_json_list(&r, tmp);
         if (type == OUTCOME_POLICY_STS)
-            json_object_object_add(pol, "mx-host", key_list(f[3]));
-        myfree(copy);
+            json_object_object_add(pol, "mx-host", mx);
+        else
+            json_object_put(mx);
         json_object_object_add(pe, "policy", pol);
         json_object *sum = json_object_new_object();
         json_object_object_add(sum, "total-successful-session-count",
@@ -353,6 +413,7 @@ json_object *report_set_json(report_set *rs, const char *domain, const report_op
         json_object_array_add(pols, pe);
     }
     myfree(sorted);
+    vstring_free(tmp);
     json_object_object_add(root, "policies", pols);
     return root;
 }

@@ -143,11 +143,55 @@ static void test_guard(void)
     report_set_free(rs);
 }
 
+/* Strings holding the bytes the aggregation keys once used as separators (0x1f, 0x1e) stay
+ * what they are: no forged failure-reason-code, no policy-string split in two; a result
+ * code past any table is folded without reading out of bounds. */
+static void test_forged(void)
+{
+    report_set *rs = report_set_new("2026-11-21");
+    outcome o;
+    const char *strings[] = {"version: STSv1\x1emode: none", "max_age: 1"};
+    const char *dg = "{\"dpv\":\"1\",\"d\":\"example.org\",\"policies\":[{\"policy-type\":2,"
+                     "\"policy-domain\":\"example.org\",\"failure-details\":[{\"c\":204,"
+                     "\"a\":\"x\"}],\"t\":1,\"f\":1}]}";
+
+    outcome_init(&o);
+    CHECK_INT(dgram_decode(dec, dg, strlen(dg), &o, NULL), DGRAM_OK);
+    /* As a journal written by an older version (or another source) may hold them. */
+    o.policies[0].strings = strings;
+    o.policies[0].nstrings = 2;
+    o.policies[0].failures[0].additional_info = "x\x1f"
+                                                "forged-code\x1f";
+    report_set_add(rs, &o, NULL);
+    o.policies[0].failures[0].result = 1000000;
+    o.policies[0].failures[0].additional_info = "other";
+    report_set_add(rs, &o, NULL);
+    json_object *r = report_set_json(rs, "example.org", &opts);
+    CHECK_INT(json_object_array_length(get(r, "policies")), 1);
+    CHECK_INT(json_object_array_length(get(r, "policies/0/policy/policy-string")), 2);
+    CHECK_STR(str(r, "policies/0/policy/policy-string/0"), "version: STSv1\x1emode: none");
+    CHECK_STR(str(r, "policies/0/failure-details/0/additional-information"), "x\x1f"
+                                                                             "forged-code\x1f");
+    CHECK(get(r, "policies/0/failure-details/0/failure-reason-code") == NULL);
+    CHECK_INT(num(r, "policies/0/summary/total-failure-session-count"), 2);
+    json_object_put(r);
+    report_opts one = opts;
+    one.max_failure_details = 1;
+    r = report_set_json(rs, "example.org", &one);
+    CHECK_INT(num(r, "policies/0/failure-details/0/failed-session-count") +
+                  num(r, "policies/0/failure-details/1/failed-session-count"),
+              2);
+    json_object_put(r);
+    outcome_done(&o);
+    report_set_free(rs);
+}
+
 int main(void)
 {
     dec = dgram_decoder_new();
     test_aggregate();
     test_guard();
+    test_forged();
     dgram_decoder_free(dec);
     return t_done("report_test");
 }
