@@ -41,7 +41,7 @@ static void inreport_err(char *err, size_t size, const char *what)
 }
 
 /* A copy that is valid UTF-8, has no control characters and is at most INREPORT_MAX_FIELD
- * bytes (cut at a character boundary); NULL for NULL or "". */
+ * bytes (cut at a character boundary); C0 and C1 controls become spaces; NULL for NULL or "". */
 static const char *inreport_clean(arena *a, const char *s, size_t len)
 {
     vstring *v;
@@ -53,9 +53,9 @@ static const char *inreport_clean(arena *a, const char *s, size_t len)
         len = 4 * INREPORT_MAX_FIELD;
     v = vstring_alloc(0);
     utf8_repair(v, s, len);
-    for (size_t i = 0; i < v->len; i++)
-        if ((unsigned char)v->data[i] < 0x20 || v->data[i] == 0x7f)
-            v->data[i] = ' ';
+    /* C1 controls too: U+009B is a terminal's CSI, as ESC [ is. */
+    v->len = utf8_replace_controls(v->data, v->len, ' ', NULL);
+    v->data[v->len] = 0;
     size_t n = v->len;
     if (n > INREPORT_MAX_FIELD) {
         n = INREPORT_MAX_FIELD;

@@ -64,8 +64,11 @@ static int dgram_absent(const dgram_decoder *d, int v)
     return v < 0 || d->toks[v].type == JSONTOK_NULL;
 }
 
-/* Copies a JSON string into the outcome, repairing UTF-8; "" becomes NULL. */
-static dgram_status dgram_string(dgram_decoder *d, int v, const char **out)
+/* Copies a JSON string into the outcome, repairing UTF-8; "" becomes NULL. Control
+ * characters (\u001f or \u009b could forge fields or terminal sequences wherever the string
+ * is printed) become spaces, unless keep_controls (for a parser that keeps none of them); an
+ * escaped NUL, which would cut the string short, becomes '?' either way. */
+static dgram_status dgram_text(dgram_decoder *d, int v, const char **out, int keep_controls)
 {
     *out = NULL;
     if (dgram_absent(d, v))
@@ -82,20 +85,29 @@ static dgram_status dgram_string(dgram_decoder *d, int v, const char **out)
         return DGRAM_ERR_SIZE;
     if (len == 0)
         return DGRAM_OK;
-    if (utf8_valid(s, len) && memchr(s, 0, len) == NULL) {
+    if (utf8_valid(s, len) &&
+        (keep_controls ? memchr(s, 0, len) == NULL : !utf8_has_controls(s, len))) {
         *out = s;
         return DGRAM_OK;
     }
     vstring_reset(d->tmp);
     d->repaired += utf8_repair(d->tmp, s, len);
-    /* An escaped NUL (\u0000) would cut the string short later: replace it too. */
     for (size_t i = 0; i < d->tmp->len; i++)
         if (d->tmp->data[i] == 0) {
             d->tmp->data[i] = '?';
             d->repaired++;
         }
+    if (!keep_controls) {
+        d->tmp->len = utf8_replace_controls(d->tmp->data, d->tmp->len, ' ', NULL);
+        d->tmp->data[d->tmp->len] = 0;
+    }
     *out = arena_strndup(&d->o->mem, d->tmp->data, d->tmp->len);
     return DGRAM_OK;
+}
+
+static dgram_status dgram_string(dgram_decoder *d, int v, const char **out)
+{
+    return dgram_text(d, v, out, 0);
 }
 
 static dgram_status dgram_domain(dgram_decoder *d, int v, const char **out)
@@ -168,7 +180,8 @@ static dgram_status dgram_helo(dgram_decoder *d, int v, const char **out)
     char norm[DOMAIN_MAX + 2];
     unsigned char addr[16];
     const char *s, *e;
-    dgram_status st = dgram_string(d, v, out);
+    /* The reply's line breaks tell its first line; what is kept is a name or a literal. */
+    dgram_status st = dgram_text(d, v, out, 1);
 
     if (st != DGRAM_OK || *out == NULL)
         return st;

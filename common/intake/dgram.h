@@ -25,7 +25,8 @@ typedef struct dgram_decoder dgram_decoder;
 dgram_decoder *dgram_decoder_new(void);
 dgram_decoder *dgram_decoder_free(dgram_decoder *d);
 /* Decodes one datagram into o (cleared first; o->received is left for the caller).
- * *repaired counts strings whose invalid UTF-8 was replaced. */
+ * *repaired counts the invalid UTF-8 sequences and NULs replaced. No string decoded holds a
+ * C0 or C1 control character: each becomes a space. */
 dgram_status dgram_decode(dgram_decoder *d, const void *buf, size_t len, outcome *o,
                           size_t *repaired);
 /* Short name of a status for logs and counters, e.g. "not-json". */

@@ -74,3 +74,36 @@ size_t utf8_repair(vstring *out, const char *s, size_t len)
     vstring_append(out, s + start, len - start);
     return repaired;
 }
+
+/* In UTF-8, U+0080-U+009F are C2 80 - C2 9F. */
+static int utf8_c1(const unsigned char *p, const unsigned char *end)
+{
+    return p[0] == 0xc2 && p + 1 < end && p[1] >= 0x80 && p[1] <= 0x9f;
+}
+
+int utf8_has_controls(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+    for (; p < end; p++)
+        if (*p < 0x20 || *p == 0x7f || utf8_c1(p, end))
+            return 1;
+    return 0;
+}
+
+size_t utf8_replace_controls(char *s, size_t len, char repl, size_t *count)
+{
+    unsigned char *p = (unsigned char *)s, *end = p + len, *w = p;
+
+    while (p < end) {
+        if (*p < 0x20 || *p == 0x7f || utf8_c1(p, end)) {
+            p += *p == 0xc2 ? 2 : 1;
+            *w++ = (unsigned char)repl;
+            if (count)
+                ++*count;
+            continue;
+        }
+        *w++ = *p++;
+    }
+    return (size_t)(w - (unsigned char *)s);
+}

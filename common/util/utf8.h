@@ -10,6 +10,13 @@
 int utf8_valid(const char *s, size_t len);
 /* Appends s to out with each invalid sequence replaced by U+FFFD; returns the replacements. */
 size_t utf8_repair(vstring *out, const char *s, size_t len);
+/* Returns 1 when valid UTF-8 s holds a C0 or C1 control character (U+0000-U+001F,
+ * U+007F-U+009F), which could forge fields or terminal sequences once printed. */
+int utf8_has_controls(const char *s, size_t len);
+/* Replaces each C0 or C1 control character of valid UTF-8 s in place by repl (one byte,
+ * not a control); returns the new length (a C1 character is two bytes) and adds the
+ * replacements to *count (may be NULL). */
+size_t utf8_replace_controls(char *s, size_t len, char repl, size_t *count);
 /* Decodes one code point at s (n bytes left); returns its length, or 0 when invalid. */
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 #endif

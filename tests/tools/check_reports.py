@@ -16,6 +16,12 @@ NAMES = {201: "starttls-not-supported", 202: "certificate-host-mismatch",
          301: "sts-policy-fetch-error", 302: "sts-policy-invalid", 303: "sts-webpki-invalid",
          304: "tlsa-invalid", 305: "dnssec-invalid", 306: "dane-required"}
 TYPES = {1: "tlsa", 2: "sts", 9: "no-policy-found"}
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def clean(s):
+    """No C0 or C1 control character reaches a report: each becomes a space."""
+    return CONTROLS.sub(" ", s) if isinstance(s, str) else s
 
 
 def helo(h):
@@ -43,13 +49,14 @@ def expected(record_glob):
                 n += 1
                 for p in d["policies"]:
                     key = (TYPES[p["policy-type"]], p.get("policy-domain", d["d"]),
-                           tuple(p.get("policy-string", [])), tuple(p.get("mx-host", [])))
+                           tuple(map(clean, p.get("policy-string", []))),
+                           tuple(p.get("mx-host", [])))
                     agg = want[d["d"]][key]
                     if p.get("f", 1 if p.get("failure-details") else 0):
                         agg[1] += 1
                         for fd in p.get("failure-details", []):
                             agg[2][(NAMES[fd["c"]], fd.get("s"), fd.get("n"), helo(fd.get("h")),
-                                    fd.get("r"), fd.get("a"), fd.get("f"))] += 1
+                                    fd.get("r"), clean(fd.get("a")), clean(fd.get("f")))] += 1
                     else:
                         agg[0] += 1
     return want, n
