@@ -7,6 +7,7 @@
  * failure answers CONTINUE with a log line (fail open).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -445,10 +446,18 @@ static int milter_prepare(const config *cfg, const config *old, role_ctx *ctx)
     }
     /* The role binds the socket after dropping to user: the directory must be its own. */
     struct passwd *pw = geteuid() == 0 && *cfg->user ? getpwnam(cfg->user) : NULL;
-    if (pw && chown(dir, pw->pw_uid, pw->pw_gid) < 0) {
+    if (pw == NULL)
+        return 0;
+    /* Through a descriptor of the directory itself, never following a symlink planted in
+     * its parent. */
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fchown(fd, pw->pw_uid, pw->pw_gid) < 0) {
         msg_error("milter: cannot give %s to %s: %m", dir, cfg->user);
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
+    close(fd);
     return 0;
 }
 

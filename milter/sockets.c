@@ -17,6 +17,32 @@
 #include "fsutil.h"
 #include "msg.h"
 
+/* Gives the socket just bound at path to uid:gid without acting on whatever else the name
+ * may lead to by now: opened without following a symlink, and changed only when it is a
+ * socket with a single link that belongs to us (no one else can create such a file). */
+static int sockets_give(const char *path, uid_t uid, gid_t gid)
+{
+    struct stat st;
+    int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0) {
+        msg_error("cannot open %s to set its owner/group: %m", path);
+        return -1;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid()) {
+        msg_error("%s was replaced after bind (not our socket any more); not changing it", path);
+        close(fd);
+        return -1;
+    }
+    if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
+        msg_error("cannot set owner/group of %s: %m", path);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 int sockets_unix_listen(const char *path, int type, const char *owner, const char *group,
                         mode_t mode)
 {
@@ -71,7 +97,9 @@ int sockets_unix_listen(const char *path, int type, const char *owner, const cha
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     memcpy(sun.sun_path, path, strlen(path) + 1);
-    mode_t old = umask(0177);
+    /* The mode is the one bind() gives the new file (mode & ~umask): nothing is changed by
+     * path afterwards, where whoever can write the directory could have swapped the file. */
+    mode_t old = umask(~mode & 0777);
     int r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
     umask(old);
     if (r < 0) {
@@ -79,13 +107,7 @@ int sockets_unix_listen(const char *path, int type, const char *owner, const cha
         close(fd);
         return -1;
     }
-    if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0) {
-        msg_error("cannot set owner/group of %s: %m", path);
-        close(fd);
-        return -1;
-    }
-    if (chmod(path, mode) < 0) {
-        msg_error("cannot set mode of %s: %m", path);
+    if ((uid != (uid_t)-1 || gid != (gid_t)-1) && sockets_give(path, uid, gid) < 0) {
         close(fd);
         return -1;
     }

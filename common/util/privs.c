@@ -1,5 +1,6 @@
 #include "privs.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <pwd.h>
@@ -9,10 +10,19 @@
 
 #include "msg.h"
 
-static void privs_chown(const char *path, uid_t uid, gid_t gid)
+/* Gives the directory name (relative to at) to uid:gid through a descriptor: the spool
+ * belongs to the user we drop to, who could have put a symlink or another file in place of
+ * journal/ or state/ for root to chown by path. Returns the descriptor. */
+static int privs_give_dir(int at, const char *name, const char *shown, int flags, uid_t uid,
+                          gid_t gid)
 {
-    if (chown(path, uid, gid) < 0)
-        msg_fatal("cannot give %s to uid %ld: %m", path, (long)uid);
+    int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+    if (fd < 0)
+        msg_fatal("cannot open %s as a directory%s: %m", shown,
+                  flags & O_NOFOLLOW ? " (a symbolic link is refused)" : "");
+    if (fchown(fd, uid, gid) < 0)
+        msg_fatal("cannot give %s to uid %ld: %m", shown, (long)uid);
+    return fd;
 }
 
 void privs_drop(const char *user, const char *spool_dir)
@@ -27,14 +37,17 @@ void privs_drop(const char *user, const char *spool_dir)
     if (pw->pw_uid == 0)
         msg_fatal("user \"%s\" has uid 0: name an unprivileged user", user);
     if (spool_dir != NULL) {
-        privs_chown(spool_dir, pw->pw_uid, pw->pw_gid);
+        /* The spool directory itself is named by root's configuration; what lies inside it
+         * is the user's to change, so it is reached only through the directory's fd. */
+        int dfd = privs_give_dir(AT_FDCWD, spool_dir, spool_dir, 0, pw->pw_uid, pw->pw_gid);
         static const char *const subdirs[] = {"journal", "state"};
         for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
             int n = snprintf(path, sizeof(path), "%s/%s", spool_dir, subdirs[i]);
             if (n < 0 || (size_t)n >= sizeof(path))
                 msg_fatal("spool directory name too long: %s", spool_dir);
-            privs_chown(path, pw->pw_uid, pw->pw_gid);
+            close(privs_give_dir(dfd, subdirs[i], path, O_NOFOLLOW, pw->pw_uid, pw->pw_gid));
         }
+        close(dfd);
     }
     if (initgroups(user, pw->pw_gid) < 0)
         msg_fatal("initgroups(%s): %m", user);
