@@ -93,7 +93,7 @@ int cmd_policy(agent_ctx *ctx, int argc, char **argv)
     }
     vstring *ans = vstring_alloc(0);
     sts_cache_answer(have == 1 ? &e : NULL, domain, now, (int)cfg->postfix_tlsrpt_attributes,
-                     cfg->testing_policy, ans);
+                     cfg->testing_policy, cfg->postfix_tls_level, ans);
     printf("answer: %s\n", ans->data);
     if (!sts_cache_usable(have == 1 ? &e : NULL, now) && ans->data[0] == 'O')
         printf("  (no usable cached policy: the failure goes to Postfix's TLSRPT report)\n");

@@ -337,7 +337,7 @@ static const vstring *policy_answer(policy_state *st, const char *domain, policy
 {
     if (now >= e->answer_until || e->answer->len == 0) {
         sts_cache_answer(&e->c, domain, now, (int)st->cfg->postfix_tlsrpt_attributes,
-                         st->cfg->testing_policy, e->answer);
+                         st->cfg->testing_policy, st->cfg->postfix_tls_level, e->answer);
         e->answer_until = sts_cache_usable(&e->c, now) ? e->c.expires : now + 3600 * 24 * 365;
     }
     if (sts_cache_usable(&e->c, now) && e->c.policy.mode != STS_MODE_NONE &&

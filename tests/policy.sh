@@ -221,6 +221,15 @@ grep -q "^failed_at" "$T/spool/sts/cache/wrongname.example" 2>/dev/null &&
     fail "the failure of wrongname.example stayed on disk"
 pass "a failure ends with the domain's TXT record"
 
+# ---- testing mode by default: the sts policy at the site's own level ----
+write_conf "$T/otr.conf" "policy_socket=inet:127.0.0.1:$PORT" "resolver=$DNS_RESOLVER" \
+    "https_ca_file=$T/ca.pem" "https_allow_private=yes" "sts_fetch_timeout=4s" "policy_lookup_timeout=1s" \
+    "postfix_tlsrpt_attributes=yes" "postfix_tls_level=encrypt"
+kill -HUP "$DAEMON_PID"
+eventually testing.example "encrypt policy_type=sts policy_domain=testing.example mx_host_pattern=mx.testing.example { policy_string = version: STSv1 } { policy_string = mode: testing } { policy_string = mx: mx.testing.example } { policy_string = max_age: 86400 }" 10
+eventually notfound.example "encrypt policy_type=sts policy_domain=notfound.example policy_failure=sts-policy-fetch-error" 10
+pass "testing mode and failed fetches: the sts policy, the site's level kept"
+
 # ---- the agent explains ----
 "$AGENT" -c "$T/otr.conf" policy idchange.example > "$T/agent-policy.out" 2>&1 || true
 grep -q "idchange2" "$T/agent-policy.out" || fail "agent policy: $(cat "$T/agent-policy.out")"

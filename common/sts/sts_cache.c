@@ -226,50 +226,61 @@ static int sts_cache_attr_safe(const char *s)
     return strpbrk(s, "{}") == NULL;
 }
 
-/* Whether e records a failed fetch and holds no policy that replaces it (RFC 8461 5.1: a
- * usable cached policy stays in force when a refresh fails). */
-static int sts_cache_failing(const sts_cache_entry *e, time_t now)
+int sts_cache_failing(const sts_cache_entry *e, time_t now)
 {
     return e && e->failed_at && e->failed_result >= 301 && e->failed_result <= 303 &&
            !sts_cache_usable(e, now);
 }
 
-void sts_cache_answer(const sts_cache_entry *e, const char *domain, time_t now, int attrs,
-                      const char *testing_policy, vstring *out)
+/* Appends the Postfix >= 3.10 TLSRPT attributes of e's policy. */
+static void sts_cache_attrs(const sts_cache_entry *e, const char *domain, vstring *out)
 {
-    vstring_reset(out);
-    /* Without a policy mail goes as without MTA-STS (RFC 8461 5), as for a testing policy,
-     * so the failure gets the testing level; "may" when none is set, since Postfix drops
-     * the attributes of "none" and a NOTFOUND answer cannot carry them. */
-    if (attrs && sts_cache_failing(e, now)) {
-        vstring_sprintf_append(out, "OK %s policy_type=sts policy_domain=%s policy_failure=%s",
-                               *testing_policy ? testing_policy : "may", domain,
-                               outcome_result_name(e->failed_result));
-        return;
-    }
-    if (!sts_cache_usable(e, now) || e->policy.mode == STS_MODE_NONE ||
-        (e->policy.mode == STS_MODE_TESTING && !*testing_policy)) {
-        vstring_append_str(out, "NOTFOUND ");
-        return;
-    }
-    if (e->policy.mode == STS_MODE_TESTING) {
-        vstring_sprintf_append(out, "OK %s", testing_policy);
-    } else {
-        vstring_append_str(out, "OK secure match=");
-        for (size_t i = 0; i < e->policy.nmx; i++) {
-            const char *m = e->policy.mx[i];
-            /* Postfix writes "any subdomain" as ".suffix"; RFC 8461's "*." is one label. */
-            vstring_append_str(out, i ? ":" : "");
-            vstring_append_str(out, m[0] == '*' ? m + 1 : m);
-        }
-        vstring_append_str(out, " servername=hostname");
-    }
-    if (!attrs)
-        return;
     vstring_sprintf_append(out, " policy_type=sts policy_domain=%s", domain);
     for (size_t i = 0; i < e->policy.nmx; i++)
         vstring_sprintf_append(out, " mx_host_pattern=%s", e->policy.mx[i]);
     for (size_t i = 0; i < e->policy.nlines; i++)
         if (sts_cache_attr_safe(e->policy.lines[i]))
             vstring_sprintf_append(out, " { policy_string = %s }", e->policy.lines[i]);
+}
+
+void sts_cache_answer(const sts_cache_entry *e, const char *domain, time_t now, int attrs,
+                      const char *testing_policy, const char *site_level, vstring *out)
+{
+    /* Where no policy is enforced (testing mode, a failed fetch) the site's own level
+     * stays in force: an answer replaces smtp_tls_security_level for the domain. Postfix
+     * drops the attributes of "none", which NOTFOUND keeps just as well. */
+    const char *level = *testing_policy ? testing_policy : site_level;
+    int level_attrs = attrs && strcmp(level, "none") != 0;
+
+    vstring_reset(out);
+    /* Without a policy mail goes as without MTA-STS (RFC 8461 5), as for a testing policy. */
+    if (level_attrs && sts_cache_failing(e, now)) {
+        vstring_sprintf_append(out, "OK %s policy_type=sts policy_domain=%s policy_failure=%s",
+                               level, domain, outcome_result_name(e->failed_result));
+        return;
+    }
+    if (!sts_cache_usable(e, now) || e->policy.mode == STS_MODE_NONE ||
+        (e->policy.mode == STS_MODE_TESTING && !*testing_policy && !level_attrs)) {
+        vstring_append_str(out, "NOTFOUND ");
+        return;
+    }
+    if (e->policy.mode == STS_MODE_TESTING) {
+        /* RFC 8460: testing-mode sessions are reported under their sts policy, so Postfix
+         * gets the policy at the site's level (its failures it reports when its
+         * smtp_tls_loglevel includes "untrusted"). */
+        vstring_sprintf_append(out, "OK %s", level);
+        if (level_attrs)
+            sts_cache_attrs(e, domain, out);
+        return;
+    }
+    vstring_append_str(out, "OK secure match=");
+    for (size_t i = 0; i < e->policy.nmx; i++) {
+        const char *m = e->policy.mx[i];
+        /* Postfix writes "any subdomain" as ".suffix"; RFC 8461's "*." is one label. */
+        vstring_append_str(out, i ? ":" : "");
+        vstring_append_str(out, m[0] == '*' ? m + 1 : m);
+    }
+    vstring_append_str(out, " servername=hostname");
+    if (attrs)
+        sts_cache_attrs(e, domain, out);
 }

@@ -40,11 +40,15 @@ void sts_cache_entry_free(sts_cache_entry *e);
 void sts_cache_forget_failure(sts_cache_entry *e);
 /* Whether e holds a policy that may be applied at now. */
 int sts_cache_usable(const sts_cache_entry *e, time_t now);
+/* Whether e records a failed fetch and holds no policy that replaces it (RFC 8461 5.1: a
+ * usable cached policy stays in force when a refresh fails). */
+int sts_cache_failing(const sts_cache_entry *e, time_t now);
 /* Writes into out (replaced) the socketmap reply for domain given e (NULL: nothing known):
- * "OK secure match=... servername=hostname" for enforce, testing_policy or NOTFOUND for
- * testing, "NOTFOUND " otherwise; attrs adds Postfix >= 3.10 TLSRPT attributes, and then
- * a failed fetch without a usable policy is answered "OK <testing_policy or may>
- * policy_type=sts policy_domain=<domain> policy_failure=<result>". */
+ * "OK secure match=... servername=hostname" for enforce; for testing, testing_policy when
+ * set, else with attrs "OK <site_level>" plus the policy's attributes, else NOTFOUND;
+ * "NOTFOUND " otherwise. attrs adds Postfix >= 3.10 TLSRPT attributes, and then a failed
+ * fetch without a usable policy is answered "OK <testing_policy or site_level>
+ * policy_type=sts policy_domain=<domain> policy_failure=<result>" (NOTFOUND at "none"). */
 void sts_cache_answer(const sts_cache_entry *e, const char *domain, time_t now, int attrs,
-                      const char *testing_policy, vstring *out);
+                      const char *testing_policy, const char *site_level, vstring *out);
 #endif

@@ -164,18 +164,18 @@ static void test_answer_and_cache(const char *dir)
                "version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: *.example.com\n"
                "max_age: 3600\nx: {evil}\n",
                now);
-    sts_cache_answer(&e, "example.com", now, 0, "", a);
+    sts_cache_answer(&e, "example.com", now, 0, "", "may", a);
     CHECK_STR(a->data, "OK secure match=mx1.example.com:.example.com servername=hostname");
-    sts_cache_answer(&e, "example.com", now, 1, "", a);
+    sts_cache_answer(&e, "example.com", now, 1, "", "may", a);
     CHECK_STR(a->data, "OK secure match=mx1.example.com:.example.com servername=hostname "
                        "policy_type=sts policy_domain=example.com "
                        "mx_host_pattern=mx1.example.com mx_host_pattern=*.example.com "
                        "{ policy_string = version: STSv1 } { policy_string = mode: enforce } "
                        "{ policy_string = mx: mx1.example.com } "
                        "{ policy_string = mx: *.example.com } { policy_string = max_age: 3600 }");
-    sts_cache_answer(&e, "example.com", now + 3600, 0, "", a);
+    sts_cache_answer(&e, "example.com", now + 3600, 0, "", "may", a);
     CHECK_STR(a->data, "NOTFOUND "); /* expired */
-    sts_cache_answer(NULL, "example.com", now, 0, "", a);
+    sts_cache_answer(NULL, "example.com", now, 0, "", "may", a);
     CHECK_STR(a->data, "NOTFOUND ");
 
     /* Round trip through the disk, with a failure remembered. */
@@ -194,7 +194,7 @@ static void test_answer_and_cache(const char *dir)
     sts_cache_entry_free(&back);
     CHECK_INT(sts_cache_load(dir, "other.example", &back), 0);
     /* A failed refresh keeps the usable cached policy: no policy_failure. */
-    sts_cache_answer(&e, "example.com", now + 5, 1, "", a);
+    sts_cache_answer(&e, "example.com", now + 5, 1, "", "may", a);
     CHECK(strstr(a->data, "OK secure match=") == a->data && !strstr(a->data, "policy_failure"));
     sts_cache_entry_free(&e);
 
@@ -218,31 +218,56 @@ static void test_answer_and_cache(const char *dir)
         memset(&e, 0, sizeof(e));
         e.failed_at = now;
         e.failed_result = fails[i].result;
-        sts_cache_answer(&e, "example.com", now, 0, fails[i].testing, a);
+        sts_cache_answer(&e, "example.com", now, 0, fails[i].testing, "may", a);
         CHECK_STR(a->data, "NOTFOUND ");
-        sts_cache_answer(&e, "example.com", now, 1, fails[i].testing, a);
+        sts_cache_answer(&e, "example.com", now, 1, fails[i].testing, "may", a);
         CHECK_STR(a->data, fails[i].want);
         sts_cache_forget_failure(&e);
-        sts_cache_answer(&e, "example.com", now, 1, fails[i].testing, a);
+        sts_cache_answer(&e, "example.com", now, 1, fails[i].testing, "may", a);
         CHECK_STR(a->data, "NOTFOUND ");
     }
     /* An expired policy whose refresh failed is no policy either. */
     make_entry(&e, "version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 60\n", now);
     e.failed_at = now + 30;
     e.failed_result = 301;
-    sts_cache_answer(&e, "example.com", now + 60, 1, "", a);
+    sts_cache_answer(&e, "example.com", now + 60, 1, "", "may", a);
     CHECK_STR(a->data, "OK may policy_type=sts policy_domain=example.com "
                        "policy_failure=sts-policy-fetch-error");
     sts_cache_entry_free(&e);
 
     make_entry(&e, "version: STSv1\nmode: testing\nmx: mx.example.org\nmax_age: 60\n", now);
-    sts_cache_answer(&e, "example.org", now, 0, "", a);
+    sts_cache_answer(&e, "example.org", now, 0, "", "may", a);
     CHECK_STR(a->data, "NOTFOUND ");
-    sts_cache_answer(&e, "example.org", now, 0, "may", a);
+    sts_cache_answer(&e, "example.org", now, 0, "may", "may", a);
     CHECK_STR(a->data, "OK may");
+    /* With the attributes a testing policy is reported as sts, at the site's own level
+     * (a site at encrypt or dane keeps it); at "none" Postfix would drop them. */
+    static const char *testing_attrs =
+        " policy_type=sts policy_domain=example.org mx_host_pattern=mx.example.org "
+        "{ policy_string = version: STSv1 } { policy_string = mode: testing } "
+        "{ policy_string = mx: mx.example.org } { policy_string = max_age: 60 }";
+    static const char *levels[] = {"may", "encrypt", "dane"};
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+        char want[512];
+        snprintf(want, sizeof(want), "OK %s%s", levels[i], testing_attrs);
+        sts_cache_answer(&e, "example.org", now, 1, "", levels[i], a);
+        CHECK_STR(a->data, want);
+    }
+    sts_cache_answer(&e, "example.org", now, 1, "", "none", a);
+    CHECK_STR(a->data, "NOTFOUND ");
+    /* A failed fetch keeps the site's level too. */
+    sts_cache_entry_free(&e);
+    memset(&e, 0, sizeof(e));
+    e.failed_at = now;
+    e.failed_result = 301;
+    sts_cache_answer(&e, "example.org", now, 1, "", "dane", a);
+    CHECK_STR(a->data, "OK dane policy_type=sts policy_domain=example.org "
+                       "policy_failure=sts-policy-fetch-error");
+    sts_cache_answer(&e, "example.org", now, 1, "", "none", a);
+    CHECK_STR(a->data, "NOTFOUND ");
     sts_cache_entry_free(&e);
     make_entry(&e, "version: STSv1\nmode: none\nmax_age: 60\n", now);
-    sts_cache_answer(&e, "example.org", now, 1, "may", a);
+    sts_cache_answer(&e, "example.org", now, 1, "may", "may", a);
     CHECK_STR(a->data, "NOTFOUND ");
     sts_cache_entry_free(&e);
     vstring_free(a);
