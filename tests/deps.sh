@@ -22,4 +22,7 @@ apt-get install -y -qq --no-install-recommends $BUILD_DEPS clang libclang-rt-14-
     postfix unbound nginx-light postfix-mta-sts-resolver opendkim-tools miltertest ldnsutils knot-dnsutils swaks \
     chromium \
     iproute2 procps openssl ca-certificates \
-    valgrind debhelper lintian fakeroot dpkg-dev systemd >/dev/null
+    valgrind debhelper lintian fakeroot dpkg-dev systemd \
+    m4 libwrap0 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 >/dev/null
+# sendmail 8.17 conflicts with postfix: unpacked, not installed (its libraries are above).
+"$(dirname "$0")/fetch_sendmail.sh"
