@@ -1,8 +1,8 @@
 /*
  * Mail log parser: Postfix <= 3.9 smtp(8)/tlsproxy and sendmail TLS lines to outcomes.
- * Formats confirmed against real Postfix 3.7 runs (tests/data/logs/). The hot path looks at
- * the syslog header and the first bytes of the message only; everything else is skipped
- * before any real parsing.
+ * Formats confirmed against real Postfix 3.7 and sendmail 8.17 runs (tests/data/logs/). The hot
+ * path looks at the syslog header and the first bytes of the message only; everything else is
+ * skipped before any real parsing.
  */
 #include "logparse.h"
 
@@ -118,17 +118,24 @@ static const lp_map lp_reasons[] = {
     {"certificate revoked", 205, "X509_V_ERR_CERT_REVOKED", 0},
 };
 
-/* Fills s->result, reason and dane from a verification failure text. */
-static void lp_map_reason(lp_session *s, const char *t, const char *end)
+int lp_map_known(lp_session *s, const char *t, const char *end)
 {
     for (size_t i = 0; i < sizeof(lp_reasons) / sizeof(lp_reasons[0]); i++) {
         if (lp_find(t, end, lp_reasons[i].text, strlen(lp_reasons[i].text))) {
             s->result = lp_reasons[i].result;
             s->dane = lp_reasons[i].dane;
             snprintf(s->reason, sizeof(s->reason), "%s", lp_reasons[i].code);
-            return;
+            return 1;
         }
     }
+    return 0;
+}
+
+/* Fills s->result, reason and dane from a verification failure text. */
+static void lp_map_reason(lp_session *s, const char *t, const char *end)
+{
+    if (lp_map_known(s, t, end))
+        return;
     s->result = 205;
     s->dane = 0;
     lp_copy_text(s->reason, sizeof(s->reason), t, (size_t)(end - t));

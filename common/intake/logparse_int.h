@@ -127,6 +127,9 @@ int lp_own_msgid(const char *p, const char *end);
 void lp_own_add(logparse *lp, const char *qid, size_t qlen, time_t when);
 /* The length of the queue id at p when "QID: " follows, else 0. */
 size_t lp_qid(const char *p, const char *end);
+/* Fills s->result, reason and dane when the OpenSSL or Postfix text t names a known
+ * verification failure; 1 if it did, else 0 (s untouched). */
+int lp_map_known(lp_session *s, const char *t, const char *end);
 /* A sendmail line (logparse_sendmail.c). */
 void lp_sendmail(logparse *lp, const char *line, size_t len, const char *key, size_t klen,
                  const char *m, const char *end);

@@ -30,6 +30,126 @@ static const lp_verify lp_verifies[] = {
     {"TRUSTED", 0, NULL},
 };
 
+/* The normalized host of "relay=host[.]" at or after p ("" when absent or bad). */
+static void lp_sm_relay(const char *p, const char *end, char *host, size_t size)
+{
+    const char *r = LP_FIND(p, end, "relay=");
+
+    host[0] = 0;
+    if (r == NULL)
+        return;
+    r += 6;
+    const char *e = r;
+    while (e < end && *e != ',' && *e != ' ')
+        e++;
+    if (domain_normalize(r, (size_t)(e - r), host, size) < 0)
+        host[0] = 0;
+}
+
+/* "STARTTLS=client, relay=..., verify=..." (or "STARTTLS=client, error: ...") opens a
+ * session of the process. */
+static void lp_sm_starttls(logparse *lp, const char *line, size_t len, const char *key, size_t klen,
+                           const char *p, const char *end)
+{
+    lp->st.relevant++;
+    time_t when = lp_when(lp, line, len);
+    lp_proc *pr = lp_proc_get(lp, key, klen, 1);
+    if (pr == NULL)
+        return;
+    pr->seen = when;
+    const char *v = LP_FIND(p, end, "verify=");
+    lp_session s;
+    memset(&s, 0, sizeof(s));
+    s.pos = lp->mark;
+    lp_sm_relay(p, end, s.host, sizeof(s.host));
+    if (LP_FIND(p, end, "error:")) {
+        s.result = 205;
+        snprintf(s.reason, sizeof(s.reason), "tls-handshake-failure");
+    } else if (v == NULL) {
+        lp->st.malformed++;
+        return;
+    } else {
+        v += 7;
+        size_t vl = 0;
+        while (v + vl < end && v[vl] != ',' && v[vl] != ' ')
+            vl++;
+        size_t i, n = sizeof(lp_verifies) / sizeof(lp_verifies[0]);
+        for (i = 0; i < n; i++)
+            if (strlen(lp_verifies[i].name) == vl && memcmp(lp_verifies[i].name, v, vl) == 0)
+                break;
+        if (i == n) {
+            lp->st.malformed++;
+            return;
+        }
+        s.result = lp_verifies[i].result;
+        s.dane = s.result == 304;
+        if (lp_verifies[i].code)
+            snprintf(s.reason, sizeof(s.reason), "%s", lp_verifies[i].code);
+    }
+    /* A "STARTTLS=client" line of a new connection: anything older was never delivered */
+    lp_push(lp, pr, &s);
+}
+
+/* The session of this process awaiting its delivery line, latest first, for relay host
+ * (any when host is empty); NULL if none. */
+static lp_session *lp_sm_open(lp_proc *pr, const char *host)
+{
+    if (pr == NULL || pr->npend == 0)
+        return NULL;
+    lp_session *s = &pr->pend[pr->npend - 1];
+    return host[0] == 0 || s->host[0] == 0 || strcmp(s->host, host) == 0 ? s : NULL;
+}
+
+/* "STARTTLS=client, cert-subject=..., verifymsg=<OpenSSL text>" follows a session's
+ * STARTTLS=client line: it says why verify=FAIL (expired, self-signed, ...). */
+static void lp_sm_verifymsg(logparse *lp, const char *key, size_t klen, const char *p,
+                            const char *end)
+{
+    const char *vm = LP_FIND(p, end, ", verifymsg=");
+    lp_session *s = lp_sm_open(lp_proc_get(lp, key, klen, 0), "");
+
+    lp->st.relevant++;
+    if (vm == NULL || s == NULL || s->result != 203 || strcmp(s->reason, "verify-fail") != 0)
+        return;
+    lp_map_known(s, vm + 12, end);
+}
+
+/* "ruleset=tls_server, arg1=<verify>, relay=host, reject=..." (and tls_rcpt): the access
+ * map's TLS requirement refused the session. arg1=NONE: the server offered no STARTTLS,
+ * and no STARTTLS=client line was logged. "CN x does not match host": VERIFY+CN found
+ * another name in a certificate whose chain verified (verify=OK). */
+static void lp_sm_ruleset(logparse *lp, const char *line, size_t len, const char *key, size_t klen,
+                          const char *p, const char *end)
+{
+    const char *rej = LP_FIND(p, end, ", reject=");
+    char host[DOMAIN_MAX + 1];
+
+    lp->st.relevant++;
+    if (rej == NULL)
+        return;
+    lp_sm_relay(p, rej, host, sizeof(host));
+    time_t when = lp_when(lp, line, len);
+    if (LP_PREFIX(p, end, "ruleset=tls_server, arg1=NONE,")) {
+        lp_proc *pr = lp_proc_get(lp, key, klen, 1);
+        if (pr == NULL)
+            return;
+        pr->seen = when;
+        lp_session s;
+        memset(&s, 0, sizeof(s));
+        s.pos = lp->mark;
+        snprintf(s.host, sizeof(s.host), "%s", host);
+        s.result = 201;
+        snprintf(s.reason, sizeof(s.reason), "starttls-not-offered");
+        lp_push(lp, pr, &s);
+        return;
+    }
+    lp_session *s = lp_sm_open(lp_proc_get(lp, key, klen, 0), host);
+    if (s && s->result == 0 && LP_FIND(rej, end, " does not match ")) {
+        s->result = 202;
+        snprintf(s->reason, sizeof(s->reason), "X509_V_ERR_HOSTNAME_MISMATCH");
+    }
+}
+
 void lp_sendmail(logparse *lp, const char *line, size_t len, const char *key, size_t klen,
                  const char *m, const char *end)
 {
@@ -37,51 +157,15 @@ void lp_sendmail(logparse *lp, const char *line, size_t len, const char *key, si
     const char *p = qlen ? m + qlen + 2 : m;
 
     if (LP_PREFIX(p, end, "STARTTLS=client, ")) {
-        lp->st.relevant++;
-        time_t when = lp_when(lp, line, len);
-        lp_proc *pr = lp_proc_get(lp, key, klen, 1);
-        if (pr == NULL)
-            return;
-        pr->seen = when;
-        const char *r = LP_FIND(p, end, "relay=");
-        const char *v = LP_FIND(p, end, "verify=");
-        lp_session s;
-        memset(&s, 0, sizeof(s));
-        s.pos = lp->mark;
-        if (r) {
-            r += 6;
-            const char *e = r;
-            while (e < end && *e != ',' && *e != ' ')
-                e++;
-            if (domain_normalize(r, (size_t)(e - r), s.host, sizeof(s.host)) < 0)
-                s.host[0] = 0;
-        }
-        if (LP_FIND(p, end, "error:")) {
-            s.result = 205;
-            snprintf(s.reason, sizeof(s.reason), "tls-handshake-failure");
-        } else if (v == NULL) {
-            lp->st.malformed++;
-            return;
-        } else {
-            v += 7;
-            size_t vl = 0;
-            while (v + vl < end && v[vl] != ',' && v[vl] != ' ')
-                vl++;
-            size_t i, n = sizeof(lp_verifies) / sizeof(lp_verifies[0]);
-            for (i = 0; i < n; i++)
-                if (strlen(lp_verifies[i].name) == vl && memcmp(lp_verifies[i].name, v, vl) == 0)
-                    break;
-            if (i == n) {
-                lp->st.malformed++;
-                return;
-            }
-            s.result = lp_verifies[i].result;
-            s.dane = s.result == 304;
-            if (lp_verifies[i].code)
-                snprintf(s.reason, sizeof(s.reason), "%s", lp_verifies[i].code);
-        }
-        /* A "STARTTLS=client" line of a new connection: anything older was never delivered */
-        lp_push(lp, pr, &s);
+        const char *a = p + sizeof("STARTTLS=client, ") - 1;
+        if (LP_PREFIX(a, end, "relay=") || LP_PREFIX(a, end, "error:"))
+            lp_sm_starttls(lp, line, len, key, klen, p, end);
+        else if (LP_PREFIX(a, end, "cert-subject="))
+            lp_sm_verifymsg(lp, key, klen, a, end);
+        return;
+    }
+    if (LP_PREFIX(p, end, "ruleset=tls_server, ") || LP_PREFIX(p, end, "ruleset=tls_rcpt, ")) {
+        lp_sm_ruleset(lp, line, len, key, klen, p, end);
         return;
     }
     if (qlen == 0)

@@ -1,17 +1,20 @@
 #!/usr/bin/python3
 """A minimal SMTP server with STARTTLS for tests/check.sh: one thread per listener.
 
-usage: check_smtpd.py READY-FILE LISTENER...
+usage: check_smtpd.py [--accept] READY-FILE LISTENER...
 LISTENER is IP:PORT:CHAIN:KEY (STARTTLS with the PEM chain and key), IP:PORT:- (no
 STARTTLS), IP:PORT:silent (accepts connections and never says a word) or
 IP:PORT:tlssilent (offers STARTTLS, accepts it, then never answers the TLS handshake). It greets, answers EHLO (again after TLS), STARTTLS and QUIT; it refuses
-MAIL/RCPT/DATA, so nothing can ever be delivered. It writes READY-FILE once every
-listener is bound.
+MAIL/RCPT/DATA, so nothing can ever be delivered; with --accept (tests/log_sendmail.sh's MX
+hosts) it takes every message and drops it. It writes READY-FILE once every listener is
+bound.
 """
 import socket
 import ssl
 import sys
 import threading
+
+ACCEPT = False
 
 
 def session(conn, ctx):
@@ -52,6 +55,15 @@ def session(conn, ctx):
                 return
             f = conn.makefile("rwb", buffering=0)
             tls = True
+        elif ACCEPT and cmd in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+            say("250 2.0.0 ok")
+        elif ACCEPT and cmd == b"DATA":
+            say("354 go ahead")
+            while True:
+                data = f.readline(65536)
+                if not data or data in (b".\r\n", b".\n"):
+                    break
+            say("250 2.0.0 ok: dropped")
         elif cmd == b"QUIT":
             say("221 2.0.0 bye")
             return
@@ -76,7 +88,12 @@ def serve(sock, ctx):
 
 
 def main():
-    ready, specs = sys.argv[1], sys.argv[2:]
+    global ACCEPT
+    args = sys.argv[1:]
+    if args and args[0] == "--accept":
+        ACCEPT = True
+        args = args[1:]
+    ready, specs = args[0], args[1:]
     threads = []
     for spec in specs:
         ip, port, chain, *rest = spec.split(":")

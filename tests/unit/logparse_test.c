@@ -1,5 +1,6 @@
-/* Mail log parser: each tests/data/logs/NAME.log (real Postfix 3.7 captures, sendmail lines
- * from its documented formats) against NAME.expect, one line per outcome plus the counters.
+/* Mail log parser: each tests/data/logs/NAME.log (real Postfix 3.7 captures, a real sendmail
+ * 8.17 capture by tests/log_sendmail.sh, sendmail lines from its documented formats) against
+ * NAME.expect, one line per outcome plus the counters.
  * NAME.sts, when present, lists domains the MTA-STS policy service applied a policy to
  * (see sts_lookup).
  * Classic timestamps are read as UTC relative to 2026-11-23. OTR_REGEN=1 rewrites .expect. */
