@@ -22,6 +22,7 @@ void agent_note(const agent_ctx *ctx, int warn, const char *fmt, ...)
  * status. One file per subcommand (cmd_*.c); the table is in main.c. */
 int cmd_check(agent_ctx *ctx, int argc, char **argv);
 int cmd_config(agent_ctx *ctx, int argc, char **argv);
+int cmd_db(agent_ctx *ctx, int argc, char **argv);
 int cmd_report(agent_ctx *ctx, int argc, char **argv);
 int cmd_expire(agent_ctx *ctx, int argc, char **argv);
 int cmd_ingest(agent_ctx *ctx, int argc, char **argv);

@@ -20,6 +20,9 @@ static const struct {
      "audit a domain's TLS-RPT, MTA-STS, MX TLS and DANE as senders see it: "
      "[--port N] [--format text|json] [--timeout S] [--all] DOMAIN"},
     {"config", cmd_config, "print the effective settings (-n: only those set)"},
+    {"db", cmd_db,
+     "fleet database (fleet_database): init | upgrade (apply the schema) | status (hosts, "
+     "lag)"},
     {"report", cmd_report,
      "print the reports of a day: --day YYYY-MM-DD [--domain D] [--pretty] "
      "[--with-rua]"},

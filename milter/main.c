@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fleet_db.h"
 #include "msg.h"
 #include "supervisor.h"
 
@@ -16,12 +17,28 @@ static void usage(void)
     fprintf(stderr,
             "usage: opentlsrpt [-f] [-n] [-v] [-c FILE] [-o name=value]...\n"
             "  -f  stay in the foreground and log to stderr\n"
-            "  -n  check the configuration, print the effective settings, exit\n"
+            "  -n  check the configuration (and the fleet database), print the effective settings, "
+            "exit\n"
             "  -v  verbose logging\n"
             "  -c  configuration file (default %s)\n"
             "  -o  override a setting\n",
             config_default_path());
     exit(2);
+}
+
+/* -n with fleet_database: connect and check the schema, as the ship role will. */
+static int main_check_fleet(const config *cfg)
+{
+    char err[512];
+    PGconn *db = fleet_db_open(cfg, err, sizeof(err));
+
+    if (db == NULL) {
+        msg_error("fleet database: %s", err);
+        return 1;
+    }
+    msg_info("fleet database: connected, schema version %d", FLEET_SCHEMA_VERSION);
+    PQfinish(db);
+    return 0;
 }
 
 static void daemonize(void)
@@ -85,8 +102,9 @@ int main(int argc, char **argv)
         return 1;
     if (check) {
         config_print(cfg, stdout, 0);
+        int ret = fleet_enabled(cfg) ? main_check_fleet(cfg) : 0;
         config_free(cfg);
-        return 0;
+        return ret;
     }
     if (!foreground) {
         daemonize();

@@ -4,7 +4,7 @@
 set -eu
 BUILD_DEPS="build-essential autoconf automake pkg-config
     libjson-c-dev libunbound-dev libevent-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
-    libmilter-dev libesmtp-dev"
+    libmilter-dev libesmtp-dev libpq-dev"
 if [ "${1:-}" = "--build" ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
@@ -19,7 +19,7 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD_DEPS clang libclang-rt-14-dev \
     python3 python3-jsonschema python3-dkim python3-dnspython python3-aiosmtpd \
-    postfix unbound nginx-light postfix-mta-sts-resolver opendkim-tools miltertest ldnsutils knot-dnsutils swaks \
+    postgresql postfix unbound nginx-light postfix-mta-sts-resolver opendkim-tools miltertest ldnsutils knot-dnsutils swaks \
     chromium \
     iproute2 procps openssl ca-certificates \
     valgrind debhelper lintian fakeroot dpkg-dev systemd \
