@@ -2,6 +2,7 @@
 #define OTR_AGENT_H
 /* opentlsrpt-agent: shared state of the subcommands. */
 #include "config.h"
+#include "domain.h"
 #include "spool.h"
 
 typedef struct agent_ctx {
@@ -17,6 +18,17 @@ spool *agent_spool(agent_ctx *ctx);
  * the run. warn selects msg_warn over msg_info. */
 void agent_note(const agent_ctx *ctx, int warn, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The day and report domain a subcommand is limited to (--day, --domain). */
+typedef struct agent_scope {
+    const char *day;    /* YYYY-MM-DD, or NULL */
+    const char *domain; /* normalized (in norm), or NULL */
+    char norm[DOMAIN_MAX + 2];
+} agent_scope;
+
+/* Checks and keeps --day (ch 'd') or --domain (ch 'D') in sc; returns 0, or 2 (the usage
+ * exit status) after logging a value that is not a date or not a domain name. */
+int agent_scope_option(agent_scope *sc, int ch, const char *arg);
 
 /* Subcommands: each parses its own options (argv[0] is its name) and returns the exit
  * status. One file per subcommand (cmd_*.c); the table is in main.c. */

@@ -52,17 +52,15 @@ int cmd_report(agent_ctx *ctx, int argc, char **argv)
         {"with-rua", no_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
-    const char *day = NULL, *domain = NULL;
-    char norm[DOMAIN_MAX + 2];
+    agent_scope sc = {0};
     int ch, pretty = 0, with_rua = 0;
 
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
         case 'd':
-            day = optarg;
-            break;
         case 'D':
-            domain = optarg;
+            if (agent_scope_option(&sc, ch, optarg) != 0)
+                return 2;
             break;
         case 'p':
             pretty = 1;
@@ -74,19 +72,9 @@ int cmd_report(agent_ctx *ctx, int argc, char **argv)
             goto usage;
         }
     }
-    if (day == NULL || optind != argc)
+    if (sc.day == NULL || optind != argc)
         goto usage;
-    if (spool_day_parse(day) < 0) {
-        msg_error("--day: expected a date as YYYY-MM-DD, got \"%s\"", day);
-        return 2;
-    }
-    if (domain) {
-        if (domain_normalize(domain, strlen(domain), norm, sizeof(norm)) < 0) {
-            msg_error("--domain: \"%s\" is not a domain name", domain);
-            return 2;
-        }
-        domain = norm;
-    }
+    const char *day = sc.day, *domain = sc.domain;
     report_walk rw = {report_set_new(day), domain};
     journal_stats js;
     if (spool_iterate_day(agent_spool(ctx), day, report_visit, &rw, &js) < 0) {

@@ -23,22 +23,16 @@ int cmd_send(agent_ctx *ctx, int argc, char **argv)
     };
     delivery_opts o = {1, 1, 0, NULL};
     delivery_stats st;
-    const char *day = NULL;
-    char norm[DOMAIN_MAX + 2];
+    agent_scope sc = {0};
     discover *d;
     int ch;
 
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
         case 'd':
-            day = optarg;
-            break;
         case 'D':
-            if (domain_normalize(optarg, strlen(optarg), norm, sizeof(norm)) < 0) {
-                msg_error("--domain: \"%s\" is not a domain name", optarg);
+            if (agent_scope_option(&sc, ch, optarg) != 0)
                 return 2;
-            }
-            o.only_domain = norm;
             break;
         case 'f':
             o.force = 1;
@@ -47,12 +41,10 @@ int cmd_send(agent_ctx *ctx, int argc, char **argv)
             goto usage;
         }
     }
-    if (day == NULL || optind != argc)
+    if (sc.day == NULL || optind != argc)
         goto usage;
-    if (spool_day_parse(day) < 0) {
-        msg_error("--day: expected a date as YYYY-MM-DD, got \"%s\"", day);
-        return 2;
-    }
+    const char *day = sc.day;
+    o.only_domain = sc.domain;
     int lock = delivery_prepare(ctx, &d);
     if (lock == -2) {
         msg_error("another opentlsrpt-agent run or send is in progress; try again later");

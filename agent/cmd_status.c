@@ -14,23 +14,19 @@ int cmd_status(agent_ctx *ctx, int argc, char **argv)
         {"day", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
-    const char *day = NULL;
+    agent_scope sc = {0};
     int ch, status = 0;
 
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (ch != 'd')
             goto usage;
-        day = optarg;
+        if (agent_scope_option(&sc, ch, optarg) != 0)
+            return 2;
     }
     if (optind != argc)
         goto usage;
-    if (day) {
-        if (spool_day_parse(day) < 0) {
-            msg_error("--day: expected a date as YYYY-MM-DD, got \"%s\"", day);
-            return 2;
-        }
-        return delivery_status(ctx, day, 1, stdout) < 0 ? 1 : 0;
-    }
+    if (sc.day)
+        return delivery_status(ctx, sc.day, 1, stdout) < 0 ? 1 : 0;
     char **days = spool_days(agent_spool(ctx));
     for (size_t i = 0; days[i]; i++) {
         if (delivery_status(ctx, days[i], ctx->verbose, stdout) < 0)

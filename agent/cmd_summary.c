@@ -105,8 +105,9 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
         {"alerts", no_argument, NULL, 'a'},       {NULL, 0, NULL, 0},
     };
-    char since[SPOOL_DAY_LEN + 1], from[SPOOL_DAY_LEN + 1], norm[DOMAIN_MAX + 2];
-    const char *domain = NULL, *format = "text", *output = NULL;
+    char since[SPOOL_DAY_LEN + 1], from[SPOOL_DAY_LEN + 1];
+    const char *format = "text", *output = NULL;
+    agent_scope sc = {0};
     int ch, alerts = 0;
 
     spool_day_of(time(NULL) - 7 * 86400L, since);
@@ -119,11 +120,8 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
             }
             break;
         case 'D':
-            if (domain_normalize(optarg, strlen(optarg), norm, sizeof(norm)) < 0) {
-                msg_error("--domain: \"%s\" is not a domain name", optarg);
+            if (agent_scope_option(&sc, ch, optarg) != 0)
                 return 2;
-            }
-            domain = norm;
             break;
         case 'f':
             format = optarg;
@@ -150,7 +148,7 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
         msg_error("cannot use the report store in %s: %m", ctx->cfg->spool_directory);
         return 1;
     }
-    summary_walk w = {summary_new(since, domain)};
+    summary_walk w = {summary_new(since, sc.domain)};
     /* The day before since is read too: issues compare each day with its predecessor. */
     spool_day_of(spool_day_parse(since) - 86400, from);
     report_store_iterate(st, from, summary_visit, &w);

@@ -9,8 +9,6 @@
 #include "msg.h"
 #include "privs.h"
 
-#define MAX_OVERRIDES 64
-
 static const struct {
     const char *name;
     int (*fn)(agent_ctx *ctx, int argc, char **argv);
@@ -71,46 +69,35 @@ static void agent_privs(agent_ctx *ctx, const char *cmd, const char *user)
 
 int main(int argc, char **argv)
 {
-    const char *path = config_default_path();
     const char *user = NULL;
-    const char *overrides[MAX_OVERRIDES + 1];
-    size_t noverrides = 0;
+    config_args args;
     agent_ctx ctx;
     int ch;
 
     memset(&ctx, 0, sizeof(ctx));
     /* Cron mails what a job prints: errors go to stderr, and to syslog when unattended. */
     msg_open("opentlsrpt-agent", MSG_TO_STDERR | (isatty(2) ? 0 : MSG_TO_SYSLOG));
+    config_args_init(&args);
     while ((ch = getopt(argc, argv, "+vc:o:u:h")) != -1) {
         switch (ch) {
-        case 'v':
-            ctx.verbose++;
-            break;
-        case 'c':
-            path = optarg;
-            break;
         case 'u':
             user = optarg;
             break;
-        case 'o':
-            if (noverrides == MAX_OVERRIDES)
-                msg_fatal("too many -o options");
-            overrides[noverrides++] = optarg;
-            break;
         default:
-            usage();
+            if (!config_args_option(&args, ch, optarg))
+                usage();
         }
     }
     if (optind >= argc)
         usage();
-    overrides[noverrides] = NULL;
+    ctx.verbose = args.verbose;
     msg_set_verbose(ctx.verbose > 1);
     char **sub = argv + optind;
     int subc = argc - optind;
     for (size_t i = 0; i < NCMDS; i++) {
         if (strcmp(sub[0], agent_cmds[i].name) != 0)
             continue;
-        ctx.cfg = config_load(path, path != config_default_path(), overrides);
+        ctx.cfg = config_args_load(&args);
         if (ctx.cfg == NULL)
             return 1;
         agent_privs(&ctx, agent_cmds[i].name, user);

@@ -10,8 +10,6 @@
 #include "msg.h"
 #include "supervisor.h"
 
-#define MAX_OVERRIDES 64
-
 static void usage(void)
 {
     fprintf(stderr,
@@ -65,12 +63,11 @@ static void daemonize(void)
 
 int main(int argc, char **argv)
 {
-    const char *path = config_default_path();
-    const char *overrides[MAX_OVERRIDES + 1];
-    size_t noverrides = 0;
+    config_args args;
     int foreground = 0, check = 0, ch;
 
     msg_open("opentlsrpt", MSG_TO_STDERR);
+    config_args_init(&args);
     while ((ch = getopt(argc, argv, "fnvc:o:h")) != -1) {
         switch (ch) {
         case 'f':
@@ -79,25 +76,15 @@ int main(int argc, char **argv)
         case 'n':
             check = 1;
             break;
-        case 'v':
-            msg_set_verbose(msg_verbose() + 1);
-            break;
-        case 'c':
-            path = optarg;
-            break;
-        case 'o':
-            if (noverrides == MAX_OVERRIDES)
-                msg_fatal("too many -o options");
-            overrides[noverrides++] = optarg;
-            break;
         default:
-            usage();
+            if (!config_args_option(&args, ch, optarg))
+                usage();
         }
     }
     if (optind != argc)
         usage();
-    overrides[noverrides] = NULL;
-    config *cfg = config_load(path, path != config_default_path(), overrides);
+    msg_set_verbose(args.verbose);
+    config *cfg = config_args_load(&args);
     if (cfg == NULL)
         return 1;
     if (check) {
@@ -110,5 +97,5 @@ int main(int argc, char **argv)
         daemonize();
         msg_destinations(MSG_TO_SYSLOG);
     }
-    return supervisor_run(cfg, path, overrides);
+    return supervisor_run(cfg, &args);
 }

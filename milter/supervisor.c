@@ -210,7 +210,7 @@ static int sv_prepare(role_slot *slots, const config *cfg, const config *old)
     return active;
 }
 
-int supervisor_run(config *cfg, const char *path, const char *const *overrides)
+int supervisor_run(config *cfg, const config_args *args)
 {
     role_slot slots[NROLES];
     struct sigaction sa;
@@ -268,7 +268,7 @@ int supervisor_run(config *cfg, const char *path, const char *const *overrides)
         }
         if (sv_hup) {
             sv_hup = 0;
-            config *next = config_load(path, path != config_default_path(), overrides);
+            config *next = config_args_load(args);
             if (next == NULL) {
                 msg_error("reload: configuration has errors; keeping the running one");
             } else {

@@ -5,5 +5,5 @@
 
 /* Runs the roles cfg enables until SIGTERM/SIGINT; SIGHUP reloads from the same file with
  * the same overrides. Takes ownership of cfg. Returns the exit status. */
-int supervisor_run(config *cfg, const char *path, const char *const *overrides);
+int supervisor_run(config *cfg, const config_args *args);
 #endif

@@ -268,6 +268,37 @@ config *config_load(const char *path, int required, const char *const *overrides
     return cfg;
 }
 
+void config_args_init(config_args *args)
+{
+    memset(args, 0, sizeof(*args));
+    args->path = config_default_path();
+}
+
+int config_args_option(config_args *args, int ch, const char *arg)
+{
+    switch (ch) {
+    case 'c':
+        args->path = arg;
+        return 1;
+    case 'o':
+        if (args->noverrides == CONFIG_MAX_OVERRIDES)
+            msg_fatal("too many -o options");
+        args->overrides[args->noverrides++] = arg;
+        args->overrides[args->noverrides] = NULL;
+        return 1;
+    case 'v':
+        args->verbose++;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+config *config_args_load(const config_args *args)
+{
+    return config_load(args->path, args->path != config_default_path(), args->overrides);
+}
+
 config *config_free(config *cfg)
 {
     if (cfg == NULL)

@@ -21,22 +21,20 @@ static int otr_deliver_visit(const outcome *o, void *arg)
 
 int main(int argc, char **argv)
 {
-    const char *conf = NULL, *day = NULL, *domain = NULL, *mail = NULL, *dir = NULL, *uri = NULL,
-               *overrides[17];
-    size_t no = 0;
+    const char *mail = NULL, *dir = NULL, *uri = NULL;
+    config_args args;
+    agent_scope sc = {0};
+    agent_ctx ctx;
     int ch;
 
     msg_open("otr-deliver", MSG_TO_STDERR);
+    config_args_init(&args);
     while ((ch = getopt(argc, argv, "c:d:D:m:f:u:o:")) != -1) {
         switch (ch) {
-        case 'c':
-            conf = optarg;
-            break;
         case 'd':
-            day = optarg;
-            break;
         case 'D':
-            domain = optarg;
+            if (agent_scope_option(&sc, ch, optarg) != 0)
+                return 1;
             break;
         case 'm':
             mail = optarg;
@@ -47,33 +45,28 @@ int main(int argc, char **argv)
         case 'u':
             uri = optarg;
             break;
-        case 'o':
-            if (no < 16)
-                overrides[no++] = optarg;
-            break;
         default:
-            return 1;
+            if (!config_args_option(&args, ch, optarg))
+                return 1;
         }
     }
-    overrides[no] = NULL;
-    if (!conf || !day || !domain || (!mail && !(dir && uri))) {
+    if (args.path == config_default_path() || !sc.day || !sc.domain || (!mail && !(dir && uri))) {
         fprintf(stderr, "usage: otr-deliver -c CONF -d DAY -D DOMAIN (-m ADDR | -f DIR -u URI)\n");
         return 1;
     }
-    agent_ctx ctx;
     memset(&ctx, 0, sizeof(ctx));
-    ctx.cfg = config_load(conf, 1, overrides);
+    ctx.cfg = config_args_load(&args);
     if (ctx.cfg == NULL)
         return 1;
     int status = 1;
-    char dom[DOMAIN_MAX + 2], id[1024], why[512] = "";
+    const char *day = sc.day, *dom = sc.domain;
+    char id[1024], why[512] = "";
     json_object *obj = NULL;
     report_opts ro;
     report_opts_init(&ro, ctx.cfg);
     report_set *rs = report_set_new(day);
     journal_stats js;
-    if (spool_iterate_day(agent_spool(&ctx), day, otr_deliver_visit, rs, &js) < 0 ||
-        domain_normalize(domain, strlen(domain), dom, sizeof(dom)) < 0)
+    if (spool_iterate_day(agent_spool(&ctx), day, otr_deliver_visit, rs, &js) < 0)
         goto done;
     if ((obj = report_set_json(rs, dom, &ro)) == NULL) {
         fprintf(stderr, "no report for %s on %s\n", dom, day);
