@@ -31,7 +31,9 @@ typedef struct agent_scope {
 int agent_scope_option(agent_scope *sc, int ch, const char *arg);
 
 /* Subcommands: each parses its own options (argv[0] is its name) and returns the exit
- * status. One file per subcommand (cmd_*.c); the table is in main.c. */
+ * status. One file per subcommand (cmd_*.c); the table is in main.c, which restarts
+ * getopt for them: options come before or after operands, and a subcommand never sets
+ * optind itself (optind = 1 would keep main's stop-at-the-first-operand order). */
 int cmd_check(agent_ctx *ctx, int argc, char **argv);
 int cmd_config(agent_ctx *ctx, int argc, char **argv);
 int cmd_db(agent_ctx *ctx, int argc, char **argv);

@@ -133,7 +133,6 @@ int cmd_check(agent_ctx *ctx, int argc, char **argv)
     int json = 0, ch;
     long v;
 
-    optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
         case 'p':

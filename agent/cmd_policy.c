@@ -41,7 +41,6 @@ int cmd_policy(agent_ctx *ctx, int argc, char **argv)
     int fetch = 0, ch;
     time_t now = time(NULL);
 
-    optind = 1;
     while ((ch = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
         if (ch != 'f')
             goto usage;

@@ -101,7 +101,9 @@ int main(int argc, char **argv)
         if (ctx.cfg == NULL)
             return 1;
         agent_privs(&ctx, agent_cmds[i].name, user);
-        optind = 0; /* glibc: restart option parsing on the subcommand's own argv */
+        /* glibc: a fresh start on the subcommand's own argv, in GNU order (options before or
+         * after operands): "+" above made it stop at the command name. */
+        optind = 0;
         int status = agent_cmds[i].fn(&ctx, subc, sub);
         spool_close(ctx.spool);
         config_free(ctx.cfg);

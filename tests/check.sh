@@ -196,7 +196,8 @@ fi
 write_conf "$T/otr.conf" "resolver=$DNS_RESOLVER" "dnssec_trust_anchor_file=$T/ta.keys" \
     "https_ca_file=$T/ca.pem" "https_allow_private=yes"
 
-# run_check DOMAIN WANT-EXIT [OPTIONS...]: text and JSON runs; the JSON is validated.
+# run_check DOMAIN WANT-EXIT [OPTIONS...]: text and JSON runs; the JSON is validated. The
+# JSON run gives its options after the domain (GNU getopt order), the text run before it.
 run_check() {
     local d=$1 want=$2 got; shift 2
     got=0
@@ -205,7 +206,7 @@ run_check() {
     [ "$got" = "$want" ] || { cat "$T/$d.txt"; fail "$d: exit $got, want $want"; }
     got=0
     # shellcheck disable=SC2086
-    "$AGENT" -c "$T/otr.conf" ${XOPTS:-} check --port "$PORT" --timeout 5 --format json "$@" "$d" > "$T/$d.json" 2>>"$T/agent.log" || got=$?
+    "$AGENT" -c "$T/otr.conf" ${XOPTS:-} check "$d" --port "$PORT" --timeout 5 --format json "$@" > "$T/$d.json" 2>>"$T/agent.log" || got=$?
     [ "$got" = "$want" ] || fail "$d: --format json exit $got, want $want"
     python3 - "$top_srcdir/tests/data/check.schema.json" "$T/$d.json" "$want" <<'EOF' || fail "$d: JSON does not match the schema"
 import json, sys, jsonschema

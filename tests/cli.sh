@@ -27,6 +27,14 @@ if "$AGENT" -c "$T/c.conf" report 2>/dev/null; then fail "report without --day";
 if "$AGENT" -c "$T/c.conf" report --day 2026-02-30 2> "$T/err"; then fail "bad day accepted"; fi
 grep -q 'expected a date' "$T/err" || fail "bad day message"
 if "$AGENT" -c "$T/c.conf" frobnicate 2>/dev/null; then fail "unknown command accepted"; fi
+# A subcommand's options may follow its operands (GNU getopt order): the operand is then
+# judged, where a parser stopping at it would print the usage.
+if "$AGENT" -c "$T/c.conf" policy 'bad domain!' --fetch 2> "$T/err"; then fail "policy: bad domain accepted"; fi
+grep -q '"bad domain!" is not a domain name' "$T/err" || { cat "$T/err"; fail "policy: --fetch after the domain"; }
+if "$AGENT" -c "$T/c.conf" check 'bad domain!' --format json 2> "$T/err"; then fail "check: bad domain accepted"; fi
+grep -q '"bad domain!" is not a domain name' "$T/err" || { cat "$T/err"; fail "check: --format after the domain"; }
+if "$AGENT" -c "$T/c.conf" check -- --format 2> "$T/err"; then fail "check: -- did not end the options"; fi
+grep -q '"--format" is not a domain name' "$T/err" || { cat "$T/err"; fail "check: -- does not end the options"; }
 if "$OTR" -x 2>/dev/null; then fail "unknown option accepted"; fi
 
 # No role enabled: a clear refusal, not a silent idle daemon.
