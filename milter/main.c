@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "fleet_db.h"
+#include "instance.h"
 #include "msg.h"
 #include "supervisor.h"
 
@@ -93,6 +94,8 @@ int main(int argc, char **argv)
         config_free(cfg);
         return ret;
     }
+    /* Before daemonizing: a refused second instance says why on the terminal. */
+    instance_lock(cfg->spool_directory);
     if (!foreground) {
         daemonize();
         msg_destinations(MSG_TO_SYSLOG);

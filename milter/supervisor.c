@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "instance.h"
 #include "msg.h"
 #include "privs.h"
 #include "roles.h"
@@ -250,6 +251,7 @@ int supervisor_run(config *cfg, const config_args *args)
                   "milter_socket");
     sv_allow_nice();
     privs_drop(cfg->user, cfg->spool_directory);
+    instance_record(cfg->spool_directory);
 
     for (size_t i = 0; i < NROLES; i++)
         if (slots[i].active)
@@ -298,6 +300,7 @@ int supervisor_run(config *cfg, const config_args *args)
         role_ctx_close(&slots[i].ctx);
     if (*cfg->tlsrpt_socket)
         unlink(cfg->tlsrpt_socket);
+    instance_forget(cfg->spool_directory);
     config_free(cfg);
     msg_info("stopped");
     return 0;
