@@ -8,7 +8,9 @@
 #include "sts_fetch.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -90,8 +92,7 @@ static void sts_fetch_fail(sts_fetch_result *out, int result, const char *reason
 static const char *sts_fetch_verify_reason(long v)
 {
     switch (v) {
-    case X509_V_OK: /* curl's own host name check failed */
-    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_HOSTNAME_MISMATCH: /* see sts_fetch_ssl_ctx */
         return "tls-cert-name-mismatch";
     case X509_V_ERR_CERT_HAS_EXPIRED:
         return "tls-cert-expired";
@@ -109,6 +110,55 @@ static const char *sts_fetch_verify_reason(long v)
     default:
         return "tls-cert-invalid";
     }
+}
+
+/* curl checks the host name itself after OpenSSL accepted the chain, and a failure of that
+ * check leaves no verification result, only an error text. OpenSSL checks it too, first:
+ * a mismatch is then X509_V_ERR_HOSTNAME_MISMATCH in CURLINFO_SSL_VERIFYRESULT. */
+static CURLcode sts_fetch_ssl_ctx(CURL *c, void *ssl_ctx, void *host)
+{
+    X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ssl_ctx);
+
+    (void)c;
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    return X509_VERIFY_PARAM_set1_host(param, host, 0) == 1 ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+}
+
+/* What a failed transfer means, by curl's code; any other code is "fetch-failed". */
+static const struct {
+    CURLcode rc;
+    int result;
+    const char *reason;
+} sts_fetch_curl_codes[] = {
+    {CURLE_FILESIZE_EXCEEDED, STS_FETCH_INVALID, "policy-too-large"},
+    {CURLE_ABORTED_BY_CALLBACK, STS_FETCH_FAIL, "cancelled"},
+    {CURLE_COULDNT_RESOLVE_HOST, STS_FETCH_FAIL, "dns-no-address"},
+    {CURLE_COULDNT_CONNECT, STS_FETCH_FAIL, "connect-failed"},
+    {CURLE_OPERATION_TIMEDOUT, STS_FETCH_FAIL, "timeout"},
+    {CURLE_SSL_CONNECT_ERROR, STS_FETCH_FAIL, "tls-handshake-failed"},
+};
+
+/* Sets out for a transfer of c that failed with rc (detail d). A certificate failure is
+ * named by the verification result, never by curl's error text. */
+static void sts_fetch_curl_fail(CURL *c, CURLcode rc, int too_large, const char *d,
+                                sts_fetch_result *out)
+{
+    if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+        long v = 0;
+        curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &v);
+        msg_debug("sts: %s: verify result %ld", d, v);
+        sts_fetch_fail(out, STS_FETCH_WEBPKI, sts_fetch_verify_reason(v), d);
+        return;
+    }
+    if (rc == CURLE_WRITE_ERROR && too_large) /* our write callback refused the body */
+        rc = CURLE_FILESIZE_EXCEEDED;
+    for (size_t i = 0; i < sizeof(sts_fetch_curl_codes) / sizeof(sts_fetch_curl_codes[0]); i++) {
+        if (sts_fetch_curl_codes[i].rc == rc) {
+            sts_fetch_fail(out, sts_fetch_curl_codes[i].result, sts_fetch_curl_codes[i].reason, d);
+            return;
+        }
+    }
+    sts_fetch_fail(out, STS_FETCH_FAIL, "fetch-failed", d);
 }
 
 /* Resolves host with dns into a CURLOPT_RESOLVE entry; 0, or -1 with out->result set. */
@@ -189,6 +239,8 @@ int sts_fetch_policy(const char *domain, const sts_fetch_opts *opts, sts_fetch_r
     curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (opts->ca_file && *opts->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, opts->ca_file);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, sts_fetch_ssl_ctx);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, host);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE, (long)STS_POLICY_MAX);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     if (pins)
@@ -206,46 +258,8 @@ int sts_fetch_policy(const char *domain, const sts_fetch_opts *opts, sts_fetch_r
     CURLcode rc = curl_easy_perform(c);
     char d[640];
     snprintf(d, sizeof(d), "%s: %s", url, *err ? err : curl_easy_strerror(rc));
-    switch (rc) {
-    case CURLE_OK:
-        break;
-    case CURLE_WRITE_ERROR:
-    case CURLE_FILESIZE_EXCEEDED:
-        if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED)
-            sts_fetch_fail(out, STS_FETCH_INVALID, "policy-too-large", d);
-        else
-            sts_fetch_fail(out, STS_FETCH_FAIL, "fetch-failed", d);
-        goto done;
-    case CURLE_PEER_FAILED_VERIFICATION: {
-        long v = 0;
-        curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &v);
-        /* curl checks the name itself after OpenSSL accepted the chain: its message is
-         * the only sign of a name mismatch. */
-        const char *reason = strstr(err, "name") && strstr(err, "match")
-                                 ? "tls-cert-name-mismatch"
-                                 : sts_fetch_verify_reason(v);
-        sts_fetch_fail(out, STS_FETCH_WEBPKI, reason, d);
-        if (msg_verbose())
-            msg_debug("sts: %s: verify result %ld", host, v);
-        goto done;
-    }
-    case CURLE_ABORTED_BY_CALLBACK:
-        sts_fetch_fail(out, STS_FETCH_FAIL, "cancelled", d);
-        goto done;
-    case CURLE_COULDNT_RESOLVE_HOST:
-        sts_fetch_fail(out, STS_FETCH_FAIL, "dns-no-address", d);
-        goto done;
-    case CURLE_COULDNT_CONNECT:
-        sts_fetch_fail(out, STS_FETCH_FAIL, "connect-failed", d);
-        goto done;
-    case CURLE_OPERATION_TIMEDOUT:
-        sts_fetch_fail(out, STS_FETCH_FAIL, "timeout", d);
-        goto done;
-    case CURLE_SSL_CONNECT_ERROR:
-        sts_fetch_fail(out, STS_FETCH_FAIL, "tls-handshake-failed", d);
-        goto done;
-    default:
-        sts_fetch_fail(out, STS_FETCH_FAIL, "fetch-failed", d);
+    if (rc != CURLE_OK) {
+        sts_fetch_curl_fail(c, rc, sink.too_large, d, out);
         goto done;
     }
     long code = 0;
