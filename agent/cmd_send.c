@@ -28,18 +28,12 @@ int cmd_send(agent_ctx *ctx, int argc, char **argv)
     int ch;
 
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'd':
-        case 'D':
-            if (agent_scope_option(&sc, ch, optarg) != 0)
-                return 2;
-            break;
-        case 'f':
+        if (ch == 'f')
             o.force = 1;
-            break;
-        default:
+        else if (ch != 'd' && ch != 'D')
             goto usage;
-        }
+        else if (agent_scope_option(&sc, ch, optarg) != 0)
+            return 2;
     }
     if (sc.day == NULL || optind != argc)
         goto usage;

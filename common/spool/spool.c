@@ -408,9 +408,15 @@ char **spool_days(spool *s)
 #define SPOOL_STATE_DOC ".state"
 #define SPOOL_STATE_LOG ".accepted"
 
-static void spool_state_key(char *out, size_t size, const char *day, const char *suffix)
+/* The store key of day's document with suffix; 0, or -1 (EINVAL) when day is not a day. */
+static int spool_state_key(char *out, size_t size, const char *day, const char *suffix)
 {
+    if (spool_day_parse(day) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
     snprintf(out, size, "%s%s", day, suffix);
+    return 0;
 }
 
 int spool_expire(spool *s, int retention_days, time_t now)
@@ -438,10 +444,10 @@ int spool_expire(spool *s, int retention_days, time_t now)
         } else {
             msg_warn("cannot remove %s: %m", dir);
         }
-        spool_state_key(name, sizeof(name), days[i], SPOOL_STATE_DOC);
-        spool_store_remove(s->dir, SPOOL_AREA_STATE, name);
-        spool_state_key(name, sizeof(name), days[i], SPOOL_STATE_LOG);
-        spool_store_remove(s->dir, SPOOL_AREA_STATE, name);
+        if (spool_state_key(name, sizeof(name), days[i], SPOOL_STATE_DOC) == 0)
+            spool_store_remove(s->dir, SPOOL_AREA_STATE, name);
+        if (spool_state_key(name, sizeof(name), days[i], SPOOL_STATE_LOG) == 0)
+            spool_store_remove(s->dir, SPOOL_AREA_STATE, name);
     }
     spool_store_list_free(days);
     return removed;
@@ -452,11 +458,8 @@ static int spool_state_read(spool *s, const char *day, const char *suffix, vstri
 {
     char key[SPOOL_DAY_LEN + 16];
 
-    if (spool_day_parse(day) < 0) {
-        errno = EINVAL;
+    if (spool_state_key(key, sizeof(key), day, suffix) < 0)
         return -1;
-    }
-    spool_state_key(key, sizeof(key), day, suffix);
     if (spool_store_read(s->dir, SPOOL_AREA_STATE, key, out, SPOOL_STATE_MAX) < 0) {
         if (errno == ENOENT) {
             vstring_reset(out);
@@ -476,11 +479,8 @@ int spool_state_save(spool *s, const char *day, const char *data, size_t len)
 {
     char key[SPOOL_DAY_LEN + 16];
 
-    if (spool_day_parse(day) < 0) {
-        errno = EINVAL;
+    if (spool_state_key(key, sizeof(key), day, SPOOL_STATE_DOC) < 0)
         return -1;
-    }
-    spool_state_key(key, sizeof(key), day, SPOOL_STATE_DOC);
     if (spool_store_replace(s->dir, SPOOL_AREA_STATE, key, data, len) < 0)
         return -1;
     /* The state now holds what the log said; a crash before the removal only replays it. */
@@ -492,11 +492,8 @@ int spool_state_log_append(spool *s, const char *day, const char *line, size_t l
 {
     char key[SPOOL_DAY_LEN + 16];
 
-    if (spool_day_parse(day) < 0) {
-        errno = EINVAL;
+    if (spool_state_key(key, sizeof(key), day, SPOOL_STATE_LOG) < 0)
         return -1;
-    }
-    spool_state_key(key, sizeof(key), day, SPOOL_STATE_LOG);
     return spool_store_append(s->dir, SPOOL_AREA_STATE, key, line, len, SPOOL_STORE_SYNC);
 }
 
