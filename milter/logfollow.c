@@ -177,6 +177,15 @@ uint64_t logfollow_pos(const logfollow *f)
     return LOGFOLLOW_POS(f->gen, f->off);
 }
 
+uint64_t logfollow_behind(const logfollow *f)
+{
+    struct stat st;
+
+    if (f->pipe || f->fd < 0 || fstat(f->fd, &st) < 0 || (uint64_t)st.st_size <= f->off)
+        return 0;
+    return (uint64_t)st.st_size - f->off;
+}
+
 uint64_t logfollow_done(const logfollow *f)
 {
     return f->done ? LOGFOLLOW_POS(0, f->done) : 0;

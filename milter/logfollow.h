@@ -33,6 +33,8 @@ logfollow *logfollow_close(logfollow *f);
 ssize_t logfollow_read(logfollow *f, char *buf, size_t size, int timeout_ms);
 /* The stream position of the next byte logfollow_read returns. */
 uint64_t logfollow_pos(const logfollow *f);
+/* Bytes of the file being read not read yet (an fstat; 0 for a pipe). */
+uint64_t logfollow_behind(const logfollow *f);
 /* After open: outcomes of lines ending at or before this position were already stored by
  * the previous run (they are re-read only to rebuild sessions); 0 when none. */
 uint64_t logfollow_done(const logfollow *f);

@@ -19,6 +19,7 @@
 #include "logfollow.h"
 #include "logparse.h"
 #include "logparse_sts.h"
+#include "metrics.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "roles.h"
@@ -68,6 +69,7 @@ static void log_emit(const outcome *o, void *ctx)
     }
     spool_append(s->w, o);
     s->stored++;
+    counter_add(&metrics->log.sessions, 1);
     s->dirty = 1;
 }
 
@@ -105,11 +107,25 @@ static void log_save(log_sink *s, logfollow *f, logparse *lp, uint64_t bufpos, c
     snprintf(saved, size, "%s", mark);
 }
 
+/* Adds to the shared counters what the parser counted since the last call (once a second:
+ * nothing per line). */
+static void log_publish(const logparse_stats *st, logparse_stats *last, logfollow *f)
+{
+    counter_add(&metrics->log.lines, st->lines - last->lines);
+    counter_add(&metrics->log.relevant, st->relevant - last->relevant);
+    counter_add(&metrics->log.malformed, st->malformed - last->malformed);
+    *last = *st;
+    counter_set(&metrics->log.lag_bytes, logfollow_behind(f));
+}
+
 static int log_run(const config *cfg, role_ctx *ctx)
 {
     (void)ctx;
     spool *sp = spool_open(cfg->spool_directory);
     log_sink sink = {spool_writer_open(sp, "log"), 0, 0, 0, 0, 0, 0};
+    logparse_stats published;
+    memset(&published, 0, sizeof(published));
+    spool_writer_count(sink.w, &metrics->role[METRICS_LOG].spool);
     logfollow *f = logfollow_open(cfg->log_follow, spool_dir(sp));
     logparse *lp = logparse_new(strcmp(cfg->log_format, "sendmail") == 0 ? LOGPARSE_SENDMAIL
                                                                          : LOGPARSE_POSTFIX,
@@ -138,6 +154,7 @@ static int log_run(const config *cfg, role_ctx *ctx)
         }
         if (n > 0) {
             uint64_t start = logfollow_pos(f) - (uint64_t)n;
+            counter_set(&metrics->log.last_read, (uint64_t)time(NULL));
             if (have && LOGFOLLOW_GEN(start) != LOGFOLLOW_GEN(bufpos)) {
                 /* A new file: the old one's last line had no newline. */
                 logparse_mark(lp, bufpos);
@@ -176,12 +193,15 @@ static int log_run(const config *cfg, role_ctx *ctx)
             if (ok && (now != last_save || strncmp(mark, saved, SPOOL_DAY_LEN) != 0 || !*saved))
                 log_save(&sink, f, lp, bufpos, saved, sizeof(saved));
             sink.dirty = 0;
-            if (now != last_save)
+            if (now != last_save) {
                 last_save = now;
+                log_publish(logparse_stats_get(lp), &published, f);
+            }
         }
     }
     log_save(&sink, f, lp, bufpos, saved, sizeof(saved));
     const logparse_stats *st = logparse_stats_get(lp);
+    log_publish(st, &published, f);
     const spool_writer_stats *ws = spool_writer_stats_get(sink.w);
     msg_info("log: stopping: lines=%llu relevant=%llu outcomes=%llu stored=%llu written=%llu "
              "lost_on_write=%llu replayed=%llu malformed=%llu oversize=%llu own_reports=%llu "

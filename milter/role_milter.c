@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "inbound_tls.h"
 #include "inreport.h"
 #include "inreport_dkim.h"
+#include "metrics.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "report_store.h"
@@ -161,6 +163,7 @@ static sfsistat mlt_envfrom(SMFICTX *ctx, char **argv)
     if (c == NULL)
         return SMFIS_CONTINUE;
     mlt_msg_reset(&c->msg);
+    counter_add(&metrics->milter.messages, 1);
     if (mlt_tls && argv && argv[0]) {
         char domain[DOMAIN_MAX + 1];
         mlt_addr_domain(argv[0], domain, sizeof(domain));
@@ -330,6 +333,7 @@ static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
         if (msg_rate_ok(&mlt_rate))
             msg_warn("milter: %s: report message larger than %zu bytes; not stored", qid,
                      mlt_max_message());
+        counter_add(&metrics->milter.refused[METRICS_REFUSED_TOO_LARGE], 1);
         return mlt_malformed(ctx, "message too large");
     }
     inreport_init(&r);
@@ -342,6 +346,7 @@ static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
     if (st == INREPORT_BAD) {
         if (msg_rate_ok(&mlt_rate))
             msg_warn("milter: %s: malformed TLS-RPT report (%s); not stored", qid, err);
+        counter_add(&metrics->milter.refused[METRICS_REFUSED_MALFORMED], 1);
         inreport_done(&r);
         return mlt_malformed(ctx, err);
     }
@@ -366,7 +371,9 @@ static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
     if (put < 0) {
         msg_error("milter: %s: cannot store the report of %s: %m; letting it pass", qid,
                   r.submitter);
+        counter_add(&metrics->milter.refused[METRICS_REFUSED_STORE_ERROR], 1);
     } else {
+        counter_add(put ? &metrics->milter.reports_stored : &metrics->milter.reports_duplicate, 1);
         msg_info("milter: %s: %s TLS-RPT report from %s, id %s, %zu policies, dkim=%s%s", qid,
                  put ? "stored" : "duplicate", r.submitter, r.report_id, r.npolicies, dkim,
                  info.dkim_aligned == 0 ? ", not aligned with the submitter" : "");
@@ -466,6 +473,9 @@ static void *milter_watch(void *arg)
     (void)arg;
     time_t last = time(NULL);
     while (!role_stop) {
+        /* Heap in use, for the metrics: reports are buffered whole, so it follows them. */
+        struct mallinfo2 mi = mallinfo2();
+        counter_set(&metrics->milter.memory_bytes, (uint64_t)(mi.uordblks + mi.hblkhd));
         sleep(1);
         time_t now = time(NULL);
         if (mlt_tls && now - last >= 60) {

@@ -19,6 +19,7 @@
 
 #include "domain.h"
 #include "htable.h"
+#include "metrics.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "netstring.h"
@@ -80,6 +81,7 @@ typedef struct policy_client {
     policy_entry *wait; /* lookup waiting for a first discovery */
     char wait_domain[DOMAIN_MAX + 1];
     time_t wait_until;
+    uint64_t asked_us; /* when the request being answered came (for the metrics) */
 } policy_client;
 
 typedef struct policy_state {
@@ -113,15 +115,8 @@ static int policy_prepare(const config *cfg, const config *old, role_ctx *ctx)
         strcmp(old->policy_socket_group, cfg->policy_socket_group) == 0 &&
         old->policy_socket_mode == cfg->policy_socket_mode)
         return 0;
-    if (strncmp(s, "unix:", 5) == 0)
-        fd = sockets_unix_listen(s + 5, SOCK_STREAM, cfg->policy_socket_owner,
-                                 cfg->policy_socket_group, (mode_t)cfg->policy_socket_mode);
-    else if (strncmp(s, "inet:", 5) == 0)
-        fd = sockets_inet_listen(s + 5);
-    else {
-        msg_error("policy_socket: expected unix:/path or inet:host:port, got \"%s\"", s);
-        return -1;
-    }
+    fd = sockets_listen("policy_socket", s, cfg->policy_socket_owner, cfg->policy_socket_group,
+                        (mode_t)cfg->policy_socket_mode);
     if (fd < 0)
         return -1;
     role_ctx_close(ctx);
@@ -168,6 +163,19 @@ static void policy_record_failure(policy_state *st, const char *domain,
     spool_flush(st->w, 1);
     pthread_mutex_unlock(&st->wlock);
     outcome_done(&o);
+}
+
+/* Counts a failed fetch by result type and by the mode of the policy known before it. */
+static void policy_count_failure(const sts_cache_entry *known, int result)
+{
+    int mode = METRICS_MODE_UNKNOWN;
+
+    if (known->have_policy)
+        mode = known->policy.mode == STS_MODE_ENFORCE   ? METRICS_MODE_ENFORCE
+               : known->policy.mode == STS_MODE_TESTING ? METRICS_MODE_TESTING
+                                                        : METRICS_MODE_NONE;
+    if (result >= 200 && result < 200 + METRICS_NRESULTS)
+        counter_add(&metrics->policy.fetch_failures[mode][result - 200], 1);
 }
 
 /* Discovers the policy of job->domain: TXT first, then the HTTPS fetch when needed. */
@@ -232,6 +240,7 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
         r->expires = now + (time_t)r->policy.max_age;
         sts_cache_forget_failure(r);
         msg_info("policy: %s: fetched id %s (%s)", job->domain, id, fr.detail);
+        counter_add(&metrics->policy.fetches, 1);
         pthread_mutex_lock(&st->qlock);
         st->fetched++;
         pthread_mutex_unlock(&st->qlock);
@@ -246,6 +255,7 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
                  outcome_result_name(fr.result), fr.reason, fr.detail,
                  sts_cache_usable(r, now) ? " (keeping the cached policy)" : "");
         policy_record_failure(st, job->domain, r, &fr, now);
+        policy_count_failure(r, fr.result);
         pthread_mutex_lock(&st->qlock);
         st->failed++;
         pthread_mutex_unlock(&st->qlock);
@@ -350,9 +360,12 @@ static const vstring *policy_answer(policy_state *st, const char *domain, policy
     return e->answer;
 }
 
+/* Every answer goes through here: counted by kind, timed from its request. */
 static void policy_client_reply(policy_client *cl, const char *data, size_t len)
 {
     netstring_append(cl->out, data, len);
+    counter_add(&metrics->policy.answers[metrics_answer_kind(data, len)], 1);
+    hist_observe(&metrics->policy.latency, counters_now_us() - cl->asked_us);
 }
 
 /* Handles one request; returns 1 when answered, 0 when the client now waits for a fetch. */
@@ -412,6 +425,7 @@ static int policy_client_process(policy_state *st, policy_client *cl, time_t now
             return -1;
         if (ns == NETSTRING_MORE)
             break;
+        cl->asked_us = counters_now_us();
         policy_lookup(st, cl, data, dlen, now);
         off += used;
         cl->since = now;
@@ -514,6 +528,26 @@ static void policy_sweep(policy_state *st, time_t now)
     }
 }
 
+/* The cache's gauges, for the metrics: a walk of the cache now and then, off the lookups. */
+static void policy_gauges(policy_state *st, time_t now)
+{
+    uint64_t policies = 0;
+    time_t oldest = 0;
+
+    for (size_t b = 0; b < st->cache->size; b++)
+        for (htable_entry *he = st->cache->buckets[b]; he; he = he->next) {
+            const policy_entry *e = he->value;
+            if (sts_cache_usable(&e->c, now)) {
+                policies++;
+                if (oldest == 0 || e->c.fetched < oldest)
+                    oldest = e->c.fetched;
+            }
+        }
+    counter_set(&metrics->policy.cache_entries, st->cache->used);
+    counter_set(&metrics->policy.cache_policies, policies);
+    counter_set(&metrics->policy.cache_oldest_fetch, (uint64_t)oldest);
+}
+
 /* Forgets the domains not looked up for a day, so that memory follows the domains in use
  * and not every domain ever mailed; the disk copy of an expired policy goes too. */
 static void policy_evict(policy_state *st, policy_client **clients, size_t nclients, time_t now)
@@ -555,13 +589,14 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     pthread_t workers[POLICY_WORKERS];
     size_t nclients = 0;
     int lfd = ctx->fds[0];
-    time_t last_sweep = time(NULL), last_evict = time(NULL), accept_pause = 0;
+    time_t last_sweep = time(NULL), last_evict = time(NULL), accept_pause = 0, last_gauges = 0;
     msg_rate accept_rate = MSG_RATE_INIT(5, 60);
 
     memset(&st, 0, sizeof(st));
     st.cfg = cfg;
     st.sp = spool_open(cfg->spool_directory);
     st.w = spool_writer_open(st.sp, "sts");
+    spool_writer_count(st.w, &metrics->role[METRICS_POLICY].spool);
     pthread_mutex_init(&st.wlock, NULL);
     pthread_mutex_init(&st.qlock, NULL);
     pthread_cond_init(&st.qcond, NULL);
@@ -671,6 +706,10 @@ static int policy_run(const config *cfg, role_ctx *ctx)
         if (now - last_sweep >= 60) {
             last_sweep = now;
             policy_sweep(&st, now);
+        }
+        if (now != last_gauges) {
+            last_gauges = now;
+            policy_gauges(&st, now);
         }
         if (now - last_evict >= POLICY_EVICT_EVERY) {
             last_evict = now;

@@ -18,6 +18,7 @@
 
 #include "dgram.h"
 #include "dgram_queue.h"
+#include "metrics.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "roles.h"
@@ -125,6 +126,7 @@ static void *tlsrpt_receive(void *arg)
             break;
         }
         time_t now = time(NULL);
+        uint64_t full = rx->queue_full;
         for (int i = 0; i < n; i++) {
             size_t len = msgs[i].msg_len;
             rx->received++;
@@ -139,6 +141,12 @@ static void *tlsrpt_receive(void *arg)
             }
             msgs[i].msg_hdr.msg_flags = 0;
         }
+        /* For the metrics: a few relaxed adds a batch, never one a datagram. */
+        full = rx->queue_full - full;
+        counter_add(&metrics->tlsrpt.received, (uint64_t)n);
+        counter_add(&metrics->tlsrpt.queued, (uint64_t)n - full);
+        if (full)
+            counter_add(&metrics->tlsrpt.queue_full, full);
     }
     dgram_queue_close(rx->queue);
     myfree(bufs);
@@ -152,7 +160,7 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
     dgram_decoder *dec = dgram_decoder_new();
     tlsrpt_rx rx = {ctx->fds[0], dgram_queue_new((size_t)cfg->tlsrpt_queue_size), 0, 0, 0,
                     ctx->shared};
-    uint64_t bad[DGRAM_NSTATUS] = {0}, repaired_total = 0, stored = 0;
+    uint64_t bad[DGRAM_NSTATUS] = {0}, repaired_total = 0, stored = 0, stored_before = 0;
     msg_rate rate = MSG_RATE_INIT(10, 60);
     time_t last_sync = time(NULL);
     pthread_t thr;
@@ -160,6 +168,7 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
     int dirty = 0;
 
     outcome_init(&o);
+    spool_writer_count(w, &metrics->role[METRICS_TLSRPT].spool);
     if (pthread_create(&thr, NULL, tlsrpt_receive, &rx) != 0)
         msg_fatal("tlsrpt: cannot start the receive thread");
     /* When the CPU is short, the receive thread must win: a datagram it does not take in
@@ -175,6 +184,7 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
             dgram_status st = dgram_decode(dec, it->data, it->len, &o, &repaired);
             if (st != DGRAM_OK) {
                 bad[st]++;
+                counter_add(&metrics->tlsrpt.malformed[st], 1);
                 if (msg_rate_ok(&rate)) {
                     char hex[2 * 32 + 1];
                     msg_warn("tlsrpt: rejected datagram (%s, %zu bytes): %s...",
@@ -190,7 +200,14 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
             dirty = 1;
         }
         size_t taken = batch.count;
+        uint64_t stored_now = stored;
         dgram_queue_release(rx.queue, &batch);
+        if (taken) {
+            counter_add(&metrics->tlsrpt.stored, stored_now - stored_before);
+            counter_add(&metrics->tlsrpt.dequeued, taken);
+        }
+        stored_before = stored_now;
+        counter_set(&metrics->tlsrpt.queue_bytes, dgram_queue_used(rx.queue));
         time_t now = time(NULL);
         if (dirty)
             spool_flush(w, 0);

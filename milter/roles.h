@@ -60,6 +60,7 @@ extern const role_ops role_tlsrpt;
 extern const role_ops role_milter;
 extern const role_ops role_policy;
 extern const role_ops role_log;
+extern const role_ops role_metrics;
 
 /* Closes the fds of ctx and marks them unused. */
 void role_ctx_close(role_ctx *ctx);

@@ -162,6 +162,17 @@ int sockets_inet_listen(const char *hostport)
     return fd;
 }
 
+int sockets_listen(const char *setting, const char *spec, const char *owner, const char *group,
+                   mode_t mode)
+{
+    if (strncmp(spec, "unix:", 5) == 0)
+        return sockets_unix_listen(spec + 5, SOCK_STREAM, owner, group, mode);
+    if (strncmp(spec, "inet:", 5) == 0)
+        return sockets_inet_listen(spec + 5);
+    msg_error("%s: expected unix:/path or inet:host:port, got \"%s\"", setting, spec);
+    return -1;
+}
+
 void sockets_check_dgram_qlen(void)
 {
     char buf[32];

@@ -10,6 +10,10 @@ int sockets_unix_listen(const char *path, int type, const char *owner, const cha
                         mode_t mode);
 /* Binds a TCP socket for "host:port" and listens; returns the fd, or -1 after logging. */
 int sockets_inet_listen(const char *hostport);
+/* Listens on spec, "unix:/path" (with owner, group, mode as sockets_unix_listen) or
+ * "inet:host:port", for the setting named setting; returns the fd, or -1 after logging. */
+int sockets_listen(const char *setting, const char *spec, const char *owner, const char *group,
+                   mode_t mode);
 /* Warns when net.unix.max_dgram_qlen is below 512: Postfix's datagrams are then lost in
  * bursts. */
 void sockets_check_dgram_qlen(void);

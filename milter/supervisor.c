@@ -11,16 +11,15 @@
 #include <unistd.h>
 
 #include "instance.h"
+#include "metrics.h"
 #include "msg.h"
 #include "privs.h"
 #include "roles.h"
 #include "spool.h"
 
 static const role_ops *const supervisor_roles[] = {
-    &role_tlsrpt,
-    &role_milter,
-    &role_policy,
-    &role_log,
+    /* metrics.h numbers the roles in this order */
+    &role_tlsrpt, &role_milter, &role_policy, &role_log, &role_metrics,
 };
 
 #define NROLES            (sizeof(supervisor_roles) / sizeof(supervisor_roles[0]))
@@ -89,6 +88,9 @@ static void sv_start(role_slot *slots, role_slot *s, const config *cfg)
     }
     s->pid = pid;
     s->started = time(NULL);
+    metrics_role *mr = &metrics->role[s - slots];
+    counter_set(&mr->up, 1);
+    counter_set(&mr->start_time, (uint64_t)s->started);
     msg_debug("%s: started process %ld", s->ops->name, (long)pid);
 }
 
@@ -118,6 +120,7 @@ static void sv_reap(role_slot *slots, int stopping)
                 continue;
             s->pid = 0;
             uint64_t gone = sv_in_flight(s);
+            metrics_role_ended((int)i, gone);
             if (gone > 0)
                 msg_error("%s: %llu item(s) read but not yet stored were lost with process %ld",
                           s->ops->name, (unsigned long long)gone, (long)pid);
@@ -133,6 +136,7 @@ static void sv_reap(role_slot *slots, int stopping)
             if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
                 s->delay = 1;
             s->restart_at = now + s->delay;
+            counter_add(&metrics->role[i].restarts, 1);
             if (WIFSIGNALED(status))
                 msg_error("%s: process %ld killed by signal %d; restarting in %ds", s->ops->name,
                           (long)pid, WTERMSIG(status), s->delay);
@@ -195,18 +199,21 @@ static int sv_prepare(role_slot *slots, const config *cfg, const config *old)
 {
     int active = 0;
 
+    counter_set(&metrics->tlsrpt.queue_limit, (uint64_t)cfg->tlsrpt_queue_size);
     for (size_t i = 0; i < NROLES; i++) {
         role_slot *s = &slots[i];
         s->ops = supervisor_roles[i];
         if (!s->ops->enabled(cfg)) {
             role_ctx_close(&s->ctx);
             s->active = 0;
+            counter_set(&metrics->role[i].active, 0);
             continue;
         }
         if (s->ops->prepare(cfg, old, &s->ctx) < 0)
             return -1;
         s->active = 1;
-        active++;
+        counter_set(&metrics->role[i].active, 1);
+        active += s->ops != &role_metrics; /* a role of its own, but it has nothing to show */
     }
     return active;
 }
@@ -218,6 +225,8 @@ int supervisor_run(config *cfg, const config_args *args)
     sigset_t block, old_mask;
 
     memset(slots, 0, sizeof(slots));
+    metrics_shm_map();
+    counter_set(&metrics->start_time, (uint64_t)time(NULL));
     for (size_t i = 0; i < NROLES; i++) {
         size_t size = sizeof(role_shared) + supervisor_roles[i]->shared_size;
         slots[i].ctx.shared =

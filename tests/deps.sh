@@ -4,7 +4,7 @@
 set -eu
 BUILD_DEPS="build-essential autoconf automake pkg-config
     libjson-c-dev libunbound-dev libevent-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
-    libmilter-dev libesmtp-dev libpq-dev"
+    libmilter-dev libesmtp-dev libpq-dev libmicrohttpd-dev"
 if [ "${1:-}" = "--build" ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq

@@ -143,3 +143,10 @@ void dgram_queue_release(dgram_queue *q, const dgram_batch *batch)
 {
     atomic_store_explicit(&q->head, batch->end, memory_order_release);
 }
+
+size_t dgram_queue_used(dgram_queue *q)
+{
+    size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+
+    return atomic_load_explicit(&q->tail, memory_order_relaxed) - head;
+}

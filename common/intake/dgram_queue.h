@@ -29,6 +29,8 @@ void dgram_queue_close(dgram_queue *q);
 /* Consumer: waits (polling every few ms) up to timeout_ms for datagrams and describes them in
  * batch. Returns 1 while the producer may send more, 0 once it closed and everything was taken. */
 int dgram_queue_take(dgram_queue *q, dgram_batch *batch, int timeout_ms);
+/* Bytes the queue holds now (datagrams and their framing); for watching it. */
+size_t dgram_queue_used(dgram_queue *q);
 /* Consumer: gives the space of batch back to the producer. */
 void dgram_queue_release(dgram_queue *q, const dgram_batch *batch);
 #endif

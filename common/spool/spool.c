@@ -39,6 +39,7 @@ struct spool_writer {
     int failing;          /* writes fail: logged once, then counted until they work again */
     uint64_t lost_before; /* stats.lost when the failure began */
     time_t last_fail;
+    spool_counters *count; /* NULL: nobody watches */
 };
 
 void spool_day_of(time_t t, char *out)
@@ -129,14 +130,26 @@ spool_writer *spool_writer_open(spool *s, const char *role)
     return w;
 }
 
+/* fdatasync, timed for the watcher. */
+static int spool_writer_sync(spool_writer *w)
+{
+    uint64_t t0 = w->count ? counters_now_us() : 0;
+
+    if (fdatasync(w->fd) < 0)
+        return -1;
+    w->stats.syncs++;
+    if (w->count)
+        hist_observe(&w->count->sync, counters_now_us() - t0);
+    return 0;
+}
+
 static int spool_writer_roll(spool_writer *w, const char *day)
 {
     char path[PATH_MAX], name[NAME_MAX];
     struct stat st;
 
     if (w->fd >= 0) {
-        if (fdatasync(w->fd) == 0)
-            w->stats.syncs++;
+        spool_writer_sync(w);
         close(w->fd);
         w->fd = -1;
     }
@@ -165,6 +178,8 @@ static int spool_writer_roll(spool_writer *w, const char *day)
         }
     }
     w->size = st.st_size;
+    if (w->count)
+        counter_set(&w->count->journal_size, (uint64_t)w->size);
     /* A new journal's directory entry must survive a crash too. */
     if (st.st_size == 0)
         fsutil_sync_parent(path);
@@ -190,6 +205,11 @@ static int spool_write_out(spool_writer *w)
         goto fail;
     w->size += (off_t)w->buf->len;
     w->stats.written += w->buffered;
+    if (w->count) {
+        counter_add(&w->count->written, w->buffered);
+        counter_add(&w->count->bytes, w->buf->len);
+        counter_set(&w->count->journal_size, (uint64_t)w->size);
+    }
     vstring_reset(w->buf);
     w->buffered = 0;
     /* A nearly full disk still takes a small batch now and then: the failure is over only
@@ -217,6 +237,8 @@ fail:
         w->fd = -1;
     }
     w->stats.lost += w->buffered;
+    if (w->count)
+        counter_add(&w->count->lost, w->buffered);
     vstring_reset(w->buf);
     w->buffered = 0;
     return -1;
@@ -247,12 +269,11 @@ int spool_flush(spool_writer *w, int sync)
     int r = spool_write_out(w);
 
     if (sync && w->fd >= 0) {
-        if (fdatasync(w->fd) < 0) {
+        if (spool_writer_sync(w) < 0) {
             if (msg_rate_ok(&w->rate))
                 msg_error("cannot sync %s journal of %s: %m", w->role, w->day);
             return -1;
         }
-        w->stats.syncs++;
     }
     return r;
 }
@@ -274,6 +295,11 @@ spool_writer *spool_writer_close(spool_writer *w)
 const spool_writer_stats *spool_writer_stats_get(const spool_writer *w)
 {
     return &w->stats;
+}
+
+void spool_writer_count(spool_writer *w, spool_counters *c)
+{
+    w->count = c;
 }
 
 void spool_writer_mark(spool_writer *w, const char *hint, char *out, size_t size)

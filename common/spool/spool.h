@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "counters.h"
 #include "journal.h"
 #include "outcome.h"
 #include "vstring.h"
@@ -25,6 +26,15 @@ typedef struct spool_writer_stats {
     uint64_t lost;     /* records that could not be written (disk full, I/O error) */
     uint64_t syncs;
 } spool_writer_stats;
+
+/* What a writer adds up for someone else to read while it runs (the daemon's metrics). */
+typedef struct spool_counters {
+    counter written;      /* records that reached a journal */
+    counter lost;         /* records that could not be written (disk full, I/O error) */
+    counter bytes;        /* bytes written to journals */
+    counter journal_size; /* gauge: size of the journal written last */
+    hist sync;            /* fdatasync latency */
+} spool_counters;
 
 /* Opens the spool at dir (created if missing); fatal when it cannot be used. Caller frees
  * with spool_close. */
@@ -43,6 +53,8 @@ int spool_flush(spool_writer *w, int sync);
 /* Flushes, syncs and closes; returns NULL. */
 spool_writer *spool_writer_close(spool_writer *w);
 const spool_writer_stats *spool_writer_stats_get(const spool_writer *w);
+/* Makes w also count into c (NULL: stop); c must outlive w. */
+void spool_writer_count(spool_writer *w, spool_counters *c);
 /* Where the writer's journal ends now, as text ("DAY SIZE") for spool_records_after: a
  * writer that keeps its input position elsewhere saves the mark with it, and after a crash
  * counts what it stored past the position it resumes from. A writer with no journal open
