@@ -257,7 +257,7 @@ expect_v good.example tlsrpt.rua ok,ok
 expect_summary good.example "enforce deliver / absent deliver"
 grep -q "TLSv1.3, cipher" "$T/good.example.txt" || fail "no TLS version/cipher in the text output"
 grep -q "^result: ok (exit 0)" "$T/good.example.txt" || fail "text result line"
-# The step order is the issue's: _smtp._tls, MTA-STS, MX, then per address.
+# The step order (check.c): _smtp._tls, MTA-STS, MX, then per address in session order.
 order=$(python3 -c 'import json,sys; print(" ".join(s["step"] for s in json.load(open(sys.argv[1]))["steps"]))' "$T/good.example.json")
 case $order in
     "tlsrpt.record tlsrpt.rua tlsrpt.rua tlsrpt.dnssec sts.txt sts.policy sts.mode sts.max_age sts.mx_coverage mx.records mx.address mx.connect mx.ehlo mx.starttls mx.tls mx.chain mx.name mx.sts_name mx.expiry") ;;

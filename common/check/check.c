@@ -1,8 +1,9 @@
 /*
- * The domain check's steps, in the order the issue gives: _smtp._tls, _mta-sts and the
- * policy (fetched by sts_fetch, the policy service's own code), the MX records, and per MX
- * address the SMTP/TLS probe with its certificate and DANE verdicts; then what a strict
- * MTA-STS sender and a DANE sender would do with all that today.
+ * The domain check's steps: first where failures would be reported (_smtp._tls), then what
+ * a sender learns before it connects (_mta-sts and the policy, fetched by sts_fetch, the
+ * policy service's own code), then the MX records, and per MX address the SMTP/TLS probe
+ * in the order a session meets its steps, with the certificate and DANE verdicts; last,
+ * what a strict MTA-STS sender and a DANE sender would do with all that today.
  */
 #include "check.h"
 

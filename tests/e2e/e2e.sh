@@ -1,5 +1,5 @@
 #!/bin/bash
-# End to end against a real Postfix 3.7 (issue 4's test bed, tests/e2e/bed.sh): in a network
+# End to end against a real Postfix 3.7 (the test bed of tests/e2e/bed.sh): in a network
 # namespace of its own, a DNSSEC-signed zone served by unbound (MX, A, TLSA, _smtp._tls,
 # _mta-sts), nginx serving MTA-STS enforce policies, one Postfix MX listener per certificate
 # case, and the sending Postfix at dane/dnssec that also asks the opentlsrpt policy service
