@@ -62,6 +62,23 @@ static void daemonize(void)
     }
 }
 
+/* Settings that each make sense alone but together lose outcomes: said on -n. */
+static void main_warn_combinations(const config *cfg)
+{
+    if (*cfg->policy_socket && !*cfg->tlsrpt_socket && !*cfg->log_follow)
+        msg_warn("policy_socket is set but neither tlsrpt_socket nor log_follow: a failed "
+                 "MTA-STS fetch is reported only on the sessions it affected, and no role "
+                 "sees them");
+    if (*cfg->policy_socket && strcmp(cfg->postfix_tls_level, "none") == 0)
+        msg_warn("postfix_tls_level = none: Postfix sends no TLS to domains without an "
+                 "enforced MTA-STS policy, so their failed fetches and testing-mode "
+                 "sessions cannot be reported");
+    if (*cfg->policy_socket && cfg->postfix_tlsrpt_attributes && *cfg->log_follow &&
+        !*cfg->tlsrpt_socket)
+        msg_warn("postfix_tlsrpt_attributes = yes with log_follow and no tlsrpt_socket: "
+                 "Postfix 3.9 and older reject the attributes (\"invalid attribute name\")");
+}
+
 int main(int argc, char **argv)
 {
     config_args args;
@@ -89,6 +106,7 @@ int main(int argc, char **argv)
     if (cfg == NULL)
         return 1;
     if (check) {
+        main_warn_combinations(cfg);
         config_print(cfg, stdout, 0);
         int ret = fleet_enabled(cfg) ? main_check_fleet(cfg) : 0;
         config_free(cfg);

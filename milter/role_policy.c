@@ -2,9 +2,10 @@
  * Role "policy": the MTA-STS policy service for Postfix's smtp_tls_policy_maps (socketmap).
  * One event-loop thread owns every client connection and the in-memory cache, and answers
  * each lookup of a known domain from memory; worker threads do the DNS and HTTPS work,
- * persist the cache and record policy failures in the spool, and hand their results back
- * through a queue and an eventfd. A misbehaving client (malformed netstring, oversize
- * request, stalled mid-request, not reading its replies) only loses its own connection.
+ * persist the cache (where the roles that see sessions find failed fetches, stsjoin.h),
+ * and hand their results back through a queue and an eventfd. A misbehaving client
+ * (malformed netstring, oversize request, stalled mid-request, not reading its replies)
+ * only loses its own connection.
  */
 #include <errno.h>
 #include <poll.h>
@@ -87,8 +88,6 @@ typedef struct policy_client {
 typedef struct policy_state {
     const config *cfg;
     spool *sp;
-    spool_writer *w;
-    pthread_mutex_t wlock; /* the spool writer, shared by workers */
     htable *cache;
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
@@ -127,43 +126,6 @@ static int policy_prepare(const config *cfg, const config *old, role_ctx *ctx)
 }
 
 /* ---- workers ---- */
-
-/* Appends the failed fetch to the spool as a failed session under the last known policy. */
-static void policy_record_failure(policy_state *st, const char *domain,
-                                  const sts_cache_entry *known, const sts_fetch_result *fr,
-                                  time_t now)
-{
-    outcome o;
-    outcome_init(&o);
-    o.received = now;
-    o.source = OUTCOME_SRC_STS;
-    o.domain = arena_strdup(&o.mem, domain);
-    outcome_policy *p = arena_alloc(&o.mem, sizeof(*p));
-    memset(p, 0, sizeof(*p));
-    p->type = OUTCOME_POLICY_STS;
-    p->domain = o.domain;
-    if (known && known->have_policy) {
-        p->strings = arena_alloc(&o.mem, (known->policy.nlines + 1) * sizeof(char *));
-        for (size_t i = 0; i < known->policy.nlines && i < OUTCOME_MAX_STRINGS; i++)
-            p->strings[p->nstrings++] = arena_strdup(&o.mem, known->policy.lines[i]);
-        p->mx_hosts = arena_alloc(&o.mem, (known->policy.nmx + 1) * sizeof(char *));
-        for (size_t i = 0; i < known->policy.nmx && i < OUTCOME_MAX_STRINGS; i++)
-            p->mx_hosts[p->nmx_hosts++] = arena_strdup(&o.mem, known->policy.mx[i]);
-    }
-    p->failed = 1;
-    p->failures = arena_alloc(&o.mem, sizeof(outcome_failure));
-    memset(p->failures, 0, sizeof(outcome_failure));
-    p->failures[0].result = fr->result;
-    p->failures[0].reason_code = arena_strdup(&o.mem, fr->reason);
-    p->nfailures = 1;
-    o.policies = p;
-    o.npolicies = 1;
-    pthread_mutex_lock(&st->wlock);
-    spool_append(st->w, &o);
-    spool_flush(st->w, 1);
-    pthread_mutex_unlock(&st->wlock);
-    outcome_done(&o);
-}
 
 /* Counts a failed fetch by result type and by the mode of the policy known before it. */
 static void policy_count_failure(const sts_cache_entry *known, int result)
@@ -254,7 +216,6 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
         msg_warn("policy: %s: policy id %s not fetched: %s %s: %s%s", job->domain, id,
                  outcome_result_name(fr.result), fr.reason, fr.detail,
                  sts_cache_usable(r, now) ? " (keeping the cached policy)" : "");
-        policy_record_failure(st, job->domain, r, &fr, now);
         policy_count_failure(r, fr.result);
         pthread_mutex_lock(&st->qlock);
         st->failed++;
@@ -595,9 +556,6 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     memset(&st, 0, sizeof(st));
     st.cfg = cfg;
     st.sp = spool_open(cfg->spool_directory);
-    st.w = spool_writer_open(st.sp, "sts");
-    spool_writer_count(st.w, &metrics->role[METRICS_POLICY].spool);
-    pthread_mutex_init(&st.wlock, NULL);
     pthread_mutex_init(&st.qlock, NULL);
     pthread_cond_init(&st.qcond, NULL);
     st.cache = htable_create(1024);
@@ -742,7 +700,6 @@ static int policy_run(const config *cfg, role_ctx *ctx)
              st.lookups, st.waited, st.timed_out, st.fetched, st.failed, st.dropped,
              st.cache->used);
     st.cache = htable_free(st.cache, policy_entry_free);
-    spool_writer_close(st.w);
     spool_close(st.sp);
     close(st.efd);
     myfree(clients);

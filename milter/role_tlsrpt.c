@@ -24,6 +24,7 @@
 #include "roles.h"
 #include "sockets.h"
 #include "spool.h"
+#include "stsjoin.h"
 
 #define TLSRPT_RX_NICE  (-5)     /* the receive thread's nice value */
 #define TLSRPT_RX_MAX   64       /* datagrams one recvmmsg() call takes */
@@ -158,6 +159,7 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
     spool *sp = spool_open(cfg->spool_directory);
     spool_writer *w = spool_writer_open(sp, "tlsrpt");
     dgram_decoder *dec = dgram_decoder_new();
+    sts_failures *fails = sts_failures_new(cfg->spool_directory);
     tlsrpt_rx rx = {ctx->fds[0], dgram_queue_new((size_t)cfg->tlsrpt_queue_size), 0, 0, 0,
                     ctx->shared};
     uint64_t bad[DGRAM_NSTATUS] = {0}, repaired_total = 0, stored = 0, stored_before = 0;
@@ -195,6 +197,8 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
             }
             repaired_total += repaired;
             o.received = it->received;
+            /* A session under a policy the policy service could not fetch: its failure. */
+            stsjoin_outcome(&o, fails, NULL, NULL);
             spool_append(w, &o);
             stored++;
             dirty = 1;
@@ -239,6 +243,7 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
     spool_writer_close(w);
     spool_close(sp);
     dgram_decoder_free(dec);
+    sts_failures_free(fails);
     dgram_queue_free(rx.queue);
     outcome_done(&o);
     return 0;

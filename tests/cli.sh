@@ -14,6 +14,15 @@ grep -qx 'retention_days = 9' "$T/set.out" || fail "config -n misses a set value
 ! grep -q '^send_window' "$T/set.out" || fail "config -n shows a default"
 "$AGENT" -c "$T/c.conf" -o retention_days=3 config | grep -qx 'retention_days = 3' || fail "-o"
 
+# -n warns about settings that together cannot report failed MTA-STS fetches.
+"$OTR" -n -c "$T/c.conf" 2> "$T/nw.err" >/dev/null || fail "-n failed"
+[ -s "$T/nw.err" ] && fail "-n warned about the defaults: $(cat "$T/nw.err")"
+"$OTR" -n -c "$T/c.conf" -o policy_socket=unix:$T/p.sock -o tlsrpt_socket= 2> "$T/nw.err" >/dev/null ||
+    fail "-n failed with a warning"
+grep -q 'neither tlsrpt_socket nor log_follow' "$T/nw.err" || fail "no warning without a role seeing sessions"
+"$OTR" -n -c "$T/c.conf" -o policy_socket=unix:$T/p.sock -o postfix_tls_level=none 2> "$T/nw.err" >/dev/null
+grep -q 'postfix_tls_level = none' "$T/nw.err" || fail "no warning at postfix_tls_level = none"
+
 printf 'spool_directory = /tmp\nretention_days = forever\n' > "$T/bad.conf"
 if "$OTR" -n -c "$T/bad.conf" 2> "$T/err"; then fail "bad value accepted"; fi
 grep -q "bad.conf, line 2: bad value \"forever\" for retention_days" "$T/err" || { cat "$T/err"; fail "error does not name file and line"; }

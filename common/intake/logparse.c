@@ -44,6 +44,7 @@ logparse *logparse_free(logparse *lp)
         htable_free(lp->own, NULL);
         htable_free(lp->sts_cache, NULL);
         htable_free(lp->tlsa_cache, NULL);
+        sts_failures_free(lp->failures);
         arena_destroy(&lp->sts_mem);
         outcome_done(&lp->o);
         myfree(lp);
@@ -61,6 +62,12 @@ void logparse_set_tlsa(logparse *lp, logparse_tlsa_fn fn, void *ctx)
 {
     lp->tlsa_fn = fn;
     lp->tlsa_ctx = ctx;
+}
+
+void logparse_set_failures(logparse *lp, sts_failures *f)
+{
+    sts_failures_free(lp->failures);
+    lp->failures = f;
 }
 
 void logparse_set_now(logparse *lp, time_t now)

@@ -14,6 +14,7 @@
 
 #include "arena.h"
 #include "outcome.h"
+#include "sts_failure.h"
 
 #define LOGPARSE_MAX_LINE  8192
 #define LOGPARSE_MAX_PROCS 4096 /* processes with a session in progress */
@@ -64,6 +65,8 @@ logparse *logparse_free(logparse *lp);
 void logparse_set_sts(logparse *lp, logparse_sts_fn fn, void *ctx);
 /* Fills the policy strings of tlsa outcomes through fn (results cached per day). */
 void logparse_set_tlsa(logparse *lp, logparse_tlsa_fn fn, void *ctx);
+/* Joins the MTA-STS fetch failures f knows to the sessions (stsjoin_outcome); lp owns f. */
+void logparse_set_failures(logparse *lp, sts_failures *f);
 /* Sets the time classic syslog timestamps (no year) are read relative to (default: now). */
 void logparse_set_now(logparse *lp, time_t now);
 /* Parses one line (without its newline). */

@@ -11,6 +11,7 @@
 #include "htable.h"
 #include "logparse.h"
 #include "spool.h"
+#include "sts_failure.h"
 
 #define LP_MAX_PENDING   8 /* sessions of one process awaiting a delivery line */
 #define LP_MAX_IP        64
@@ -60,8 +61,9 @@ struct logparse {
     void *sts_ctx;
     logparse_tlsa_fn tlsa_fn;
     void *tlsa_ctx;
-    htable *sts_cache;  /* domain -> lp_sts_entry (in sts_mem), for sts_day */
-    htable *tlsa_cache; /* "host:port" -> lp_tlsa_entry (in sts_mem), for sts_day */
+    sts_failures *failures; /* failed MTA-STS fetches joined to the sessions (owned) */
+    htable *sts_cache;      /* domain -> lp_sts_entry (in sts_mem), for sts_day */
+    htable *tlsa_cache;     /* "host:port" -> lp_tlsa_entry (in sts_mem), for sts_day */
     arena sts_mem;
     char sts_day[SPOOL_DAY_LEN + 1];
     htable *procs;     /* "host tag[pid]" (or tlsproxy's "host mx[ip]:port") -> lp_proc */

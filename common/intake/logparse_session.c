@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "logparse_int.h"
+#include "stsjoin.h"
 #include "mymalloc.h"
 #include "sts.h"
 
@@ -217,6 +218,7 @@ void lp_emit(logparse *lp, const lp_session *s, const char *domain, time_t when)
         f->receiving_ip = s->ip[0] ? arena_strdup(&o->mem, s->ip) : NULL;
         f->reason_code = reason ? arena_strdup(&o->mem, reason) : NULL;
     }
+    stsjoin_outcome(o, lp->failures, s->host, s->ip);
     lp->st.outcomes++;
     lp->emit(o, lp->emit_ctx);
 }

@@ -59,6 +59,7 @@ size_t logparse_tlsa_dns(void *ctx, const char *host, unsigned port, arena *mem,
 dns_resolver *logparse_sts_setup(logparse *lp, const config *cfg, const char *spool_dir)
 {
     logparse_set_sts(lp, logparse_sts_applied, (void *)spool_dir);
+    logparse_set_failures(lp, sts_failures_new(spool_dir));
     /* A lookup is made once per MX and day; a slow resolver delays the reader of the log,
      * never Postfix. */
     dns_resolver *dns = dns_resolver_new(cfg);

@@ -2,7 +2,8 @@
  * 8.17 capture by tests/log_sendmail.sh, sendmail lines from its documented formats) against
  * NAME.expect, one line per outcome plus the counters.
  * NAME.sts, when present, lists domains the MTA-STS policy service applied a policy to
- * (see sts_lookup).
+ * (see sts_lookup); NAME.fail lines "domain result reason" are MTA-STS fetches the policy
+ * service recorded as failed (in a scratch spool), joined to the sessions.
  * Classic timestamps are read as UTC relative to 2026-11-23. OTR_REGEN=1 rewrites .expect. */
 #include <dirent.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "fsutil.h"
 #include "logparse.h"
 #include "mymalloc.h"
+#include "sts_cache.h"
 #include "t.h"
 
 static void emit(const outcome *o, void *ctx)
@@ -123,6 +125,23 @@ static void run_case(const char *dir, const char *name, size_t len)
     vstring *tlsa_hosts = vstring_alloc(0);
     int have_tlsa = fsutil_read_file(path, tlsa_hosts, 1 << 20) == 0;
     logparse_set_tlsa(lp, tlsa_lookup, have_tlsa ? tlsa_hosts : NULL);
+    snprintf(path, sizeof(path), "%s/%.*s.fail", dir, (int)len, name);
+    vstring *fails = vstring_alloc(0);
+    char spool[] = "/tmp/logparse_test.XXXXXX";
+    if (fsutil_read_file(path, fails, 1 << 20) == 0) {
+        CHECK(mkdtemp(spool) != NULL);
+        for (char *line = strtok(fails->data, "\n"); line; line = strtok(NULL, "\n")) {
+            sts_cache_entry e;
+            char dom[256], reason[48];
+            memset(&e, 0, sizeof(e));
+            CHECK(sscanf(line, "%255s %d %47s", dom, &e.failed_result, reason) == 3);
+            e.failed_at = 1; /* since long before the log */
+            snprintf(e.failed_id, sizeof(e.failed_id), "id1");
+            snprintf(e.failed_reason, sizeof(e.failed_reason), "%s", reason);
+            CHECK_INT(sts_cache_save(spool, dom, &e), 0);
+        }
+        logparse_set_failures(lp, sts_failures_new(spool));
+    }
     snprintf(path, sizeof(path), "%s/%.*s.log", dir, (int)len, name);
     CHECK(fsutil_read_file(path, in, 64 << 20) == 0);
     size_t used = logparse_buffer(lp, in->data, in->len);
@@ -151,6 +170,12 @@ static void run_case(const char *dir, const char *name, size_t len)
         CHECK(1);
     }
     logparse_free(lp);
+    if (fails->len) {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", spool);
+        CHECK(system(cmd) == 0);
+    }
+    vstring_free(fails);
     vstring_free(tlsa_hosts);
     vstring_free(sts_domains);
     sts_domains = NULL;
