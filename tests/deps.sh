@@ -23,6 +23,9 @@ apt-get install -y -qq --no-install-recommends $BUILD_DEPS clang libclang-rt-14-
     chromium \
     iproute2 procps openssl ca-certificates \
     valgrind debhelper lintian fakeroot dpkg-dev systemd \
-    m4 libwrap0 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 >/dev/null
+    m4 libwrap0 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libicu-dev >/dev/null
 # sendmail 8.17 conflicts with postfix: unpacked, not installed (its libraries are above).
 "$(dirname "$0")/fetch_sendmail.sh"
+# Postfix 3.10 with TLSRPT for tests/postfix310_bed.sh: built once into
+# /var/cache/opentlsrpt/postfix-3.10 (Debian 12 has 3.7; nothing is installed system-wide).
+nice sh "$(dirname "$0")/postfix310.sh" >/dev/null
