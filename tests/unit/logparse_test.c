@@ -4,12 +4,13 @@
  * NAME.sts, when present, lists domains the MTA-STS policy service applied a policy to
  * (see sts_lookup); NAME.fail lines "domain result reason" are MTA-STS fetches the policy
  * service recorded as failed (in a scratch spool), joined to the sessions.
- * Classic timestamps are read as UTC relative to 2026-11-23. OTR_REGEN=1 rewrites .expect. */
-#include <dirent.h>
+ * Classic timestamps are read as UTC relative to 2026-11-23. OTR_REGEN=1 rewrites .expect
+ * and fails (golden.h). */
 #include <stdlib.h>
 #include <time.h>
 
 #include "fsutil.h"
+#include "golden.h"
 #include "logparse.h"
 #include "mymalloc.h"
 #include "sts_cache.h"
@@ -108,24 +109,25 @@ static size_t tlsa_lookup(void *ctx, const char *host, unsigned port, arena *mem
     return 1;
 }
 
-static void run_case(const char *dir, const char *name, size_t len)
+static void run_case(const char *dir, const char *name, vstring *got, void *ctx)
 {
     char path[4096];
-    vstring *in = vstring_alloc(0), *want = vstring_alloc(0), *got = vstring_alloc(0);
+    vstring *in = vstring_alloc(0);
     logparse *lp = logparse_new(strstr(name, "sendmail") ? LOGPARSE_SENDMAIL : LOGPARSE_POSTFIX,
                                 OUTCOME_SRC_IMPORT, emit, got);
 
+    (void)ctx;
     logparse_set_now(lp, 1795392000); /* 2026-11-23T00:00:00Z */
-    snprintf(path, sizeof(path), "%s/%.*s.sts", dir, (int)len, name);
+    snprintf(path, sizeof(path), "%s/%s.sts", dir, name);
     sts_domains = vstring_alloc(0);
     if (fsutil_read_file(path, sts_domains, 1 << 20) < 0)
         vstring_reset(sts_domains);
     logparse_set_sts(lp, sts_lookup, NULL);
-    snprintf(path, sizeof(path), "%s/%.*s.tlsa", dir, (int)len, name);
+    snprintf(path, sizeof(path), "%s/%s.tlsa", dir, name);
     vstring *tlsa_hosts = vstring_alloc(0);
     int have_tlsa = fsutil_read_file(path, tlsa_hosts, 1 << 20) == 0;
     logparse_set_tlsa(lp, tlsa_lookup, have_tlsa ? tlsa_hosts : NULL);
-    snprintf(path, sizeof(path), "%s/%.*s.fail", dir, (int)len, name);
+    snprintf(path, sizeof(path), "%s/%s.fail", dir, name);
     vstring *fails = vstring_alloc(0);
     char spool[] = "/tmp/logparse_test.XXXXXX";
     if (fsutil_read_file(path, fails, 1 << 20) == 0) {
@@ -142,8 +144,8 @@ static void run_case(const char *dir, const char *name, size_t len)
         }
         logparse_set_failures(lp, sts_failures_new(spool));
     }
-    snprintf(path, sizeof(path), "%s/%.*s.log", dir, (int)len, name);
-    CHECK(fsutil_read_file(path, in, 64 << 20) == 0);
+    snprintf(path, sizeof(path), "%s/%s.log", dir, name);
+    CHECK(fsutil_read_file(path, in, GOLDEN_MAX) == 0);
     size_t used = logparse_buffer(lp, in->data, in->len);
     if (used < in->len)
         logparse_line(lp, in->data + used, in->len - used);
@@ -156,19 +158,6 @@ static void run_case(const char *dir, const char *name, size_t len)
                            (unsigned long long)st->malformed, (unsigned long long)st->oversize,
                            (unsigned long long)st->outcomes, (unsigned long long)st->own_reports,
                            (unsigned long long)st->unmatched);
-    snprintf(path, sizeof(path), "%s/%.*s.expect", dir, (int)len, name);
-    if (getenv("OTR_REGEN")) {
-        fsutil_write_atomic(path, got->data, got->len, 0644);
-    } else if (fsutil_read_file(path, want, 1 << 20) < 0) {
-        fprintf(stderr, "%s: missing expected output\n", path);
-        CHECK(0);
-    } else if (strcmp(got->data, want->data) != 0) {
-        fprintf(stderr, "case %.*s:\n--- want\n%s--- got\n%s", (int)len, name, want->data,
-                got->data);
-        CHECK(0);
-    } else {
-        CHECK(1);
-    }
     logparse_free(lp);
     if (fails->len) {
         char cmd[128];
@@ -180,8 +169,6 @@ static void run_case(const char *dir, const char *name, size_t len)
     vstring_free(sts_domains);
     sts_domains = NULL;
     vstring_free(in);
-    vstring_free(want);
-    vstring_free(got);
 }
 
 static void test_time(void)
@@ -209,25 +196,10 @@ static void test_time(void)
 
 int main(void)
 {
-    const char *dir = TEST_DATA "/logs";
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-
     setenv("TZ", "UTC", 1);
     tzset();
     test_time();
-    CHECK(d != NULL);
-    while (d && (e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len > 4 && strcmp(e->d_name + len - 4, ".log") == 0) {
-            run_case(dir, e->d_name, len - 4);
-            n++;
-        }
-    }
-    if (d)
-        closedir(d);
-    CHECK(n >= 3);
+    CHECK(golden_run(TEST_DATA "/logs", ".log", ".expect", run_case, NULL) >= 3);
     /* An oversize line is counted and skipped; a very long run of them costs nothing. */
     logparse *lp = logparse_new(LOGPARSE_POSTFIX, OUTCOME_SRC_LOG, emit, NULL);
     char *big = mymalloc(LOGPARSE_MAX_LINE + 2);

@@ -1,12 +1,12 @@
 /* MTA-STS parsing (cases as data in tests/data/sts/), the socketmap answers, the on-disk
  * cache and the per-day record of applied policies. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "golden.h"
 #include "mymalloc.h"
 #include "sts.h"
 #include "sts_applied.h"
@@ -86,51 +86,32 @@ static void test_mx(void)
     myfree(text);
 }
 
+static void policy_case(const char *dir, const char *name, vstring *got, void *ctx)
+{
+    char in[512];
+    vstring *body = vstring_alloc(0);
+    sts_policy p;
+    const char *why;
+
+    (void)ctx;
+    snprintf(in, sizeof(in), "%s/%s.in", dir, name);
+    CHECK_INT(fsutil_read_file(in, body, 1 << 20), 0);
+    if (sts_policy_parse(body->data, body->len, &p, &why) == 0) {
+        vstring_sprintf_append(got, "ok %s %ld ", sts_mode_name(p.mode), p.max_age);
+        for (size_t i = 0; i < p.nmx; i++)
+            vstring_sprintf_append(got, "%s%s", i ? "," : "", p.mx[i]);
+        vstring_sprintf_append(got, "%s %zu\n", p.nmx ? "" : "-", p.nlines);
+        sts_policy_free(&p);
+    } else {
+        vstring_sprintf_append(got, "invalid %s\n", why);
+        CHECK(p.nmx == 0 && p.mx == NULL);
+    }
+    vstring_free(body);
+}
+
 static void test_policy(void)
 {
-    DIR *d = opendir(TEST_DATA "/sts/policy");
-    struct dirent *de;
-    int n = 0;
-
-    CHECK(d != NULL);
-    while (d && (de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        char in[512], wantp[512];
-        if (len < 4 || strcmp(de->d_name + len - 3, ".in") != 0)
-            continue;
-        snprintf(in, sizeof(in), "%s/sts/policy/%s", TEST_DATA, de->d_name);
-        snprintf(wantp, sizeof(wantp), "%s/sts/policy/%.*s.want", TEST_DATA, (int)(len - 3),
-                 de->d_name);
-        vstring *body = vstring_alloc(0);
-        CHECK_INT(fsutil_read_file(in, body, 1 << 20), 0);
-        char *want = read_text(wantp);
-        want[strcspn(want, "\n")] = 0;
-
-        sts_policy p;
-        const char *why;
-        char got[1024];
-        if (sts_policy_parse(body->data, body->len, &p, &why) == 0) {
-            vstring *mx = vstring_alloc(0);
-            for (size_t i = 0; i < p.nmx; i++)
-                vstring_sprintf_append(mx, "%s%s", i ? "," : "", p.mx[i]);
-            snprintf(got, sizeof(got), "ok %s %ld %s %zu", sts_mode_name(p.mode), p.max_age,
-                     p.nmx ? mx->data : "-", p.nlines);
-            vstring_free(mx);
-            sts_policy_free(&p);
-        } else {
-            snprintf(got, sizeof(got), "invalid %s", why);
-            CHECK(p.nmx == 0 && p.mx == NULL);
-        }
-        if (strcmp(got, want) != 0)
-            fprintf(stderr, "%s:\n", in);
-        CHECK_STR(got, want);
-        myfree(want);
-        vstring_free(body);
-        n++;
-    }
-    if (d)
-        closedir(d);
-    CHECK(n >= 15);
+    CHECK(golden_run(TEST_DATA "/sts/policy", ".in", ".want", policy_case, NULL) >= 15);
 
     /* The 64 KiB cap. */
     size_t big = STS_POLICY_MAX + 1;
