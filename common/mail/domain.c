@@ -2,6 +2,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "utf8.h"
 
@@ -165,4 +166,127 @@ int domain_normalize(const char *in, size_t len, char *out, size_t outsize)
     }
     out[o] = 0;
     return 0;
+}
+
+/* RFC 3492 6.2 decoding of one label's code points (after "xn--"); returns how many, or -1
+ * when invalid or more than max. */
+static long domain_puny_decode(const char *in, size_t len, unsigned *out, size_t max)
+{
+    enum { BASE = 36, TMIN = 1, TMAX = 26, SKEW = 38, DAMP = 700 };
+    size_t n = 0, b = 0;
+    unsigned nn = 128, i = 0, bias = 72;
+
+    for (size_t j = 0; j < len; j++)
+        if (in[j] == '-')
+            b = j;
+    if (b > max)
+        return -1;
+    for (size_t j = 0; j < b; j++) {
+        if ((unsigned char)in[j] >= 128)
+            return -1;
+        out[n++] = (unsigned char)in[j];
+    }
+    for (size_t p = b > 0 ? b + 1 : 0; p < len;) {
+        unsigned oldi = i, w = 1;
+        for (unsigned k = BASE;; k += BASE) {
+            if (p >= len)
+                return -1;
+            char c = in[p++];
+            unsigned digit = c >= 'a' && c <= 'z'   ? (unsigned)(c - 'a')
+                             : c >= 'A' && c <= 'Z' ? (unsigned)(c - 'A')
+                             : c >= '0' && c <= '9' ? (unsigned)(c - '0' + 26)
+                                                    : BASE;
+            if (digit >= BASE || digit > (UINT32_MAX - i) / w)
+                return -1;
+            i += digit * w;
+            unsigned t = k <= bias ? TMIN : k >= bias + TMAX ? TMAX : k - bias;
+            if (digit < t)
+                break;
+            if (w > UINT32_MAX / (BASE - t))
+                return -1;
+            w *= BASE - t;
+        }
+        unsigned delta = oldi == 0 && n == b ? (i - oldi) / DAMP : (i - oldi) / 2, k = 0;
+        delta += delta / (unsigned)(n + 1);
+        while (delta > ((BASE - TMIN) * TMAX) / 2) {
+            delta /= BASE - TMIN;
+            k += BASE;
+        }
+        bias = k + (BASE - TMIN + 1) * delta / (delta + SKEW);
+        if (i / (unsigned)(n + 1) > UINT32_MAX - nn)
+            return -1;
+        nn += i / (unsigned)(n + 1);
+        i %= (unsigned)(n + 1);
+        if (n >= max || nn > 0x10ffff || (nn >= 0xd800 && nn <= 0xdfff))
+            return -1;
+        memmove(out + i + 1, out + i, (n - i) * sizeof(*out));
+        out[i++] = nn;
+        n++;
+    }
+    return (long)n;
+}
+
+static size_t domain_utf8_put(unsigned cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | cp >> 12);
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | cp >> 18);
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+int domain_to_unicode(const char *name, char *out, size_t outsize)
+{
+    size_t o = 0;
+    int converted = 0;
+    unsigned cps[DOMAIN_MAX];
+
+    for (const char *p = name; *p;) {
+        size_t llen = strcspn(p, ".");
+        long n = -1;
+        if (llen > 4 && strncasecmp(p, "xn--", 4) == 0)
+            n = domain_puny_decode(p + 4, llen - 4, cps, sizeof(cps) / sizeof(cps[0]));
+        /* A control character is no letter of a name: keep the A-label form. */
+        for (long j = 0; j < n; j++)
+            if (cps[j] < 0x20 || (cps[j] >= 0x7f && cps[j] < 0xa0))
+                n = -1;
+        if (n > 0) {
+            converted = 1;
+            for (long j = 0; j < n; j++) {
+                if (o + 5 > outsize)
+                    return -1;
+                o += domain_utf8_put(cps[j], out + o);
+            }
+        } else {
+            if (o + llen + 1 > outsize)
+                return -1;
+            memcpy(out + o, p, llen);
+            o += llen;
+        }
+        p += llen;
+        if (*p == '.') {
+            if (o + 2 > outsize)
+                return -1;
+            out[o++] = *p++;
+        }
+    }
+    if (o >= outsize)
+        return -1;
+    out[o] = 0;
+    return converted;
 }

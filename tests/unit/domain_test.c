@@ -88,8 +88,25 @@ static void test_utf8(void)
     vstring_free(v);
 }
 
+static void test_to_unicode(void)
+{
+    char out[512];
+    CHECK_INT(domain_to_unicode("xn--gpher-jua.test", out, sizeof(out)), 1);
+    CHECK_STR(out, "g\xc3\xb6pher.test");
+    CHECK_INT(domain_to_unicode("mail.xn--bcher-kva.example", out, sizeof(out)), 1);
+    CHECK_STR(out, "mail.b\xc3\xbc"
+                   "cher.example");
+    CHECK_INT(domain_to_unicode("example.com", out, sizeof(out)), 0);
+    CHECK_STR(out, "example.com");
+    /* Not a valid A-label: kept as it is. */
+    CHECK_INT(domain_to_unicode("xn--zz9999999999.test", out, sizeof(out)), 0);
+    CHECK_STR(out, "xn--zz9999999999.test");
+    CHECK_INT(domain_to_unicode("xn--bcher-kva.example", out, 4), -1);
+}
+
 int main(void)
 {
+    test_to_unicode();
     test_normalize();
     test_punycode();
     test_utf8();
