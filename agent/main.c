@@ -75,6 +75,9 @@ int main(int argc, char **argv)
     int ch;
 
     memset(&ctx, 0, sizeof(ctx));
+    /* Line by line: with stdout and stderr in one file (cron, 2>&1), an error line then
+     * lands between whole lines, next to the line of the file it is about. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     /* Cron mails what a job prints: errors go to stderr, and to syslog when unattended. */
     msg_open("opentlsrpt-agent", MSG_TO_STDERR | (isatty(2) ? 0 : MSG_TO_SYSLOG));
     config_args_init(&args);
