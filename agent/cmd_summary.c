@@ -23,12 +23,33 @@
 
 typedef struct {
     summary *sum;
+    const char *report_id; /* --report: only this one, printed as stored */
+    json_object *found;
 } summary_walk;
+
+static json_object *summary_str(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
 
 static int summary_visit(const inreport *r, const report_store_info *info, void *ctx)
 {
     summary_walk *w = ctx;
-    summary_add(w->sum, r, info->header_domain);
+    if (w->report_id == NULL) {
+        summary_add(w->sum, r, info);
+        return 0;
+    }
+    if (strcmp(r->report_id, w->report_id) != 0)
+        return 0;
+    if (w->found == NULL)
+        w->found = json_object_new_array();
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "received", json_object_new_int64((int64_t)info->received));
+    json_object_object_add(o, "source", summary_str(info->source));
+    json_object_object_add(o, "dkim", summary_str(info->dkim));
+    json_object_object_add(o, "tls-report-domain", summary_str(info->header_domain));
+    json_object_object_add(o, "report", inreport_json(r));
+    json_object_array_add(w->found, o);
     return 0;
 }
 
@@ -103,10 +124,11 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
     static const struct option opts[] = {
         {"since", required_argument, NULL, 's'},  {"domain", required_argument, NULL, 'D'},
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
-        {"alerts", no_argument, NULL, 'a'},       {NULL, 0, NULL, 0},
+        {"alerts", no_argument, NULL, 'a'},       {"until", required_argument, NULL, 'u'},
+        {"report", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0},
     };
-    char since[SPOOL_DAY_LEN + 1], from[SPOOL_DAY_LEN + 1];
-    const char *format = "text", *output = NULL;
+    char since[SPOOL_DAY_LEN + 1];
+    const char *format = "text", *output = NULL, *until = NULL, *report_id = NULL;
     agent_scope sc = {0};
     int ch, alerts = 0;
 
@@ -133,6 +155,16 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
         case 'o':
             output = optarg;
             break;
+        case 'r':
+            report_id = optarg;
+            break;
+        case 'u':
+            if (spool_day_parse(optarg) < 0) {
+                msg_error("--until: expected YYYY-MM-DD");
+                return 2;
+            }
+            until = optarg;
+            break;
         case 'a':
             alerts = 1;
             break;
@@ -148,10 +180,29 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
         msg_error("cannot use the report store in %s: %m", ctx->cfg->spool_directory);
         return 1;
     }
-    summary_walk w = {summary_new(since, sc.domain)};
-    /* The day before since is read too: issues compare each day with its predecessor. */
-    spool_day_of(spool_day_parse(since) - 86400, from);
-    report_store_iterate(st, from, summary_visit, &w);
+    summary_walk w = {summary_new(since, sc.domain), report_id, NULL};
+    if (until)
+        summary_set_today(w.sum, until);
+    if (report_id) {
+        /* One report, as stored (the same report-id from two reporters: both). */
+        report_store_iterate(st, NULL, summary_visit, &w);
+        report_store_close(st);
+        summary_free(w.sum);
+        if (w.found == NULL) {
+            msg_error("--report: no stored report has the id \"%s\"", report_id);
+            return 1;
+        }
+        json_object *one = json_object_array_length(w.found) == 1
+                               ? json_object_get(json_object_array_get_idx(w.found, 0))
+                               : json_object_get(w.found);
+        printf("%s\n", json_object_to_json_string_ext(one, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(one);
+        json_object_put(w.found);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
+    /* Earlier days are read too: issues compare each reporter's reports with its previous. */
+    report_store_iterate(st, summary_first_day(w.sum), summary_visit, &w);
     report_store_close(st);
     /* Inbound TLS counters of the days shown, when record_inbound_tls kept any. */
     time_t today = time(NULL);
@@ -193,6 +244,7 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
 
 usage:
     fprintf(stderr, "usage: opentlsrpt-agent summary [--since YYYY-MM-DD|Nd] [--domain D] "
-                    "[--format text|json|html] [--output FILE] [--alerts]\n");
+                    "[--until YYYY-MM-DD] [--format text|json|html] [--output FILE] [--alerts]\n"
+                    "       opentlsrpt-agent summary --report REPORT-ID\n");
     return 2;
 }

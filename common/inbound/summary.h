@@ -4,13 +4,17 @@
  * The "translated report": received reports grouped per policy domain and day, each failure
  * explained in plain words with its likely fix, and the issues worth a human's attention
  * (a new failure type, a success rate drop, an MX several reporters fail on, an MTA-STS
- * policy senders cannot fetch, testing mode with failures enforce would bounce). Output as
- * text, JSON, or one self-contained HTML page with an inline SVG chart.
+ * policy senders cannot fetch, testing mode with failures enforce would bounce, failures
+ * without details, totals that disagree, a daily reporter gone silent). Output as text,
+ * JSON, or one self-contained HTML page with an inline SVG chart. summary.c aggregates,
+ * summary_issues.c analyses, summary_explain.c words failures, summary_text.c,
+ * summary_json.c and summary_html.c render.
  */
 #include <json-c/json.h>
 #include <stddef.h>
 
 #include "inreport.h"
+#include "report_store.h"
 #include "vstring.h"
 
 typedef struct summary summary;
@@ -26,9 +30,16 @@ typedef struct summary_issue {
 /* Returns an empty summary of the days >= since (YYYY-MM-DD, or NULL for all) of domain
  * (NULL: every domain); free with summary_free. */
 summary *summary_new(const char *since, const char *domain);
+/* The first day of reports it wants: since less SUMMARY_LOOKBACK_DAYS, for comparisons
+ * with each reporter's previous report (NULL: all). Owned by s. */
+const char *summary_first_day(const summary *s);
+/* Sets the last day shown and taken as today (YYYY-MM-DD; default the real today): later
+ * reports are left out, and a reporter is silent when it sent nothing since. */
+void summary_set_today(summary *s, const char *day);
 summary *summary_free(summary *s);
-/* Counts r; fallback_domain (may be NULL) names policies without a policy-domain. */
-void summary_add(summary *s, const inreport *r, const char *fallback_domain);
+/* Counts r; info (may be NULL) gives its DKIM result and the TLS-Report-Domain that names
+ * policies without a policy-domain. */
+void summary_add(summary *s, const inreport *r, const report_store_info *info);
 /* Adds the inbound TLS counters of day (inbound_tls_load); takes counters over. */
 void summary_add_inbound(summary *s, const char *day, json_object *counters);
 /* Finds the issues (once; later calls return the same). Owned by s. */

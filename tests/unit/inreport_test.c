@@ -282,7 +282,7 @@ static void test_store(void)
     CHECK_INT(report_store_iterate(st, "2026-11-21", count_stored, &seen), 1);
     CHECK_INT(seen, 1);
     CHECK_INT(report_store_iterate(st, "2026-11-22", count_stored, &seen), 0);
-    summary_add(sum, &r, NULL);
+    summary_add(sum, &r, &info);
     vstring *out = vstring_alloc(0);
     summary_text(sum, out);
     CHECK(strstr(out->data, "mx2.example.com served an expired certificate to A: 1 session "
