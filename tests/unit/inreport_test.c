@@ -293,6 +293,26 @@ static void test_store(void)
     CHECK(strstr(out->data, "<svg") != NULL);
     CHECK(strstr(out->data, "<script") == NULL);
     summary_free(sum);
+    /* Renderers escape C0, DEL and C1 whatever reaches them, here a report no parser saw:
+     * U+009B is a terminal's CSI, U+0085 a line break to some. */
+    inreport_policy *p = &r.policies[0];
+    r.organization = "Evil\xc2\x9b"
+                     "31m\x01"
+                     "Corp";
+    p->failures[0].additional_info = "a\xc2\x85"
+                                     "b\x7f";
+    sum = summary_new(NULL, NULL);
+    summary_add(sum, &r, &info);
+    vstring_reset(out);
+    summary_text(sum, out);
+    CHECK(strstr(out->data, "Evil\\x9b31m\\x01Corp") != NULL);
+    CHECK(strstr(out->data, "a\\x85b\\x7f") != NULL);
+    CHECK(strstr(out->data, "\xc2\x9b") == NULL && strchr(out->data, '\x01') == NULL);
+    vstring_reset(out);
+    summary_html(sum, out);
+    CHECK(strstr(out->data, "Evil\\x9b31m\\x01Corp") != NULL);
+    CHECK(strstr(out->data, "\xc2\x85") == NULL && strchr(out->data, '\x7f') == NULL);
+    summary_free(sum);
     vstring_free(out);
     inreport_done(&r);
     report_store_close(st);
