@@ -178,6 +178,9 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
             sts_cache_save(spool_dir(st->sp), job->domain, r);
         return;
     }
+    /* DANE first (RFC 8461 section 2): checked at each TXT check, as the MX and TLSA
+     * records may change under an unchanged policy. */
+    r->dane = strncmp(st->cfg->postfix_tls_level, "dane", 4) == 0 && dns_mx_dane(dns, job->domain);
     if (r->have_policy && strcmp(r->id, id) == 0 && !policy_stale(r, now))
         return;
     if (r->failed_at && strcmp(r->failed_id, id) == 0 && now - r->failed_at < POLICY_RETRY_AFTER)
@@ -311,7 +314,8 @@ static const vstring *policy_answer(policy_state *st, const char *domain, policy
                          st->cfg->testing_policy, st->cfg->postfix_tls_level, e->answer);
         e->answer_until = sts_cache_usable(&e->c, now) ? e->c.expires : now + 3600 * 24 * 365;
     }
-    if (sts_cache_usable(&e->c, now) && e->c.policy.mode != STS_MODE_NONE &&
+    /* A domain left to DANE applies no STS policy: the log role then looks at its TLSA. */
+    if (sts_cache_usable(&e->c, now) && e->c.policy.mode != STS_MODE_NONE && !e->c.dane &&
         e->applied_day != (long)(now / 86400)) {
         e->applied_day = (long)(now / 86400);
         sts_applied_record(spool_dir(st->sp), now, domain, (const char *const *)e->c.policy.lines,

@@ -39,12 +39,8 @@ size_t logparse_tlsa_dns(void *ctx, const char *host, unsigned port, arena *mem,
     if ((size_t)snprintf(name, sizeof(name), "_%u._tcp.%s", port, host) >= sizeof(name))
         return 0;
     memset(&res, 0, sizeof(res));
-    size_t usable = 0;
-    if (dns_tlsa(ctx, name, &res) == DNS_OK && res.secure)
-        for (size_t i = 0; i < res.n; i++)
-            if (res.rr[i][0] == '2' || res.rr[i][0] == '3')
-                usable += res.rr[i][1] == ' ';
-    if (usable == 0) {
+    dns_tlsa(ctx, name, &res);
+    if (dns_tlsa_usable(&res) == 0) {
         dns_result_free(&res);
         return 0;
     }

@@ -440,3 +440,37 @@ dns_status dns_addr(dns_resolver *r, const char *name, dns_result *out)
     dns_result_free(&six);
     return out->status;
 }
+
+size_t dns_tlsa_usable(const dns_result *res)
+{
+    size_t n = 0;
+
+    if (res->status != DNS_OK || !res->secure)
+        return 0;
+    for (size_t i = 0; i < res->n; i++)
+        n += (res->rr[i][0] == '2' || res->rr[i][0] == '3') && res->rr[i][1] == ' ';
+    return n;
+}
+
+int dns_mx_dane(dns_resolver *r, const char *domain)
+{
+    dns_result mx;
+    int dane = 0;
+
+    memset(&mx, 0, sizeof(mx));
+    if (dns_mx(r, domain, &mx) == DNS_OK && mx.secure && mx.n > 0) {
+        dane = 1;
+        for (size_t i = 0; dane && i < mx.n; i++) {
+            char name[300]; /* "_25._tcp." and a host name of at most 253 */
+            dns_result t;
+            const char *host = strchr(mx.rr[i], ' '); /* "PREF HOST" */
+            memset(&t, 0, sizeof(t));
+            dane = host &&
+                   (size_t)snprintf(name, sizeof(name), "_25._tcp.%s", host + 1) < sizeof(name);
+            dane = dane && dns_tlsa(r, name, &t) == DNS_OK && dns_tlsa_usable(&t) > 0;
+            dns_result_free(&t);
+        }
+    }
+    dns_result_free(&mx);
+    return dane;
+}

@@ -48,6 +48,12 @@ dns_status dns_mx(dns_resolver *r, const char *name, dns_result *out);
 dns_status dns_addr(dns_resolver *r, const char *name, dns_result *out);
 /* TLSA: each rr is "USAGE SELECTOR MTYPE HEX" in presentation form (upper-case hex). */
 dns_status dns_tlsa(dns_resolver *r, const char *name, dns_result *out);
+/* How many records of a TLSA answer make DANE apply to SMTP (RFC 7672): 0 unless the
+ * answer is DNSSEC-validated; then those with usage DANE-TA(2) or DANE-EE(3). */
+size_t dns_tlsa_usable(const dns_result *res);
+/* Whether every MX host of domain has usable DNSSEC-validated TLSA records for port 25,
+ * the MX answer itself validated: 1 yes, 0 no (or the lookups failed). */
+int dns_mx_dane(dns_resolver *r, const char *domain);
 /* Appends to out the text form the lookups above give one record's RDATA of type (1 A,
  * 15 MX, 16 TXT, 28 AAAA, 52 TLSA); returns 0, or -1 when malformed. For the fuzzer. */
 int dns_rdata_text(int type, const void *rdata, size_t len, vstring *out);

@@ -253,6 +253,12 @@ void sts_cache_answer(const sts_cache_entry *e, const char *domain, time_t now, 
     int level_attrs = attrs && strcmp(level, "none") != 0;
 
     vstring_reset(out);
+    /* DANE first (RFC 8461 section 2): a policy must not override the site's DANE for
+     * MX hosts with validated TLSA records; Postfix then reports them as tlsa itself. */
+    if (e && e->dane && strncmp(site_level, "dane", 4) == 0) {
+        vstring_append_str(out, "NOTFOUND ");
+        return;
+    }
     /* Without a policy mail goes as without MTA-STS (RFC 8461 5), as for a testing policy. */
     if (level_attrs && sts_cache_failing(e, now)) {
         vstring_sprintf_append(out, "OK %s policy_type=sts policy_domain=%s policy_failure=%s",

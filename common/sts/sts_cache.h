@@ -21,6 +21,7 @@ typedef struct sts_cache_entry {
     char failed_id[STS_ID_MAX + 1];
     int failed_result;      /* 301, 302 or 303 */
     char failed_reason[48]; /* failure-reason-code */
+    int dane;               /* every MX host has usable validated TLSA records (not kept on disk) */
 } sts_cache_entry;
 
 /* Loads the entry of domain (normalized): 1 found, 0 none, -1 unreadable or corrupt. Free
@@ -48,7 +49,9 @@ int sts_cache_failing(const sts_cache_entry *e, time_t now);
  * set, else with attrs "OK <site_level>" plus the policy's attributes, else NOTFOUND;
  * "NOTFOUND " otherwise. attrs adds Postfix >= 3.10 TLSRPT attributes, and then a failed
  * fetch without a usable policy is answered "OK <testing_policy or site_level>
- * policy_type=sts policy_domain=<domain> policy_failure=<result>" (NOTFOUND at "none"). */
+ * policy_type=sts policy_domain=<domain> policy_failure=<result>" (NOTFOUND at "none").
+ * DANE comes first (RFC 8461 section 2): with e->dane and a site_level of dane or
+ * dane-only, a policy is answered NOTFOUND, so that the site's DANE level applies. */
 void sts_cache_answer(const sts_cache_entry *e, const char *domain, time_t now, int attrs,
                       const char *testing_policy, const char *site_level, vstring *out);
 #endif

@@ -17,8 +17,9 @@ need python3 kdig script postmap
 time_limit 600
 bed_netns
 bed_certs
-# Enforce policies: stsok's MX has a valid certificate, stsbad's names another host.
-bed_sts stsok stsbad
+# Enforce policies: stsok's MX has a valid certificate, stsbad's names another host;
+# daneok's MX also has validated TLSA records, so DANE wins there (RFC 8461 section 2).
+bed_sts stsok stsbad daneok
 # stsok's reports go to a real TLS server in the namespace, the others' by mail.
 sts_cert srv reports.example
 start_https 30 ip netns exec "$BED_NS"
@@ -36,7 +37,7 @@ write_conf "$T/c.conf" "log_follow=$T/pf-send/maillog" "report_submitter=sender.
     "resolver=127.0.10.1" "dnssec_trust_anchor_file=$T/dns/anchor.ds" \
     "report_from=tlsrpt@sender.example" "smtp_relay=127.0.8.1:25" \
     "policy_socket=$POLICY_SOCKET" "https_ca_file=$T/ca.pem" "https_allow_private=yes" \
-    "sts_fetch_timeout=5s"
+    "sts_fetch_timeout=5s" "postfix_tls_level=dane"
 # (ip netns exec execs the daemon: $! is the daemon itself, for stop_daemon)
 ip netns exec "$BED_NS" "$OTR" -f -c "$T/c.conf" >>"$T/daemon.log" 2>&1 &
 DAEMON_PID=$!
@@ -49,6 +50,10 @@ export tlsa_ok tlsa_bad BED_CASES
 # The policies are fetched in the background: mail goes out once they are in the cache.
 wait_for 10 test -S "$T/policy.sock"
 for c in stsok stsbad; do eventually $c.example "secure match=mx.$c.example servername=hostname"; done
+# DANE first: daneok's enforce policy is fetched, but the answer leaves it to Postfix's dane.
+q daneok.example >/dev/null
+wait_for 15 grep -q "policy: daneok.example: fetched id" "$T/daemon.log"
+eventually daneok.example NOTFOUND
 
 # Mandatory TLS for some destinations (as policy maps make it), MTA-STS for the sts cases
 # through the policy service; the rest runs at dane (TLSA present: mandatory DANE; absent:

@@ -154,6 +154,17 @@ static void test_answer_and_cache(const char *dir)
                        "{ policy_string = version: STSv1 } { policy_string = mode: enforce } "
                        "{ policy_string = mx: mx1.example.com } "
                        "{ policy_string = mx: *.example.com } { policy_string = max_age: 3600 }");
+    /* DANE first: with validated TLSA records at every MX, a site at dane keeps DANE. */
+    e.dane = 1;
+    sts_cache_answer(&e, "example.com", now, 1, "", "dane", a);
+    CHECK_STR(a->data, "NOTFOUND ");
+    sts_cache_answer(&e, "example.com", now, 1, "", "dane-only", a);
+    CHECK_STR(a->data, "NOTFOUND ");
+    sts_cache_answer(&e, "example.com", now, 0, "", "may", a); /* a site without DANE */
+    CHECK_STR(a->data, "OK secure match=mx1.example.com:.example.com servername=hostname");
+    e.dane = 0;
+    sts_cache_answer(&e, "example.com", now, 1, "", "dane", a);
+    CHECK(strncmp(a->data, "OK secure match=", 16) == 0);
     sts_cache_answer(&e, "example.com", now + 3600, 0, "", "may", a);
     CHECK_STR(a->data, "NOTFOUND "); /* expired */
     sts_cache_answer(NULL, "example.com", now, 0, "", "may", a);
