@@ -14,6 +14,7 @@
 #include "htable.h"
 #include "inbound_tls.h"
 #include "msg.h"
+#include "report_export.h"
 #include "report_store.h"
 #include "spool_store.h"
 #include "summary.h"
@@ -25,6 +26,10 @@ typedef struct {
     summary *sum;
     const char *report_id; /* --report: only this one, printed as stored */
     json_object *found;
+    vstring *export; /* --format csv or jsonl: the reports of the days shown */
+    int csv;
+    const char *domain;
+    char from[SPOOL_DAY_LEN + 1], to[SPOOL_DAY_LEN + 1];
 } summary_walk;
 
 static json_object *summary_str(const char *s)
@@ -35,6 +40,17 @@ static json_object *summary_str(const char *s)
 static int summary_visit(const inreport *r, const report_store_info *info, void *ctx)
 {
     summary_walk *w = ctx;
+    if (w->export) {
+        char day[SPOOL_DAY_LEN + 1];
+        spool_day_of(r->start, day);
+        if (strcmp(day, w->from) >= 0 && strcmp(day, w->to) <= 0) {
+            if (w->csv)
+                report_export_csv(r, w->domain, w->export);
+            else
+                report_export_jsonl(r, w->domain, w->export);
+        }
+        return 0;
+    }
     if (w->report_id == NULL) {
         summary_add(w->sum, r, info);
         return 0;
@@ -51,6 +67,19 @@ static int summary_visit(const inreport *r, const report_store_info *info, void 
     json_object_object_add(o, "report", inreport_json(r));
     json_object_array_add(w->found, o);
     return 0;
+}
+
+/* Writes out to the file output (replaced atomically), or to stdout; returns 0 or 1. */
+static int summary_write(const vstring *out, const char *output)
+{
+    if (output) {
+        if (fsutil_write_atomic(output, out->data, out->len, 0644) == 0)
+            return 0;
+        msg_error("%s: %m", output);
+        return 1;
+    }
+    fwrite(out->data, 1, out->len, stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* --since: YYYY-MM-DD, or N days back ("7d"; "0d" is today). */
@@ -147,8 +176,9 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
             break;
         case 'f':
             format = optarg;
-            if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html")) {
-                msg_error("--format: expected text, json or html");
+            if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html") &&
+                strcmp(format, "csv") && strcmp(format, "jsonl")) {
+                msg_error("--format: expected text, json, html, csv or jsonl");
                 return 2;
             }
             break;
@@ -180,7 +210,10 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
         msg_error("cannot use the report store in %s: %m", ctx->cfg->spool_directory);
         return 1;
     }
-    summary_walk w = {summary_new(since, sc.domain), report_id, NULL};
+    summary_walk w;
+    memset(&w, 0, sizeof(w));
+    w.sum = summary_new(since, sc.domain);
+    w.report_id = report_id;
     if (until)
         summary_set_today(w.sum, until);
     if (report_id) {
@@ -201,6 +234,26 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
         json_object_put(w.found);
         return fflush(stdout) == 0 ? 0 : 1;
     }
+    int status = 0;
+    if (strcmp(format, "csv") == 0 || strcmp(format, "jsonl") == 0) {
+        /* Reports as they are, for other tools: no summary. */
+        w.export = vstring_alloc(0);
+        w.csv = strcmp(format, "csv") == 0;
+        w.domain = sc.domain;
+        snprintf(w.from, sizeof(w.from), "%s", since);
+        if (until)
+            snprintf(w.to, sizeof(w.to), "%s", until);
+        else
+            spool_day_of(time(NULL), w.to);
+        if (w.csv)
+            report_export_csv_header(w.export);
+        report_store_iterate(st, since, summary_visit, &w);
+        report_store_close(st);
+        summary_free(w.sum);
+        status = summary_write(w.export, output);
+        vstring_free(w.export);
+        return status;
+    }
     /* Earlier days are read too: issues compare each reporter's reports with its previous. */
     report_store_iterate(st, summary_first_day(w.sum), summary_visit, &w);
     report_store_close(st);
@@ -211,7 +264,6 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
         spool_day_of(t, day);
         summary_add_inbound(w.sum, day, inbound_tls_load(spool_dir(agent_spool(ctx)), day));
     }
-    int status = 0;
     if (alerts) {
         status = summary_alerts(ctx, w.sum) > 0;
         summary_free(w.sum);
@@ -229,22 +281,15 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
     } else {
         summary_text(w.sum, out);
     }
-    if (output) {
-        if (fsutil_write_atomic(output, out->data, out->len, 0644) < 0) {
-            msg_error("%s: %m", output);
-            status = 1;
-        }
-    } else {
-        fwrite(out->data, 1, out->len, stdout);
-        status = fflush(stdout) == 0 ? 0 : 1;
-    }
+    status = summary_write(out, output);
     vstring_free(out);
     summary_free(w.sum);
     return status;
 
 usage:
     fprintf(stderr, "usage: opentlsrpt-agent summary [--since YYYY-MM-DD|Nd] [--domain D] "
-                    "[--until YYYY-MM-DD] [--format text|json|html] [--output FILE] [--alerts]\n"
+                    "[--until YYYY-MM-DD] [--format text|json|html|csv|jsonl] [--output FILE] "
+                    "[--alerts]\n"
                     "       opentlsrpt-agent summary --report REPORT-ID\n");
     return 2;
 }

@@ -6,21 +6,13 @@
 
 #include "mymalloc.h"
 #include "summary_int.h"
+#include "utf8.h"
 
 void summary_text_esc(vstring *out, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-
-    /* Report strings are cleaned when parsed; what reaches a terminal must be safe even when
-     * one is not: C0, DEL and C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F) become \xNN. */
-    for (; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            vstring_sprintf_append(out, "\\x%02x", *p);
-        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-            vstring_sprintf_append(out, "\\x%02x", *++p);
-        else
-            vstring_append_char(out, (char)*p);
-    }
+    /* Report strings are cleaned when parsed; what reaches a terminal must be safe even
+     * when one is not. */
+    utf8_escape_controls(out, s);
 }
 
 static const char *summary_s(uint64_t n)

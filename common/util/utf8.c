@@ -107,3 +107,17 @@ size_t utf8_replace_controls(char *s, size_t len, char repl, size_t *count)
     }
     return (size_t)(w - (unsigned char *)s);
 }
+
+void utf8_escape_controls(vstring *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            vstring_sprintf_append(out, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            vstring_sprintf_append(out, "\\x%02x", *++p);
+        else
+            vstring_append_char(out, (char)*p);
+    }
+}

@@ -19,4 +19,7 @@ int utf8_has_controls(const char *s, size_t len);
 size_t utf8_replace_controls(char *s, size_t len, char repl, size_t *count);
 /* Decodes one code point at s (n bytes left); returns its length, or 0 when invalid. */
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* Appends s to out with C0 controls, DEL and C1 controls (UTF-8 C2 80..C2 9F) shown as
+ * \xNN: safe to print on a terminal or put in a text format. */
+void utf8_escape_controls(vstring *out, const char *s);
 #endif
