@@ -47,7 +47,9 @@ grep -q 'dkim=pass (d=giant.example))' "$T/ingest.out" || fail "not verified: $(
 grep -q 'dkim=pass (d=relay.example), not aligned with the submitter)' "$T/ingest.out" ||
     fail "alignment not checked: $(cat "$T/ingest.out")"
 rm -rf "$T/spool/reports"
-"$AGENT" -c "$T/otr.conf" ingest "$T/altered.eml" > "$T/ingest.out" 2>&1 || true
+# A failed signature is a verdict kept with the report, not a failure of ingest.
+"$AGENT" -c "$T/otr.conf" ingest "$T/altered.eml" > "$T/ingest.out" 2>&1 ||
+    fail "ingest altered: exit $?: $(cat "$T/ingest.out")"
 grep -q 'dkim=fail' "$T/ingest.out" || fail "altered message not failed: $(cat "$T/ingest.out")"
 rm -rf "$T/spool/reports"
 "$AGENT" -c "$T/otr.conf" ingest "$IN/qp.eml" > "$T/ingest.out" || fail "ingest unsigned"

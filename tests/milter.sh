@@ -20,7 +20,7 @@ start_milter() {
 # y reply code i.e. reject with our text).
 play() {
     case $1 in /*) msg=$1 ;; *) msg=$IN/$1 ;; esac
-    MILTER_SOCK="local:$SOCK" MSG="$msg" RCPT="${2:-<tlsrpt@example.com>}" TLS=1 \
+    MILTER_SOCK="local:$SOCK" MSG="$msg" RCPT="${2:-<tlsrpt@example.com>}" TLS=1 REPLY=$REPLY \
         miltertest -s "$top_srcdir/tests/milter/send.lua" > "$T/mt.out" 2>&1 ||
         { cat "$T/mt.out"; fail "miltertest on $1"; }
     sed -n 's/^reply=\(.\).*/\1/p' "$T/mt.out"
@@ -30,6 +30,15 @@ expect() {
     got=$(play "$2" "${3:-}")
     [ "$got" = "$1" ] || fail "$2: reply $got, want $1 ($(cat "$T/mt.out"))"
 }
+
+# expect_reply FILE "CODE XCODE TEXT": rejected with exactly that SMTP reply.
+expect_reply() {
+    REPLY=$2
+    expect y "$1"
+    REPLY=
+    grep -qx 'smtpreply=as expected' "$T/mt.out" || fail "$1: not rejected with \"$2\" ($(cat "$T/mt.out"))"
+}
+REPLY=
 
 nstored() { ls "$T/spool/reports" 2>/dev/null | wc -l; }
 
@@ -76,9 +85,8 @@ grep -q "$(today)  18 messages, 17 over TLS (94.4%), TLSv1.3 17" "$T/summary.txt
 pass "accept: reports stored once, broken and ordinary mail untouched, TLS counted"
 
 start_milter milter_action=reject
-expect y bomb.eml
-grep -q '550 5.6.0 malformed TLS-RPT report' "$T/mt.out" || true # miltertest shows only the letter
-expect y invalid-json.eml
+expect_reply bomb.eml "550 5.6.0 malformed TLS-RPT report: report larger than max_report_size once inflated"
+expect_reply invalid-json.eml "550 5.6.0 malformed TLS-RPT report: invalid JSON: unexpected end of data"
 expect c google.eml
 expect a plain.eml
 expect c mixed-ordinary.eml

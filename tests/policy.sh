@@ -275,14 +275,17 @@ eventually notfound.example "encrypt policy_type=sts policy_domain=notfound.exam
 pass "testing mode and failed fetches: the sts policy, the site's level kept"
 
 # ---- the agent explains ----
-"$AGENT" -c "$T/otr.conf" policy idchange.example > "$T/agent-policy.out" 2>&1 || true
+"$AGENT" -c "$T/otr.conf" policy idchange.example > "$T/agent-policy.out" 2>&1 ||
+    fail "agent policy: exit $?: $(cat "$T/agent-policy.out")"
 grep -q "idchange2" "$T/agent-policy.out" || fail "agent policy: $(cat "$T/agent-policy.out")"
 grep -q "http-404" "$T/agent-policy.out" || fail "agent policy lacks the last error: $(cat "$T/agent-policy.out")"
 pass "agent policy"
-"$AGENT" -c "$T/otr.conf" policy --fetch enforce.example > "$T/agent-fetch.out" 2>&1 || true
+"$AGENT" -c "$T/otr.conf" policy --fetch enforce.example > "$T/agent-fetch.out" 2>&1 ||
+    fail "agent policy --fetch: exit $?: $(cat "$T/agent-fetch.out")"
 grep -q "live fetch: ok" "$T/agent-fetch.out" || fail "agent policy --fetch: $(cat "$T/agent-fetch.out")"
 # Policy hosts on loopback/private addresses are refused unless https_allow_private = yes.
-"$AGENT" -c "$T/otr.conf" -o https_allow_private=no policy --fetch enforce.example > "$T/agent-fetch.out" 2>&1 || true
+"$AGENT" -c "$T/otr.conf" -o https_allow_private=no policy --fetch enforce.example > "$T/agent-fetch.out" 2>&1 ||
+    fail "agent policy --fetch, private: exit $?: $(cat "$T/agent-fetch.out")"
 grep -q "live fetch: sts-policy-fetch-error address-not-public" "$T/agent-fetch.out" ||
     fail "private policy host not refused: $(cat "$T/agent-fetch.out")"
 pass "agent policy --fetch, private addresses refused by default"

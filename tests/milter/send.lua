@@ -1,7 +1,7 @@
 -- miltertest script: plays one message file through every milter phase, as an MTA would,
 -- and prints the filter's last reply as "reply=<SMFIR letter>".
 -- Environment: MILTER_SOCK (libmilter syntax), MSG (the .eml file), RCPT (optional),
--- TLS (set: announce {tls_version}/{cipher} macros).
+-- TLS (set: announce {tls_version}/{cipher} macros), REPLY (optional, see the end).
 local sock = os.getenv("MILTER_SOCK")
 local file = os.getenv("MSG")
 local rcpt = os.getenv("RCPT") or "<tlsrpt@example.com>"
@@ -62,4 +62,11 @@ while pos <= #body do
 end
 if mt.eom(conn) ~= nil then error("eom") end
 print("reply=" .. string.char(mt.getreply(conn)))
+-- REPLY="CODE XCODE TEXT": whether the filter asked for exactly that SMTP reply.
+local want = os.getenv("REPLY")
+if want and want ~= "" then
+    local code, xcode, rtext = want:match("^(%d+) (%S+) (.*)$")
+    local same = mt.eom_check(conn, MT_SMTPREPLY, code, xcode, rtext)
+    print("smtpreply=" .. (same and "as expected" or "other"))
+end
 mt.disconnect(conn)
