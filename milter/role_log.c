@@ -126,6 +126,7 @@ static int log_run(const config *cfg, role_ctx *ctx)
     logparse_stats published;
     memset(&published, 0, sizeof(published));
     spool_writer_count(sink.w, &metrics->role[METRICS_LOG].spool);
+    spool_writer_set_max(sink.w, cfg->journal_max_size);
     logfollow *f = logfollow_open(cfg->log_follow, spool_dir(sp));
     logparse *lp = logparse_new(strcmp(cfg->log_format, "sendmail") == 0 ? LOGPARSE_SENDMAIL
                                                                          : LOGPARSE_POSTFIX,

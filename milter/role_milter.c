@@ -32,6 +32,7 @@
 #include "mymalloc.h"
 #include "report_store.h"
 #include "roles.h"
+#include "sockets.h"
 
 typedef struct mlt_msg {
     vstring *buf; /* header + body as the MTA passed them, while it may be a report */
@@ -453,12 +454,18 @@ static int milter_prepare(const config *cfg, const config *old, role_ctx *ctx)
     }
     /* The role binds the socket after dropping to user: the directory must be its own. */
     struct passwd *pw = geteuid() == 0 && *cfg->user ? getpwnam(cfg->user) : NULL;
+    gid_t gid;
     if (pw == NULL)
         return 0;
-    /* Through a descriptor of the directory itself, never following a symlink planted in
-     * its parent. */
+    if (sockets_group(cfg->milter_socket_group, path, &gid) < 0)
+        return -1;
+    /* The socket is created later by the role, as user, who cannot give it to the MTA's
+     * group: the directory's set-group-ID bit does (a socket made in it gets its group),
+     * and only user and that group can reach the socket at all. Through a descriptor of
+     * the directory itself, never following a symlink planted in its parent. */
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || fchown(fd, pw->pw_uid, pw->pw_gid) < 0) {
+    if (fd < 0 || fchown(fd, pw->pw_uid, gid != (gid_t)-1 ? gid : pw->pw_gid) < 0 ||
+        fchmod(fd, gid != (gid_t)-1 ? 02750 : 0750) < 0) {
         msg_error("milter: cannot give %s to %s: %m", dir, cfg->user);
         if (fd >= 0)
             close(fd);
@@ -524,8 +531,8 @@ static int milter_run(const config *cfg, role_ctx *ctx)
     }
     if (smfi_setconn(conn) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS)
         msg_fatal("milter: cannot set up libmilter for %s", cfg->milter_socket);
-    /* The socket's directory is the access control; the MTA must be able to connect. */
-    mode_t old = umask(0);
+    /* milter_socket_mode is the mode libmilter's bind() gives the socket. */
+    mode_t old = umask(~(mode_t)cfg->milter_socket_mode & 0777);
     int opened = smfi_opensocket(1);
     umask(old);
     if (opened != MI_SUCCESS)

@@ -158,6 +158,7 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
 {
     spool *sp = spool_open(cfg->spool_directory);
     spool_writer *w = spool_writer_open(sp, "tlsrpt");
+    spool_writer_set_max(w, cfg->journal_max_size);
     dgram_decoder *dec = dgram_decoder_new();
     sts_failures *fails = sts_failures_new(cfg->spool_directory);
     tlsrpt_rx rx = {ctx->fds[0], dgram_queue_new((size_t)cfg->tlsrpt_queue_size), 0, 0, 0,
@@ -230,16 +231,18 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
     spool_flush(w, 1);
     const spool_writer_stats *ws = spool_writer_stats_get(w);
     msg_info("tlsrpt: stopping: received=%llu stored=%llu written=%llu lost_on_write=%llu "
+             "dropped_over_journal_max_size=%llu "
              "queue_full=%llu oversize=%llu repaired_utf8=%llu not_json=%llu bad_version=%llu "
              "wrong_type=%llu unknown_code=%llu oversize_field=%llu bad_domain=%llu "
              "missing_field=%llu",
              (unsigned long long)rx.received, (unsigned long long)stored,
              (unsigned long long)ws->written, (unsigned long long)ws->lost,
-             (unsigned long long)rx.queue_full, (unsigned long long)rx.truncated,
-             (unsigned long long)repaired_total, (unsigned long long)bad[DGRAM_ERR_JSON],
-             (unsigned long long)bad[DGRAM_ERR_VERSION], (unsigned long long)bad[DGRAM_ERR_TYPE],
-             (unsigned long long)bad[DGRAM_ERR_CODE], (unsigned long long)bad[DGRAM_ERR_SIZE],
-             (unsigned long long)bad[DGRAM_ERR_DOMAIN], (unsigned long long)bad[DGRAM_ERR_MISSING]);
+             (unsigned long long)ws->dropped, (unsigned long long)rx.queue_full,
+             (unsigned long long)rx.truncated, (unsigned long long)repaired_total,
+             (unsigned long long)bad[DGRAM_ERR_JSON], (unsigned long long)bad[DGRAM_ERR_VERSION],
+             (unsigned long long)bad[DGRAM_ERR_TYPE], (unsigned long long)bad[DGRAM_ERR_CODE],
+             (unsigned long long)bad[DGRAM_ERR_SIZE], (unsigned long long)bad[DGRAM_ERR_DOMAIN],
+             (unsigned long long)bad[DGRAM_ERR_MISSING]);
     spool_writer_close(w);
     spool_close(sp);
     dgram_decoder_free(dec);

@@ -43,6 +43,29 @@ static int sockets_give(const char *path, uid_t uid, gid_t gid)
     return 0;
 }
 
+int sockets_group(const char *group, const char *path, gid_t *gid)
+{
+    *gid = (gid_t)-1;
+    if (*group == 0)
+        return 0;
+    struct group *gr = getgrnam(group);
+    /* The default admits Postfix and no one else; where it cannot apply (no Postfix, or
+     * not root: a test or the demo) the socket keeps the daemon's group and its mode. */
+    if (strcmp(group, SOCKETS_MTA_GROUP) == 0 && (gr == NULL || geteuid() != 0)) {
+        if (geteuid() == 0)
+            msg_warn("socket group \"%s\" of %s: no such group; the socket keeps root's "
+                     "group: name the MTA's group in the socket's group setting",
+                     group, path);
+        return 0;
+    }
+    if (gr == NULL) {
+        msg_error("socket group \"%s\" of %s: no such group", group, path);
+        return -1;
+    }
+    *gid = gr->gr_gid;
+    return 0;
+}
+
 int sockets_unix_listen(const char *path, int type, const char *owner, const char *group,
                         mode_t mode)
 {
@@ -64,14 +87,8 @@ int sockets_unix_listen(const char *path, int type, const char *owner, const cha
         }
         uid = pw->pw_uid;
     }
-    if (*group) {
-        struct group *gr = getgrnam(group);
-        if (gr == NULL) {
-            msg_error("socket group \"%s\" of %s: no such group", group, path);
-            return -1;
-        }
-        gid = gr->gr_gid;
-    }
+    if (sockets_group(group, path, &gid) < 0)
+        return -1;
     snprintf(dir, sizeof(dir), "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {

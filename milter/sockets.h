@@ -8,6 +8,12 @@
  * Returns the fd, or -1 after logging why. */
 int sockets_unix_listen(const char *path, int type, const char *owner, const char *group,
                         mode_t mode);
+/* The default group of the unix sockets (tlsrpt_socket_group, policy_socket_group,
+ * milter_socket_group): the one Postfix's processes run as. */
+#define SOCKETS_MTA_GROUP "postfix"
+/* Sets *gid to group's id ((gid_t)-1 for "" or a default group that cannot apply here);
+ * returns 0, or -1 after logging that the group does not exist. path is for messages. */
+int sockets_group(const char *group, const char *path, gid_t *gid);
 /* Binds a TCP socket for "host:port" and listens; returns the fd, or -1 after logging. */
 int sockets_inet_listen(const char *hostport);
 /* Listens on spec, "unix:/path" (with owner, group, mode as sockets_unix_listen) or

@@ -39,7 +39,9 @@ struct spool_writer {
     int failing;          /* writes fail: logged once, then counted until they work again */
     uint64_t lost_before; /* stats.lost when the failure began */
     time_t last_fail;
-    spool_counters *count; /* NULL: nobody watches */
+    spool_counters *count;          /* NULL: nobody watches */
+    off_t max_size;                 /* journal_max_size; 0: none */
+    char capped[SPOOL_DAY_LEN + 1]; /* the day whose cap was logged */
 };
 
 void spool_day_of(time_t t, char *out)
@@ -256,7 +258,22 @@ int spool_append(spool_writer *w, const outcome *o)
     }
     vstring_reset(w->payload);
     outcome_encode(o, w->payload);
+    size_t before = w->buf->len;
     journal_frame(w->buf, w->payload->data, w->payload->len);
+    /* Anyone allowed to write to a socket could otherwise fill the disk: past the cap,
+     * outcomes are counted, not stored, until the day ends. */
+    if (w->max_size > 0 && w->size + (off_t)w->buf->len > w->max_size) {
+        w->buf->len = before;
+        w->buf->data[before] = 0;
+        w->stats.dropped++;
+        if (strcmp(w->capped, w->day) != 0) {
+            memcpy(w->capped, w->day, sizeof(w->capped));
+            msg_error("%s journal of %s in %s reached journal_max_size (%lld bytes): further "
+                      "outcomes of that day are dropped and counted",
+                      w->role, w->day, w->spool->dir, (long long)w->max_size);
+        }
+        return 0;
+    }
     w->buffered++;
     w->stats.appended++;
     if (w->buf->len >= SPOOL_FLUSH_AT)
@@ -290,6 +307,11 @@ spool_writer *spool_writer_close(spool_writer *w)
     myfree(w->role);
     myfree(w);
     return NULL;
+}
+
+void spool_writer_set_max(spool_writer *w, long long max_size)
+{
+    w->max_size = max_size > 0 ? (off_t)max_size : 0;
 }
 
 const spool_writer_stats *spool_writer_stats_get(const spool_writer *w)

@@ -24,6 +24,7 @@ typedef struct spool_writer_stats {
     uint64_t appended; /* records accepted by spool_append */
     uint64_t written;  /* records that reached the file */
     uint64_t lost;     /* records that could not be written (disk full, I/O error) */
+    uint64_t dropped;  /* records refused: the day's journal reached its maximum size */
     uint64_t syncs;
 } spool_writer_stats;
 
@@ -52,6 +53,9 @@ int spool_append(spool_writer *w, const outcome *o);
 int spool_flush(spool_writer *w, int sync);
 /* Flushes, syncs and closes; returns NULL. */
 spool_writer *spool_writer_close(spool_writer *w);
+/* Caps each day's journal of this writer at max_size bytes (journal_max_size; 0: no cap):
+ * past it spool_append counts the outcome as dropped and logs that once per day. */
+void spool_writer_set_max(spool_writer *w, long long max_size);
 const spool_writer_stats *spool_writer_stats_get(const spool_writer *w);
 /* Makes w also count into c (NULL: stop); c must outlive w. */
 void spool_writer_count(spool_writer *w, spool_counters *c);

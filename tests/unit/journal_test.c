@@ -177,6 +177,53 @@ static void test_days(void)
     CHECK_STR(out, "2024-02-29");
 }
 
+/* journal_max_size: the day's journal stops growing at the cap, the rest is counted as
+ * dropped, a new day starts afresh, and a restarted writer keeps to the cap. */
+static void test_cap(const char *dir)
+{
+    char sub[512], path[600];
+    struct stat st;
+    outcome o;
+    time_t day1 = spool_day_parse("2026-11-22"), day2 = spool_day_parse("2026-11-23");
+    long long cap = 1024 * 1024;
+    journal_stats js;
+    vstring *first = vstring_alloc(0);
+
+    snprintf(sub, sizeof(sub), "%s/cap", dir);
+    spool *s = spool_open(sub);
+    spool_writer *w = spool_writer_open(s, "tlsrpt");
+    spool_writer_set_max(w, cap);
+    outcome_init(&o);
+    make_outcome(&o, day1 + 10);
+    for (int i = 0; i < 20000; i++)
+        spool_append(w, &o);
+    spool_flush(w, 0);
+    const spool_writer_stats *ws = spool_writer_stats_get(w);
+    CHECK(ws->dropped > 0);
+    CHECK_INT(ws->appended + ws->dropped, 20000);
+    o.received = day2;
+    spool_append(w, &o);
+    CHECK_INT(ws->appended + ws->dropped, 20001);
+    uint64_t kept = ws->appended - 1;
+    spool_writer_close(w);
+    snprintf(path, sizeof(path), "%s/journal/2026-11-22/tlsrpt.jnl", sub);
+    CHECK_INT(stat(path, &st), 0);
+    CHECK(st.st_size <= cap && st.st_size > cap - 1024);
+    CHECK_INT(count_day(s, "2026-11-22", &js, first), kept);
+    CHECK_INT(count_day(s, "2026-11-23", &js, first), 1);
+    /* After a restart, the same day's journal does not grow past the cap. */
+    w = spool_writer_open(s, "tlsrpt");
+    spool_writer_set_max(w, cap);
+    o.received = day1 + 20;
+    spool_append(w, &o);
+    CHECK_INT(spool_writer_stats_get(w)->dropped, 1);
+    spool_writer_close(w);
+    CHECK_INT(count_day(s, "2026-11-22", &js, first), kept);
+    outcome_done(&o);
+    vstring_free(first);
+    spool_close(s);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/otr-journal-test.XXXXXX";
@@ -185,6 +232,7 @@ int main(void)
     test_corruption(dir);
     test_state(dir);
     test_days();
+    test_cap(dir);
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
