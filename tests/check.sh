@@ -5,8 +5,8 @@
 # STARTTLS (tests/tools/check_smtpd.py) presenting good, expired, expiring, wrong-name and
 # self-signed certificates, or no STARTTLS at all, and a private Postfix smtpd; TLSA
 # records that match (DANE-EE, DANE-TA), that do not, and whose signature is broken.
-# Every case asserts the step verdicts and the exit status; every JSON output is validated
-# against tests/data/check.schema.json.
+# Every case (tests/data/check/verdicts) asserts the step verdicts and the exit status;
+# every JSON output is validated against tests/data/check.schema.json.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib_dns.sh"
 . "$top_srcdir/tests/lib_sts.sh"
@@ -196,82 +196,38 @@ fi
 write_conf "$T/otr.conf" "resolver=$DNS_RESOLVER" "dnssec_trust_anchor_file=$T/ta.keys" \
     "https_ca_file=$T/ca.pem" "https_allow_private=yes"
 
-# run_check DOMAIN WANT-EXIT [OPTIONS...]: text and JSON runs; the JSON is validated. The
-# JSON run gives its options after the domain (GNU getopt order), the text run before it.
-run_check() {
-    local d=$1 want=$2 got; shift 2
-    got=0
+# ---- the verdict table: one case a file in tests/data/check/verdicts, in name order
+# (tests/tools/check_case.py says what each line asserts). Each case runs twice: text with
+# its options before the domain, JSON with them after it (GNU getopt order). ----
+case_key() { sed -n "s/^$1 //p" "$2"; }
+ncases=0
+for case in "$DATA"/check/verdicts/*.case; do
+    label=$(basename "$case" .case)
+    d=$(case_key domain "$case")
+    [ -n "$d" ] || fail "$label: no domain"
+    if [ "$(case_key needs "$case")" = postfix ] && [ "$HAVE_POSTFIX" = no ]; then
+        echo "note: Postfix is not installed: case $label is not run (tests/deps.sh installs it)"
+        continue
+    fi
+    args=$(case_key args "$case")
+    global=$(case_key global "$case")
+    rt=0
     # shellcheck disable=SC2086
-    "$AGENT" -c "$T/otr.conf" ${XOPTS:-} check --port "$PORT" --timeout 5 "$@" "$d" > "$T/$d.txt" 2>>"$T/agent.log" || got=$?
-    [ "$got" = "$want" ] || { cat "$T/$d.txt"; fail "$d: exit $got, want $want"; }
-    got=0
+    "$AGENT" -c "$T/otr.conf" $global check --port "$PORT" --timeout 5 $args "$d" \
+        > "$T/$label.txt" 2>>"$T/agent.log" || rt=$?
+    rj=0
     # shellcheck disable=SC2086
-    "$AGENT" -c "$T/otr.conf" ${XOPTS:-} check "$d" --port "$PORT" --timeout 5 --format json "$@" > "$T/$d.json" 2>>"$T/agent.log" || got=$?
-    [ "$got" = "$want" ] || fail "$d: --format json exit $got, want $want"
-    python3 - "$top_srcdir/tests/data/check.schema.json" "$T/$d.json" "$want" <<'EOF' || fail "$d: JSON does not match the schema"
-import json, sys, jsonschema
-schema = json.load(open(sys.argv[1]))
-doc = json.load(open(sys.argv[2]))
-jsonschema.Draft202012Validator.check_schema(schema)
-jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
-assert doc["exit"] == int(sys.argv[3]), doc["exit"]
-EOF
-}
-
-# v DOMAIN STEP [HOST]: the verdicts of STEP (for HOST), comma-separated, in order.
-v() {
-    python3 - "$T/$1.json" "$2" "${3:-}" <<'EOF'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-print(",".join(s["verdict"] for s in doc["steps"]
-               if s["step"] == sys.argv[2] and (not sys.argv[3] or s.get("host") == sys.argv[3])))
-EOF
-}
-# expect_v DOMAIN STEP WANT [HOST]
-expect_v() {
-    local got
-    got=$(v "$1" "$2" "${4:-}")
-    [ "$got" = "$3" ] || { cat "$T/$1.txt"; fail "$1: $2${4:+ ($4)}: got [$got], want [$3]"; }
-}
-# summary DOMAIN: "sts-action sts-types... / dane-action dane-types..."
-summary() {
-    python3 - "$T/$1.json" <<'EOF'
-import json, sys
-s = json.load(open(sys.argv[1]))["summary"]
-print(" / ".join(" ".join([s[k]["policy"], s[k]["action"]] + s[k]["result-types"]) for k in ("sts", "dane")))
-EOF
-}
-expect_summary() {
-    local got
-    got=$(summary "$1")
-    [ "$got" = "$2" ] || { cat "$T/$1.txt"; fail "$1: summary [$got], want [$2]"; }
-}
-
-# ---- a domain with everything right (DANE does not apply: unsigned) ----
-run_check good.example 0
-for s in tlsrpt.record sts.txt sts.policy sts.mode sts.max_age sts.mx_coverage mx.records \
-         mx.address mx.connect mx.ehlo mx.starttls mx.tls mx.chain mx.name mx.sts_name mx.expiry; do
-    expect_v good.example $s ok
+    "$AGENT" -c "$T/otr.conf" $global check "$d" --port "$PORT" --timeout 5 --format json $args \
+        > "$T/$label.json" 2>>"$T/agent.log" || rj=$?
+    python3 "$top_srcdir/tests/tools/check_case.py" "$case" "$T/$label.txt" "$T/$label.json" \
+        "$DATA/check.schema.json" "$rt" "$rj" || { cat "$T/$label.txt"; fail "case $label"; }
+    pass "$label: $(sed -n '1s/^# //p' "$case")"
+    ncases=$((ncases + 1))
 done
-expect_v good.example tlsrpt.rua ok,ok
-expect_summary good.example "enforce deliver / absent deliver"
-grep -q "TLSv1.3, cipher" "$T/good.example.txt" || fail "no TLS version/cipher in the text output"
-grep -q "^result: ok (exit 0)" "$T/good.example.txt" || fail "text result line"
-# The step order (check.c): _smtp._tls, MTA-STS, MX, then per address in session order.
-order=$(python3 -c 'import json,sys; print(" ".join(s["step"] for s in json.load(open(sys.argv[1]))["steps"]))' "$T/good.example.json")
-case $order in
-    "tlsrpt.record tlsrpt.rua tlsrpt.rua tlsrpt.dnssec sts.txt sts.policy sts.mode sts.max_age sts.mx_coverage mx.records mx.address mx.connect mx.ehlo mx.starttls mx.tls mx.chain mx.name mx.sts_name mx.expiry") ;;
-    *) fail "step order: $order" ;;
-esac
-pass "good.example: every step ok, exit 0"
+[ "$ncases" -ge 22 ] || fail "only $ncases verdict cases ran"
 
-# ---- a real Postfix as the MX: only EHLO, STARTTLS, EHLO and QUIT reach it ----
+# The real Postfix MX saw only EHLO, STARTTLS, EHLO and QUIT.
 if [ "$HAVE_POSTFIX" = yes ]; then
-    run_check postfix.example 0
-    expect_v postfix.example mx.ehlo ok
-    expect_v postfix.example mx.starttls ok
-    expect_v postfix.example mx.tls ok
-    grep -q 'banner "220 mx.postfix.example ESMTP' "$T/postfix.example.txt" || fail "postfix banner"
     wait_for 10 grep -q "disconnect from .* ehlo=2 starttls=1 quit=1 commands=4$" "$PF/maillog"
     # (commands=0/0: the test's own port probe)
     if grep "disconnect from" "$PF/maillog" | grep -v "commands=0/0$" |
@@ -279,164 +235,14 @@ if [ "$HAVE_POSTFIX" = yes ]; then
         fail "the check sent Postfix other commands"
     fi
     pass "postfix.example: a real Postfix MX, EHLO/STARTTLS/EHLO/QUIT only"
-else
-    echo "note: Postfix is not installed: the real-Postfix MX case is not run (tests/deps.sh installs it)"
 fi
 
-# ---- certificate failures ----
-run_check expired.example 2
-expect_v expired.example tlsrpt.record error          # two TLSRPT records
-expect_v expired.example tlsrpt.dnssec ok
-expect_v expired.example mx.chain error
-expect_v expired.example mx.expiry error
-expect_v expired.example mx.name ok
-expect_summary expired.example "enforce defer certificate-expired / absent deliver"
-pass "expired certificate: defer, certificate-expired"
-
-run_check wrongname.example 2
-expect_v wrongname.example mx.chain ok
-expect_v wrongname.example mx.name error
-expect_v wrongname.example mx.sts_name error
-expect_v wrongname.example tlsrpt.rua warning          # ftp: is not a report URI
-expect_v wrongname.example tlsrpt.record error         # and then no usable URI is left
-expect_summary wrongname.example "enforce defer certificate-host-mismatch / absent deliver"
-pass "wrong name: defer, certificate-host-mismatch"
-
-run_check selfsigned.example 2
-expect_v selfsigned.example mx.chain error
-expect_v selfsigned.example mx.name ok
-expect_v selfsigned.example tlsrpt.rua error          # https host does not resolve
-grep -q "self-signed certificate" "$T/selfsigned.example.txt" || fail "no OpenSSL reason for the self-signed chain"
-expect_summary selfsigned.example "enforce defer certificate-not-trusted / absent deliver"
-pass "self-signed: defer, certificate-not-trusted"
-
-run_check nostarttls.example 2
-expect_v nostarttls.example mx.ehlo ok
-expect_v nostarttls.example mx.starttls error
-expect_v nostarttls.example mx.tls ""
-expect_v nostarttls.example tlsrpt.record error       # "v=TLSRPTv1 rua=" lacks its ";"
-expect_summary nostarttls.example "enforce defer starttls-not-supported / absent deliver"
-pass "no STARTTLS: defer, starttls-not-supported"
-
-run_check soon.example 1
-expect_v soon.example mx.expiry warning
-expect_v soon.example sts.max_age warning              # above the RFC's cap
-expect_v soon.example tlsrpt.record warning            # none published
-expect_v soon.example tlsrpt.dnssec ok                 # its DNSSEC status all the same
-grep -q "_smtp._tls.soon.example: the absence of a record is not DNSSEC-signed" \
-    "$T/soon.example.txt" || fail "soon: no DNSSEC status for the missing record"
-expect_summary soon.example "enforce deliver / absent deliver"
-pass "expiring certificate and oversized max_age: warnings, exit 1"
-
-# ---- policies ----
-run_check nopolicy.example 2
-expect_v nopolicy.example sts.txt ok
-expect_v nopolicy.example sts.policy error
-grep -q "sts-policy-fetch-error http-404" "$T/nopolicy.example.txt" || fail "no fetch error reason"
-expect_v nopolicy.example sts.mx_coverage ""
-expect_summary nopolicy.example "unusable deliver sts-policy-fetch-error / absent deliver"
-pass "missing policy: sts-policy-fetch-error"
-
-run_check badpolicy.example 2
-expect_v badpolicy.example sts.policy error
-grep -q "sts-policy-invalid" "$T/badpolicy.example.txt" || fail "no policy-invalid reason"
-expect_summary badpolicy.example "unusable deliver sts-policy-invalid / absent deliver"
-pass "malformed policy: sts-policy-invalid"
-
-run_check uncovered.example 2
-expect_v uncovered.example sts.mx_coverage error
-expect_v uncovered.example mx.sts_name ok mx1.uncovered.example
-expect_v uncovered.example mx.sts_name error mx2.uncovered.example
-expect_v uncovered.example mx.name ok,ok
-expect_summary uncovered.example "enforce deliver certificate-host-mismatch / absent deliver"
-pass "policy mx lines miss an MX: error, the covered MX still takes mail"
-
-run_check testing.example 1
-expect_v testing.example sts.mode warning
-expect_v testing.example sts.max_age warning
-expect_summary testing.example "testing deliver / absent deliver"
-pass "testing mode and a short max_age: warnings"
-
-# ---- DANE in the signed zones ----
-run_check daneok.example 1                              # no MTA-STS: a warning
-expect_v daneok.example tlsrpt.record ok
-expect_v daneok.example tlsrpt.dnssec ok
-grep -q "_smtp._tls.daneok.example: the answer is DNSSEC-signed and validated" \
-    "$T/daneok.example.txt" || fail "daneok: the _smtp._tls answer not seen as signed"
-expect_v daneok.example mx.tlsa ok
-expect_v daneok.example mx.dane ok
-expect_v daneok.example sts.txt warning
-grep -q "DNSSEC-signed and validated" "$T/daneok.example.txt" || fail "MX not seen as signed"
-expect_summary daneok.example "absent deliver / usable deliver"
-pass "DANE: matching TLSA record"
-
-run_check danebad.example 2
-expect_v danebad.example mx.tlsa ok
-expect_v danebad.example mx.dane error
-expect_summary danebad.example "absent deliver / usable defer tlsa-invalid"
-pass "DANE: non-matching TLSA record: defer, tlsa-invalid"
-
-run_check daneta.example 1
-expect_v daneta.example mx.dane ok
-expect_v daneta.example tlsrpt.record warning           # none published
-expect_v daneta.example tlsrpt.dnssec ok
-grep -q "_smtp._tls.daneta.example: the absence of a record is DNSSEC-signed and validated" \
-    "$T/daneta.example.txt" || fail "daneta: the missing _smtp._tls record not seen as signed"
-grep -q "DANE-TA record 1 matches chain certificate 1" "$T/daneta.example.txt" || fail "DANE-TA evidence"
-expect_summary daneta.example "absent deliver / usable deliver"
-pass "DANE-TA: the CA the server sends matches; no _smtp._tls, its absence validated"
-
-run_check danebogus.example 2
-expect_v danebogus.example mx.tlsa error
-expect_v danebogus.example mx.records ok
-expect_v danebogus.example mx.dane ""
-expect_summary danebogus.example "absent deliver / usable defer dnssec-invalid"
-pass "DANE: TLSA record with a broken signature: defer, dnssec-invalid"
-
-# Without the trust anchor nothing validates: DANE does not apply.
-XOPTS="-o dnssec_trust_anchor_file=" run_check danebad.example 1
-expect_v danebad.example mx.tlsa ""
-expect_v danebad.example mx.dane ""
-expect_summary danebad.example "absent deliver / absent deliver"
-pass "without a trust anchor DANE does not apply"
-
-# ---- the check cannot run, or finds nothing to check ----
-run_check nomx.example 2
-expect_v nomx.example mx.records error
-run_check servfail.example 3
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "MX lookup" in d["error"], d' "$T/servfail.example.json" ||
-    fail "servfail: no reason"
+# ---- usage errors ----
 code=0; "$AGENT" -c "$T/otr.conf" check --format yaml good.example >/dev/null 2>&1 || code=$?
 [ "$code" = 3 ] || fail "bad option: exit $code, want 3"
 code=0; "$AGENT" -c "$T/otr.conf" check 'bad domain!' >/dev/null 2>&1 || code=$?
 [ "$code" = 3 ] || fail "bad domain: exit $code, want 3"
-pass "no MX, DNS failure, usage errors"
-
-run_check badid.example 2
-expect_v badid.example sts.txt error
-expect_v badid.example sts.policy ""
-
-# ---- bounded: at most 5 MX hosts and 2 addresses each, unless --all; a silent server ----
-run_check many.example 2
-expect_v many.example mx.connect ok,ok,ok,ok,ok,ok
-expect_v many.example mx.address ok,ok,ok,ok,ok
-grep -q "probing the first ones" "$T/many.example.txt" || fail "many: no note on the MX limit"
-# Coverage is of every MX record, also the 6th that was not probed.
-expect_v many.example sts.mx_coverage error
-grep -q "1 of 6 MX host(s) not matched by any mx pattern: m6.many.example$" \
-    "$T/many.example.txt" || fail "many: the unprobed 6th MX is not named as uncovered"
-run_check many.example 2 --all
-expect_v many.example mx.connect ok,ok,ok,ok,ok,ok,ok,ok
-expect_v many.example mx.address ok,ok,ok,ok,ok,ok
-run_check silent.example 2 --timeout 2
-expect_v silent.example mx.connect ok
-expect_v silent.example mx.ehlo error
-grep -q "banner: timed out waiting for the server" "$T/silent.example.txt" || fail "silent: no timeout evidence"
-run_check tlssilent.example 2 --timeout 2
-expect_v tlssilent.example mx.starttls ok
-expect_v tlssilent.example mx.tls error
-grep -q "TLS handshake: timed out after 2 s" "$T/tlssilent.example.txt" || fail "tlssilent: no timeout evidence"
-pass "limits: 5 MX hosts, 2 addresses each, --all; coverage of all 6; per-step timeout"
+pass "usage errors"
 
 # ---- bounded: --port to a closed port gives a connect error per address, fast ----
 closed=$(free_port)
