@@ -1,6 +1,8 @@
 #ifndef OTR_AGENT_H
 #define OTR_AGENT_H
 /* opentlsrpt-agent: shared state of the subcommands. */
+#include <time.h>
+
 #include "config.h"
 #include "domain.h"
 #include "spool.h"
@@ -13,6 +15,10 @@ typedef struct agent_ctx {
 
 /* Returns the spool, opening it on first use (fatal when it cannot be used). */
 spool *agent_spool(agent_ctx *ctx);
+/* Fleet mode, before delivering day: whether every host has shipped it (or fleet_max_lag
+ * has passed), then the fleet-wide lock of the day (release: fleet_store_unlock_day).
+ * Returns 1 to go on, 0 to leave the day for now (logged), -1 on error. */
+int agent_fleet_day(agent_ctx *ctx, const char *day, time_t now);
 /* Logs a routine event (a delivery, a remote failure, a domain's bad record): to syslog
  * only unless -v, because cron mails whatever reaches stderr and these are not failures of
  * the run. warn selects msg_warn over msg_info. */

@@ -10,6 +10,8 @@
 #include "deliver.h"
 #include "delivery.h"
 #include "discover.h"
+#include "fleet_db.h"
+#include "fleet_store.h"
 #include "msg.h"
 #include "mymalloc.h"
 
@@ -49,13 +51,28 @@ int cmd_run(agent_ctx *ctx, int argc, char **argv)
     memset(&st, 0, sizeof(st));
     char **days = spool_days(agent_spool(ctx));
     unsigned long ndays = 0;
-    for (size_t i = 0; days[i]; i++) {
+    int fleet = fleet_enabled(ctx->cfg);
+    /* Report mail must be signed: in a fleet, hosts without the key leave delivery to
+     * those that have it. */
+    int here = !fleet || *ctx->cfg->dkim_key_file || strncmp(ctx->cfg->deliver_to, "file:", 5) == 0;
+    if (!here)
+        agent_note(ctx, 0,
+                   "fleet mode: no dkim_key_file on this host; delivery is left to "
+                   "the hosts that have one");
+    for (size_t i = 0; here && days[i]; i++) {
         /* Only finished days, and none that expire removes anyway. */
         if (strcmp(days[i], today) >= 0 || strcmp(days[i], oldest) < 0)
             continue;
+        int go = fleet ? agent_fleet_day(ctx, days[i], now) : 1;
+        if (go <= 0) {
+            status |= go < 0;
+            continue;
+        }
         ndays++;
         if (delivery_day(ctx, d, days[i], now, &o, &st) < 0)
             status = 1;
+        if (fleet)
+            fleet_store_unlock_day(days[i]);
     }
     for (size_t i = 0; days[i]; i++)
         myfree(days[i]);

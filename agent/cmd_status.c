@@ -5,8 +5,22 @@
 
 #include "agent.h"
 #include "delivery.h"
+#include "fleet_db.h"
+#include "fleet_store.h"
 #include "msg.h"
 #include "mymalloc.h"
+
+/* Fleet mode: the hosts that have not shipped day (late, or silent). */
+static void status_fleet(agent_ctx *ctx, const char *day, FILE *out)
+{
+    vstring *late = vstring_alloc(0);
+
+    if (fleet_enabled(ctx->cfg) &&
+        fleet_store_day_ready(day, delivery_now(), ctx->cfg->fleet_max_lag, late) >= 0 &&
+        vstring_len(late))
+        fprintf(out, "%s: not shipped by host(s) %s\n", day, vstring_str(late));
+    vstring_free(late);
+}
 
 int cmd_status(agent_ctx *ctx, int argc, char **argv)
 {
@@ -25,12 +39,16 @@ int cmd_status(agent_ctx *ctx, int argc, char **argv)
     }
     if (optind != argc)
         goto usage;
-    if (sc.day)
-        return delivery_status(ctx, sc.day, 1, stdout) < 0 ? 1 : 0;
+    if (sc.day) {
+        status = delivery_status(ctx, sc.day, 1, stdout) < 0 ? 1 : 0;
+        status_fleet(ctx, sc.day, stdout);
+        return status;
+    }
     char **days = spool_days(agent_spool(ctx));
     for (size_t i = 0; days[i]; i++) {
         if (delivery_status(ctx, days[i], ctx->verbose, stdout) < 0)
             status = 1;
+        status_fleet(ctx, days[i], stdout);
         myfree(days[i]);
     }
     myfree(days);

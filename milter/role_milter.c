@@ -502,6 +502,7 @@ static int milter_run(const config *cfg, role_ctx *ctx)
     pthread_t watch;
 
     mlt_cfg = cfg;
+    role_fleet_share(cfg);
     mlt_store = report_store_open(cfg->spool_directory, 4 * (size_t)cfg->max_report_size);
     if (mlt_store == NULL)
         msg_fatal("milter: cannot use %s/%s: %m", cfg->spool_directory, REPORT_STORE_DIR);

@@ -557,6 +557,8 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     time_t last_sweep = time(NULL), last_evict = time(NULL), accept_pause = 0, last_gauges = 0;
     msg_rate accept_rate = MSG_RATE_INIT(5, 60);
 
+    role_fleet_share(cfg);
+
     memset(&st, 0, sizeof(st));
     st.cfg = cfg;
     st.sp = spool_open(cfg->spool_directory);

@@ -61,7 +61,11 @@ extern const role_ops role_milter;
 extern const role_ops role_policy;
 extern const role_ops role_log;
 extern const role_ops role_metrics;
+extern const role_ops role_ship;
 
+/* Fleet mode (fleet_database set): the role's shared documents (MTA-STS policy cache,
+ * received reports) go to the fleet database from now on; nothing otherwise. */
+void role_fleet_share(const config *cfg);
 /* Closes the fds of ctx and marks them unused. */
 void role_ctx_close(role_ctx *ctx);
 #endif

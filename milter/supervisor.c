@@ -19,7 +19,7 @@
 
 static const role_ops *const supervisor_roles[] = {
     /* metrics.h numbers the roles in this order */
-    &role_tlsrpt, &role_milter, &role_policy, &role_log, &role_metrics,
+    &role_tlsrpt, &role_milter, &role_policy, &role_log, &role_metrics, &role_ship,
 };
 
 #define NROLES            (sizeof(supervisor_roles) / sizeof(supervisor_roles[0]))

@@ -96,6 +96,13 @@ void fleet_db_error(PGconn *db, const PGresult *res, char *err, size_t errsize)
         snprintf(err, errsize, "%s", "unknown database error");
 }
 
+/* The server's notices (a shutdown under way, ...) go to our log, not to stderr. */
+static void fleet_db_notice(void *ctx, const char *text)
+{
+    (void)ctx;
+    msg_info("fleet database: %.*s", (int)strcspn(text, "\r\n"), text);
+}
+
 PGconn *fleet_db_connect(const config *cfg, char *err, size_t errsize)
 {
     const char *keys[5], *vals[5];
@@ -133,6 +140,7 @@ PGconn *fleet_db_connect(const config *cfg, char *err, size_t errsize)
         PQfinish(db);
         return NULL;
     }
+    PQsetNoticeProcessor(db, fleet_db_notice, NULL);
     return db;
 }
 

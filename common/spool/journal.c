@@ -116,7 +116,15 @@ int journal_read_file_at(const char *path, uint64_t offset,
                          int (*fn)(const void *payload, size_t len, void *ctx), void *ctx,
                          journal_stats *stats)
 {
+    return journal_read_file_from(path, offset, 0, fn, ctx, stats, NULL);
+}
+
+int journal_read_file_from(const char *path, uint64_t offset, int flags,
+                           int (*fn)(const void *payload, size_t len, void *ctx), void *ctx,
+                           journal_stats *stats, uint64_t *end)
+{
     size_t cap = 4 * 1024 * 1024, have = 0, pos = 0;
+    uint64_t base = offset, local_end; /* base: the file offset of buf[0] */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     journal_stats local;
     uint64_t skipping = 0;
@@ -124,6 +132,9 @@ int journal_read_file_at(const char *path, uint64_t offset,
 
     if (stats == NULL)
         stats = &local;
+    if (end == NULL)
+        end = &local_end;
+    *end = offset;
     memset(stats, 0, sizeof(*stats));
     if (fd < 0)
         return -1;
@@ -138,6 +149,7 @@ int journal_read_file_at(const char *path, uint64_t offset,
         /* Refill: move the unread rest to the front, read more. */
         if (!eof && (have - pos < JOURNAL_HEADER + JOURNAL_MAX_RECORD || pos == have)) {
             memmove(buf, buf + pos, have - pos);
+            base += pos;
             have -= pos;
             pos = 0;
             while (have < cap) {
@@ -168,6 +180,7 @@ int journal_read_file_at(const char *path, uint64_t offset,
                 skipping = 0;
             }
             stats->records++;
+            *end = base + pos + (size_t)n;
             if (fn(buf + pos + JOURNAL_HEADER, (size_t)n - JOURNAL_HEADER, ctx) != 0)
                 stop = 1;
             pos += (size_t)n;
@@ -200,7 +213,7 @@ int journal_read_file_at(const char *path, uint64_t offset,
         msg_warn("%s: skipped %llu corrupt stretch(es), %llu bytes; kept %llu good records", path,
                  (unsigned long long)stats->bad_records, (unsigned long long)stats->bad_bytes,
                  (unsigned long long)stats->records);
-    if (stats->torn_tail)
+    if (stats->torn_tail && !(flags & JOURNAL_READ_LIVE))
         msg_warn("%s: incomplete record at the end (torn by a crash, or still being written); "
                  "skipped",
                  path);

@@ -38,4 +38,12 @@ int journal_read_file(const char *path, int (*fn)(const void *payload, size_t le
 int journal_read_file_at(const char *path, uint64_t offset,
                          int (*fn)(const void *payload, size_t len, void *ctx), void *ctx,
                          journal_stats *stats);
+
+#define JOURNAL_READ_LIVE 1 /* the file is being written: an incomplete end is no news */
+/* journal_read_file_at for a reader that keeps its own position (the fleet shipper): *end
+ * is, during each call of fn, the offset just past that record, and at return the offset
+ * past the last good record read (where the next read starts). */
+int journal_read_file_from(const char *path, uint64_t offset, int flags,
+                           int (*fn)(const void *payload, size_t len, void *ctx), void *ctx,
+                           journal_stats *stats, uint64_t *end);
 #endif

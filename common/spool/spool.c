@@ -23,6 +23,7 @@
 
 struct spool {
     char *dir;
+    const spool_source *src; /* NULL: the journals */
 };
 
 struct spool_writer {
@@ -92,6 +93,7 @@ spool *spool_open(const char *dir)
     char path[PATH_MAX];
 
     s->dir = mystrdup(dir);
+    s->src = NULL;
     if (fsutil_mkdirs(dir, SPOOL_DIR_MODE) < 0)
         msg_fatal("cannot create spool directory %s: %m", dir);
     spool_path(path, sizeof(path), s, "journal", NULL);
@@ -384,6 +386,11 @@ static int spool_iter_record(const void *payload, size_t len, void *ctx)
     return it->fn(&it->o, it->ctx);
 }
 
+void spool_set_source(spool *s, const spool_source *src)
+{
+    s->src = src;
+}
+
 int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, void *ctx), void *ctx,
                       journal_stats *stats)
 {
@@ -398,6 +405,8 @@ int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, voi
     }
     if (stats)
         memset(stats, 0, sizeof(*stats));
+    if (s->src)
+        return s->src->iterate_day(s->src->ctx, day, fn, ctx, stats);
     spool_path(dir, sizeof(dir), s, "journal", day);
     char **files = spool_store_list_dir(dir, ".jnl");
     if (files == NULL)
@@ -428,7 +437,8 @@ int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, voi
     return ret;
 }
 
-char **spool_days(spool *s)
+/* The days of this host's journals. */
+static char **spool_days_local(spool *s)
 {
     char dir[PATH_MAX];
     char **v, **days;
@@ -467,9 +477,14 @@ static int spool_state_key(char *out, size_t size, const char *day, const char *
     return 0;
 }
 
+char **spool_days(spool *s)
+{
+    return s->src ? s->src->days(s->src->ctx) : spool_days_local(s);
+}
+
 int spool_expire(spool *s, int retention_days, time_t now)
 {
-    char **days = spool_days(s);
+    char **days = spool_days_local(s);
     char cutoff[SPOOL_DAY_LEN + 1], dir[PATH_MAX], path[PATH_MAX + NAME_MAX + 2];
     char name[SPOOL_DAY_LEN + 16];
     int removed = 0;
@@ -498,6 +513,8 @@ int spool_expire(spool *s, int retention_days, time_t now)
             spool_store_remove(s->dir, SPOOL_AREA_STATE, name);
     }
     spool_store_list_free(days);
+    if (s->src && s->src->expire(s->src->ctx, cutoff) < 0)
+        msg_warn("cannot remove the outcomes older than %s from the %s", cutoff, s->src->name);
     return removed;
 }
 

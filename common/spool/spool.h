@@ -68,6 +68,20 @@ void spool_writer_mark(spool_writer *w, const char *hint, char *out, size_t size
 /* The good records role wrote past mark; 0 when mark is "" or the journal is gone. */
 uint64_t spool_records_after(spool *s, const char *role, const char *mark);
 
+/* Where the agent reads outcomes from instead of this host's journals (fleet mode: the
+ * fleet database): the days present, the outcomes of a day, and removing old days. */
+typedef struct spool_source {
+    const char *name;
+    char **(*days)(void *ctx);
+    int (*iterate_day)(void *ctx, const char *day, int (*fn)(const outcome *o, void *fnctx),
+                       void *fnctx, journal_stats *stats);
+    int (*expire)(void *ctx, const char *cutoff);
+    void *ctx;
+} spool_source;
+/* From now on spool_days and spool_iterate_day read from src (NULL: the journals again);
+ * spool_expire removes old days both here and there. src must outlive s. */
+void spool_set_source(spool *s, const spool_source *src);
+
 /* Calls fn on each outcome of day (all roles' journals); fn returning non-zero stops.
  * Returns 0, or -1 when the day cannot be read. stats (may be NULL) sums the journals'. */
 int spool_iterate_day(spool *s, const char *day, int (*fn)(const outcome *o, void *ctx), void *ctx,
