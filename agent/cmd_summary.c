@@ -65,6 +65,9 @@ static int summary_visit(const inreport *r, const report_store_info *info, void 
     json_object_object_add(o, "dkim", summary_str(info->dkim));
     json_object_object_add(o, "tls-report-domain", summary_str(info->header_domain));
     json_object_object_add(o, "report", inreport_json(r));
+    /* As the reporter sent it: the fields the normalized form leaves out, its own spelling. */
+    json_object *raw = info->raw ? json_tokener_parse(info->raw) : NULL;
+    json_object_object_add(o, "as-received", raw ? raw : summary_str(info->raw));
     json_object_array_add(w->found, o);
     return 0;
 }

@@ -98,8 +98,9 @@ got = json.load(open(sys.argv[1])); want = json.loads(gzip.open(sys.argv[2]).rea
 assert got["report"]["report-id"] == want["report-id"]
 assert [p["summary"] for p in got["report"]["policies"]] == [p["summary"] for p in want["policies"]]
 assert "dkim" in got and "received" in got
+assert got["as-received"] == want, "the report as received differs from the file"
 PY
-pass "report $id listed and shown by --report"
+pass "report $id listed, and shown by --report as received"
 
 # 11 and 15: made reports of one domain, per reporter and day.
 mkdir "$T/made"

@@ -436,6 +436,16 @@ static size_t inreport_bom(const void *data, size_t len)
     return len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 }
 
+/* Keeps the text a report was parsed from, repaired to valid UTF-8 (it is stored as a
+ * JSON string); it is at most max_report_size. */
+static void inreport_keep_raw(inreport *r, const char *text, size_t len)
+{
+    vstring *v = vstring_alloc(0);
+    utf8_repair(v, text, len);
+    r->raw = arena_strndup(&r->mem, v->data, v->len);
+    vstring_free(v);
+}
+
 int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max, char *err,
                            size_t errsize)
 {
@@ -457,6 +467,8 @@ int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max
         }
         size_t skip = inreport_bom(json->data, json->len);
         ret = inreport_parse_json(r, json->data + skip, json->len - skip, err, errsize);
+        if (ret == 0)
+            inreport_keep_raw(r, json->data + skip, json->len - skip);
         vstring_free(json);
         return ret;
     }
@@ -466,7 +478,10 @@ int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max
         return -1;
     }
     size_t skip = inreport_bom(data, len);
-    return inreport_parse_json(r, (const char *)data + skip, len - skip, err, errsize);
+    ret = inreport_parse_json(r, (const char *)data + skip, len - skip, err, errsize);
+    if (ret == 0)
+        inreport_keep_raw(r, (const char *)data + skip, len - skip);
+    return ret;
 }
 
 /* How surely a part is the report: by its type, or only by its file name. */

@@ -54,6 +54,9 @@ typedef struct inreport {
     time_t end;
     inreport_policy *policies;
     size_t npolicies;
+    /* The JSON text as received (inflated, valid UTF-8), kept by inreport_parse_payload
+     * for an administrator to look at; NULL when parsed otherwise. */
+    const char *raw;
     arena mem; /* owns all of the above */
 } inreport;
 

@@ -109,6 +109,8 @@ int report_store_put(report_store *st, const inreport *r, const report_store_inf
         json_object_object_add(root, "tls-report-submitter",
                                report_store_str(info->header_submitter));
         json_object_object_add(root, "report", inreport_json(r));
+        if (r->raw)
+            json_object_object_add(root, "raw", json_object_new_string(r->raw));
         size_t len;
         const char *text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &len);
         int ret = spool_store_replace(st->root, SPOOL_AREA_REPORTS, name, text, len);
@@ -201,6 +203,7 @@ size_t report_store_iterate(report_store *st, const char *since,
         info.dkim = report_store_get(root, "dkim");
         info.header_domain = report_store_get(root, "tls-report-domain");
         info.header_submitter = report_store_get(root, "tls-report-submitter");
+        info.raw = report_store_get(root, "raw");
         /* The stored key wins: it is what de-duplication used. */
         json_object *k;
         const char *sub = NULL;

@@ -21,6 +21,7 @@ typedef struct report_store_info {
     int dkim_aligned;             /* DKIM d= matches the submitter (-1: unknown) */
     const char *header_domain;    /* TLS-Report-Domain */
     const char *header_submitter; /* TLS-Report-Submitter */
+    const char *raw;              /* the report's JSON as received (read back only) */
 } report_store_info;
 
 typedef struct report_store report_store;

@@ -267,7 +267,7 @@ static void test_store(void)
         "\"receiving-mx-hostname\":\"MX2.example.com\",\"failed-session-count\":1}]}]}";
     char err[200];
     inreport r;
-    report_store_info info = {1795300000, "test", "none", -1, NULL, NULL};
+    report_store_info info = {1795300000, "test", "none", -1, NULL, NULL, NULL};
 
     CHECK(mkdtemp(dir) != NULL);
     report_store *st = report_store_open(dir, MAX);
