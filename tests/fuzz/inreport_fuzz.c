@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "domain.h"
 #include "inreport.h"
 #include "msg.h"
 
@@ -28,6 +29,14 @@ static void inreport_fuzz_check(const inreport *r)
         back.start != r->start || back.end != r->end)
         msg_panic("normalized report changed");
     json_object_put(j);
+    /* Policy domains are what the summary shows with their U-labels: the decoder sees
+     * whatever A-labels a sender wrote. */
+    for (size_t i = 0; i < r->npolicies; i++) {
+        char u[4 * DOMAIN_MAX + 1];
+        if (r->policies[i].domain &&
+            domain_to_unicode(r->policies[i].domain, u, sizeof(u)) > 0 && strlen(u) == 0)
+            msg_panic("empty U-label form of %s", r->policies[i].domain);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
