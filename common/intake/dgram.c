@@ -304,9 +304,11 @@ static dgram_status dgram_object(dgram_decoder *d)
 
     if (d->toks[0].type != JSONTOK_OBJECT)
         return DGRAM_ERR_JSON;
+    /* libtlsrpt 0.5.0rc1, which Debian 13's Postfix 3.10 links, sends no "dpv" at all:
+     * absent is version 1; any other version is refused. */
     v = dgram_get(d, 0, "dpv");
-    if (v < 0 || d->toks[v].type != JSONTOK_STRING || d->toks[v].escaped ||
-        d->toks[v].end - d->toks[v].start != 1 || d->in[d->toks[v].start] != '1')
+    if (v >= 0 && (d->toks[v].type != JSONTOK_STRING || d->toks[v].escaped ||
+                   d->toks[v].end - d->toks[v].start != 1 || d->in[d->toks[v].start] != '1'))
         return DGRAM_ERR_VERSION;
     v = dgram_get(d, 0, "d");
     if (dgram_absent(d, v))

@@ -10,7 +10,7 @@
 typedef enum {
     DGRAM_OK = 0,
     DGRAM_ERR_JSON,    /* not a JSON object */
-    DGRAM_ERR_VERSION, /* dpv missing or not "1" */
+    DGRAM_ERR_VERSION, /* dpv not "1" (absent is "1") */
     DGRAM_ERR_TYPE,    /* a field of the wrong JSON type */
     DGRAM_ERR_CODE,    /* unknown policy type or result code */
     DGRAM_ERR_SIZE,    /* datagram, string or array over its limit */
