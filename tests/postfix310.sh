@@ -59,8 +59,10 @@ apt-get $APT -qq download "libtlsrpt0-dev=$TLSRPT_VERSION" >&2
 dpkg -x libtlsrpt0-dev_*.deb "$W/tlsrpt"
 TLSRPT_INC="$W/tlsrpt/usr/include"
 TLSRPT_LIB=$(dirname "$(find "$W/tlsrpt" -name libtlsrpt.a | head -1)")
-[ -f "$TLSRPT_INC/tlsrpt.h" ] && [ -f "$TLSRPT_LIB/libtlsrpt.a" ] ||
-    { echo "postfix310: libtlsrpt0-dev holds no static library" >&2; exit 1; }
+if [ ! -f "$TLSRPT_INC/tlsrpt.h" ] || [ ! -f "$TLSRPT_LIB/libtlsrpt.a" ]; then
+    echo "postfix310: libtlsrpt0-dev holds no static library" >&2
+    exit 1
+fi
 tar xzf "postfix_$POSTFIX_UPSTREAM.orig.tar.gz"
 cd "postfix-$POSTFIX_UPSTREAM"
 

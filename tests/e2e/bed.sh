@@ -99,7 +99,7 @@ EOF
         case $c in
             wrongname | stsbad) cn="mx.elsewhere.$BED_TLD" ;;
             untrusted) issuer=badca ;;
-            expired) dates="-startdate 20200101000000Z -enddate 20200201000000Z" ;;
+            expired | ststest) dates="-startdate 20200101000000Z -enddate 20200201000000Z" ;;
         esac
         if [ "$c" = selfsigned ]; then
             openssl req -x509 -newkey rsa:2048 -nodes -keyout "$c.key" -out "$c.pem" -days 30 \
