@@ -166,23 +166,37 @@ fail:
     return -1;
 }
 
+/* Binary COPY (the server parses no text): big-endian integers, fields as length + bytes. */
+static void fleet_ship_be(vstring *c, uint64_t v, int bytes)
+{
+    unsigned char b[8];
+
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        b[i] = (unsigned char)(v & 0xff);
+    vstring_append(c, b, (size_t)bytes);
+}
+
+static void fleet_ship_field(vstring *c, const void *data, size_t len)
+{
+    fleet_ship_be(c, len, 4);
+    vstring_append(c, data, len);
+}
+
 static int fleet_ship_record(const void *payload, size_t len, void *ctx)
 {
-    static const char hex[] = "0123456789abcdef";
     fleet_ship_batch *b = ctx;
     vstring *c = b->s->copy;
-    const unsigned char *p = payload;
 
-    /* COPY text: day, host, journal, pos, payload as bytea hex (its backslash doubled). */
-    vstring_sprintf_append(c, "%s\t%s\t%s\t%" PRIu64 "\t\\\\x", b->day, b->s->host, b->role,
-                           b->end - JOURNAL_HEADER - len);
-    vstring_reserve(c, 2 * len + 1);
-    for (size_t i = 0; i < len; i++) {
-        c->data[c->len++] = hex[p[i] >> 4];
-        c->data[c->len++] = hex[p[i] & 15];
-    }
-    c->data[c->len] = 0;
-    vstring_append_char(c, '\n');
+    if (c->len == 0) /* the header: signature, flags, no extension */
+        vstring_append(c, "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19);
+    fleet_ship_be(c, 5, 2);
+    fleet_ship_be(c, 4, 4); /* date: days since 2000-01-01 */
+    fleet_ship_be(c, (uint32_t)((spool_day_parse(b->day) - 946684800) / 86400), 4);
+    fleet_ship_field(c, b->s->host, strlen(b->s->host));
+    fleet_ship_field(c, b->role, strlen(b->role));
+    fleet_ship_be(c, 8, 4);
+    fleet_ship_be(c, b->end - JOURNAL_HEADER - len, 8);
+    fleet_ship_field(c, payload, len);
     b->n++;
     return b->n >= FLEET_SHIP_BATCH || c->len >= FLEET_SHIP_BATCH_MAX;
 }
@@ -199,7 +213,9 @@ static int fleet_ship_commit(fleet_ship *s, const char *key, uint64_t end, size_
     if (fleet_db_exec(s->db, "BEGIN", err, sizeof(err)) < 0)
         goto fail;
     if (n) {
-        r = PQexec(s->db, "COPY otr_outcome (day, host, journal, pos, payload) FROM STDIN");
+        fleet_ship_be(s->copy, 0xffff, 2); /* the trailer */
+        r = PQexec(s->db, "COPY otr_outcome (day, host, journal, pos, payload) FROM STDIN "
+                          "(FORMAT binary)");
         if (PQresultStatus(r) != PGRES_COPY_IN)
             goto fail_res;
         PQclear(r);
