@@ -6,7 +6,7 @@
 # of its own where /dev is a small tmpfs whose "log" is the socket of tests/tools/
 # syslog_sink.py, which writes the lines to $SM_LOG as a syslog daemon would; /etc/hosts is
 # $T/sm-hosts there (no DNS: the service switch says "hosts files"). Nothing outside the
-# namespace changes.
+# namespace changes. The daemon listens on 127.0.0.1:PORT only (no default MSA on :587).
 #
 #   sm_hosts "IP NAME..."...        the namespace's /etc/hosts lines (before sm_start)
 #   sm_start NAME HOST PORT [MC]    builds $T/sm-NAME/sendmail.cf from m4 (the common part,
@@ -16,6 +16,9 @@
 #                                   mailertable and access are built from $T/sm-NAME/*.txt
 #                                   when those exist.
 #   sm_stop NAME
+#   sm_readme SECTION REGEX         the example lines (indented by 4) of README's section
+#                                   SECTION that match REGEX, unindented; the test fails
+#                                   when there is none or one is not in opentlsrpt(8) too
 SM_ROOT=${OTR_SENDMAIL:-/var/cache/opentlsrpt/sendmail}
 SM_BIN="$SM_ROOT/usr/libexec/sendmail/sendmail"
 SM_LOG="$T/sm-maillog"
@@ -25,6 +28,18 @@ sm_need() {
     need m4 python3 unshare mount
     [ "$(id -u)" -eq 0 ] || skip "sendmail runs as root"
     [ -x "$SM_BIN" ] || skip "no sendmail in $SM_ROOT (tests/deps.sh runs tests/fetch_sendmail.sh)"
+}
+
+sm_readme() {
+    local lines
+    lines=$(awk -v t="$1" '/^-+$/ && prev != "" { insec = (prev == t) }
+        { if (insec && /^    [^ ]/) print substr($0, 5); prev = $0 }' "$top_srcdir/README" |
+        grep -E "$2") || fail "README's section $1 has no line like $2"
+    echo "$lines" | while IFS= read -r l; do
+        grep -qxF "$l" "$top_srcdir/man/opentlsrpt.8" ||
+            fail "README's \"$l\" is not in opentlsrpt(8)"
+    done || exit 1
+    echo "$lines"
 }
 
 sm_hosts() {
@@ -42,21 +57,19 @@ sm_syslog() {
     wait_for 10 test -S "$T/sm-log.sock"
 }
 
-# sm_exec CMD...: CMD in a new mount namespace with the private /dev/log and /etc/hosts.
-sm_exec() {
-    [ -f "$T/sm-hosts" ] || sm_hosts
-    unshare -m --propagation private sh -c '
-        set -e
-        mount -t tmpfs -o mode=755,size=64k otr-sm-dev /dev
-        mknod -m 666 /dev/null c 1 3
-        mknod -m 666 /dev/zero c 1 5
-        mknod -m 666 /dev/random c 1 8
-        mknod -m 666 /dev/urandom c 1 9
-        ln -s /proc/self/fd /dev/fd
-        ln -s "$0/sm-log.sock" /dev/log
-        mount --bind "$0/sm-hosts" /etc/hosts
-        exec "$@"' "$T" "$@"
-}
+# What runs in each instance's mount namespace before sendmail: /dev with the socket of
+# the syslog sink as its "log", the test's /etc/hosts. $0 is $T.
+SM_NS_SETUP='
+    set -e
+    mount -t tmpfs -o mode=755,size=64k otr-sm-dev /dev
+    mknod -m 666 /dev/null c 1 3
+    mknod -m 666 /dev/zero c 1 5
+    mknod -m 666 /dev/random c 1 8
+    mknod -m 666 /dev/urandom c 1 9
+    ln -s /proc/self/fd /dev/fd
+    ln -s "$0/sm-log.sock" /dev/log
+    mount --bind "$0/sm-hosts" /etc/hosts
+    exec "$@"'
 
 sm_start() {
     local name=$1 host=$2 port=$3 mc=${4:-} d map
@@ -82,11 +95,11 @@ define(\`confHOSTS_FILE', \`$T/sm-hosts')dnl
 define(\`confDONT_PROBE_INTERFACES', \`true')dnl
 define(\`confCON_EXPENSIVE', \`false')dnl
 define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl
-define(\`confLOG_LEVEL', \`14')dnl
 define(\`confTO_CONNECT', \`10s')dnl
 define(\`confTO_INITIAL', \`10s')dnl
 define(\`confTO_STARTTLS', \`10s')dnl
 define(\`confMIN_QUEUE_AGE', \`0')dnl
+FEATURE(\`no_default_msa')dnl
 DAEMON_OPTIONS(\`Family=inet, Addr=127.0.0.1, Port=$port, Name=MTA')dnl
 $mc
 EOM
@@ -97,17 +110,22 @@ EOM
         "$SM_ROOT/usr/libexec/sendmail/makemap" -C "$d/sendmail.cf" hash "$d/$map" \
             < "$d/$map.txt" 2> "$d/makemap.err" || { cat "$d/makemap.err"; fail "makemap $map"; }
     done
+    [ -f "$T/sm-hosts" ] || sm_hosts
+    # -bD: the daemon in the foreground, so that $! is sendmail itself.
+    (exec unshare -m --propagation private sh -c "$SM_NS_SETUP" "$T" \
+        "$SM_BIN" -C "$d/sendmail.cf" -bD) > "$d/start.out" 2>&1 &
+    echo $! > "$d/daemon.pid"
     at_exit "sm_stop $name"
-    sm_exec "$SM_BIN" -C "$d/sendmail.cf" -bd > "$d/start.out" 2>&1 ||
-        { cat "$d/start.out"; fail "sendmail $name did not start"; }
     wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
 }
 
 sm_stop() {
     local pid
-    pid=$(head -n 1 "$T/sm-$1/sendmail.pid" 2>/dev/null)
+    pid=$(cat "$T/sm-$1/daemon.pid" 2>/dev/null)
     [ -n "$pid" ] || return 0
+    rm -f "$T/sm-$1/daemon.pid"
     kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
 }

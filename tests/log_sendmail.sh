@@ -13,7 +13,7 @@
 . "$top_srcdir/tests/lib_sendmail.sh"
 sm_need
 need swaks openssl
-time_limit 100
+time_limit 150
 
 export TZ=UTC # sendmail's syslog timestamps are local time
 PORT=$(free_port)
@@ -54,15 +54,28 @@ python3 "$top_srcdir/tests/tools/check_smtpd.py" --accept "$T/mx.ready" $(cat "$
 at_exit "kill $! 2>/dev/null"
 wait_for 10 test -f "$T/mx.ready"
 sm_hosts "$(cat "$T/hosts.txt")"
-sm_start send sender.test "$SMTP_PORT" "define(\`confCACERT_PATH', \`$T')dnl
+# README's sendmail section, line for line: LogLevel, the daemon's settings, its group.
+loglevel=$(sm_readme sendmail "^define\(\`confLOG_LEVEL'")
+follow=$(sm_readme sendmail '^log_follow = /var/log/mail.log$')
+format=$(sm_readme sendmail '^log_format = sendmail$')
+sm_readme sendmail '^adduser opentlsrpt adm$' > /dev/null
+sm_start send sender.test "$SMTP_PORT" "$loglevel
+define(\`confCACERT_PATH', \`$T')dnl
 define(\`confCACERT', \`$T/ca.pem')dnl
 define(\`ESMTP_MAILER_ARGS', \`TCP \$h $PORT')dnl
 FEATURE(\`access_db', \`hash -T<TMPF> $T/sm-send/access')dnl
 FEATURE(\`mailertable', \`hash $T/sm-send/mailertable')dnl
 MAILER(\`smtp')dnl"
 
-# The log role follows sendmail's live log from its start.
-write_conf "$T/c.conf" "log_follow=$SM_LOG" "log_format=sendmail" "resolver=127.0.0.1@9"
+# The log role follows sendmail's live log from its start, as an unprivileged user that
+# reads it through its group (rsyslog's mode 0640: README's adduser ... adm).
+id nobody > /dev/null 2>&1 || skip "no user nobody"
+chmod 755 "$T"
+chgrp "$(id -gn nobody)" "$SM_LOG"
+chmod 640 "$SM_LOG"
+write_conf "$T/c.conf" "resolver=127.0.0.1@9"
+sed -i "s/^user = .*/user = nobody/" "$T/c.conf"
+printf '%s\n' "$(echo "$follow" | sed "s|/var/log/mail.log|$SM_LOG|")" "$format" >> "$T/c.conf"
 start_daemon "$T/c.conf"
 wait_for 10 grep -q 'log: ' "$T/daemon.log"
 

@@ -1,20 +1,25 @@
 #!/usr/bin/python3
 """A minimal SMTP server with STARTTLS for tests/check.sh: one thread per listener.
 
-usage: check_smtpd.py [--accept] READY-FILE LISTENER...
+usage: check_smtpd.py [--accept | --store DIR] READY-FILE LISTENER...
 LISTENER is IP:PORT:CHAIN:KEY (STARTTLS with the PEM chain and key), IP:PORT:- (no
 STARTTLS), IP:PORT:silent (accepts connections and never says a word) or
 IP:PORT:tlssilent (offers STARTTLS, accepts it, then never answers the TLS handshake). It greets, answers EHLO (again after TLS), STARTTLS and QUIT; it refuses
 MAIL/RCPT/DATA, so nothing can ever be delivered; with --accept (tests/log_sendmail.sh's MX
-hosts) it takes every message and drops it. It writes READY-FILE once every listener is
+hosts) it takes every message and drops it, with --store DIR it keeps each as DIR/N.eml, as
+received (tests/milter_sendmail.sh). It writes READY-FILE once every listener is
 bound.
 """
+import os
 import socket
 import ssl
 import sys
 import threading
 
 ACCEPT = False
+STORE = None
+stored = [0]
+store_lock = threading.Lock()
 
 
 def session(conn, ctx):
@@ -59,11 +64,24 @@ def session(conn, ctx):
             say("250 2.0.0 ok")
         elif ACCEPT and cmd == b"DATA":
             say("354 go ahead")
+            msg = []
             while True:
                 data = f.readline(65536)
-                if not data or data in (b".\r\n", b".\n"):
+                if not data:
+                    return
+                if data in (b".\r\n", b".\n"):
                     break
-            say("250 2.0.0 ok: dropped")
+                msg.append(data[1:] if data.startswith(b"..") else data)
+            if STORE is None:
+                say("250 2.0.0 ok: dropped")
+                continue
+            with store_lock:
+                stored[0] += 1
+                name = "%s/%d.eml" % (STORE, stored[0])
+            with open(name + ".tmp", "wb") as out:
+                out.write(b"".join(msg))
+            os.rename(name + ".tmp", name)
+            say("250 2.0.0 ok: stored")
         elif cmd == b"QUIT":
             say("221 2.0.0 bye")
             return
@@ -88,11 +106,15 @@ def serve(sock, ctx):
 
 
 def main():
-    global ACCEPT
+    global ACCEPT, STORE
     args = sys.argv[1:]
     if args and args[0] == "--accept":
         ACCEPT = True
         args = args[1:]
+    elif args and args[0] == "--store":
+        ACCEPT = True
+        STORE = args[1]
+        args = args[2:]
     ready, specs = args[0], args[1:]
     threads = []
     for spec in specs:
