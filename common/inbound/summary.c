@@ -237,23 +237,19 @@ void summary_add(summary *s, const inreport *r, const report_store_info *info)
     sum_report rep;
     memset(&rep, 0, sizeof(rep));
     vstring *domains = vstring_alloc(0);
+    /* Several policies of one domain in one report (Microsoft: tlsa and sts) describe the
+     * same sessions: the domain's sessions are those of its largest policy. */
+    htable *best = htable_create(4); /* domain -> 1 + index of its largest policy */
     for (size_t i = 0; i < r->npolicies; i++) {
         const inreport_policy *p = &r->policies[i];
         const char *domain = summary_policy_domain(p, fallback);
         if (s->only_domain && strcmp(domain, s->only_domain) != 0)
             continue;
-        /* Several policies of one domain in one report (Microsoft: tlsa and sts) describe
-         * the same sessions: the domain's sessions are those of its largest policy. */
-        size_t first = i, best = i;
-        for (size_t k = 0; k < r->npolicies; k++) {
-            const inreport_policy *q = &r->policies[k];
-            if (strcmp(summary_policy_domain(q, fallback), domain) != 0)
-                continue;
-            if (k < first)
-                first = k;
-            if (q->ok + q->failed > r->policies[best].ok + r->policies[best].failed)
-                best = k;
-        }
+        int created;
+        htable_entry *e = htable_enter(best, domain, strlen(domain), &created);
+        const inreport_policy *b = created ? NULL : &r->policies[(uintptr_t)e->value - 1];
+        if (b == NULL || p->ok + p->failed > b->ok + b->failed)
+            e->value = (void *)(uintptr_t)(i + 1);
         sum_domain *dom = summary_domain(s, domain);
         sum_day *d = summary_day(s, dom, day);
         summary_add_policy(s, d, p);
@@ -266,9 +262,11 @@ void summary_add(summary *s, const inreport *r, const report_store_info *info)
                          p->ok + p->failed);
         else if (p->nfailures && detailed != p->failed)
             summary_note(s, "totals-disagree", dom, d, reporter, r, p, p->failed, detailed);
-        if (first != i)
-            continue; /* the domain was counted at its first policy */
-        const inreport_policy *b = &r->policies[best];
+    }
+    htable_entry **doms = htable_sorted(best);
+    for (size_t k = 0; k < best->used; k++) {
+        const inreport_policy *b = &r->policies[(uintptr_t)doms[k]->value - 1];
+        sum_day *d = summary_day(s, summary_domain(s, doms[k]->key), day);
         d->total.ok += b->ok;
         d->total.failed += b->failed;
         sum_counts *rc = summary_slot(s, d->reporters, reporter, sizeof(sum_counts));
@@ -278,9 +276,11 @@ void summary_add(summary *s, const inreport *r, const report_store_info *info)
         rep.counts.failed += b->failed;
         if (domains->len)
             vstring_append_str(domains, ", ");
-        vstring_append_str(domains, domain);
+        vstring_append_str(domains, doms[k]->key);
         counted = 1;
     }
+    myfree(doms);
+    htable_free(best, NULL);
     if (counted && shown) {
         int created;
         htable_enter(s->reporters, reporter, strlen(reporter), &created);
