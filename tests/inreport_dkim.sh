@@ -9,15 +9,12 @@ PY=/usr/bin/python3
 $PY -c 'import dkim' 2>/dev/null || skip "python3-dkim is not installed"
 IN="$DATA/inreports"
 
-rsa_p=$(openssl pkey -in "$DATA/dkim/rsa2048.pem" -pubout -outform DER | base64 -w0)
-rsa_a=$(printf %s "$rsa_p" | cut -c1-200)
-rsa_b=$(printf %s "$rsa_p" | cut -c201-)
-cat > "$T/zones" <<END_OF_ZONES
-  local-zone: "giant.example." static
-  local-data: 'tlsrpt._domainkey.giant.example. TXT "v=DKIM1; k=rsa; s=tlsrpt; p=$rsa_a" "$rsa_b"'
-  local-zone: "relay.example." static
-  local-data: 'sel._domainkey.relay.example. TXT "v=DKIM1; k=rsa; p=$rsa_a" "$rsa_b"'
-END_OF_ZONES
+{
+    echo '  local-zone: "giant.example." static'
+    dns_dkim_key tlsrpt._domainkey.giant.example. "k=rsa; s=tlsrpt;" "$DATA/dkim/rsa2048.pem"
+    echo '  local-zone: "relay.example." static'
+    dns_dkim_key sel._domainkey.relay.example. "k=rsa;" "$DATA/dkim/rsa2048.pem"
+} > "$T/zones"
 start_unbound "$T/zones"
 
 # sign IN OUT DOMAIN SELECTOR: python3-dkim, relaxed/relaxed, the headers RFC 8460 names.

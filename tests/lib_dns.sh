@@ -48,6 +48,15 @@ dns_tlsrpt_zone() {
 
 # dns_sign ORIGIN ZONEFILE KEYS: signs ZONEFILE into ZONEFILE.signed with a new key and adds
 # that key to the trust anchor file KEYS.
+# dns_dkim_key NAME TAGS PEM: an unbound local-data line publishing PEM's public key at
+# NAME as "v=DKIM1; TAGS p=...", the key split into TXT strings of at most 200 bytes.
+dns_dkim_key() {
+    local p
+    p=$(openssl pkey -in "$3" -pubout -outform DER | base64 -w0) || fail "public key of $3"
+    printf "  local-data: '%s TXT \"v=DKIM1; %s p=%s\" \"%s\"'\n" "$1" "$2" \
+        "$(printf %s "$p" | cut -c1-200)" "$(printf %s "$p" | cut -c201-)"
+}
+
 dns_sign() {
     local origin=$1 zone=$2 key
     need ldns-keygen ldns-signzone

@@ -11,15 +11,12 @@ need postfix unbound openssl script
 [ -x "$OUTCOMES" ] || skip "tests/tools/otr-outcomes is not built"
 SOCK="$T/milter/milter.sock"
 
-rsa_p=$(openssl pkey -in "$DATA/dkim/rsa2048.pem" -pubout -outform DER | base64 -w0)
-rsa_a=$(printf %s "$rsa_p" | cut -c1-200)
-rsa_b=$(printf %s "$rsa_p" | cut -c201-)
-cat > "$T/zones" <<END_OF_ZONES
-  local-zone: "example.org." static
-  local-data: '_smtp._tls.example.org. TXT "v=TLSRPTv1; rua=mailto:tlsrpt@example.org"'
-  local-zone: "sender.example." static
-  local-data: 'rsa._domainkey.sender.example. TXT "v=DKIM1; k=rsa; s=tlsrpt; p=$rsa_a" "$rsa_b"'
-END_OF_ZONES
+{
+    echo '  local-zone: "example.org." static'
+    echo "  local-data: '_smtp._tls.example.org. TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@example.org\"'"
+    echo '  local-zone: "sender.example." static'
+    dns_dkim_key rsa._domainkey.sender.example. "k=rsa; s=tlsrpt;" "$DATA/dkim/rsa2048.pem"
+} > "$T/zones"
 start_unbound "$T/zones"
 
 SMTP_PORT=$(free_port)

@@ -39,6 +39,16 @@ void outcome_done(outcome *o)
     arena_destroy(&o->mem);
 }
 
+void outcome_failure_strings(const outcome_failure *f, const char *out[OUTCOME_FAILURE_NSTR])
+{
+    out[0] = f->sending_ip;
+    out[1] = f->mx_hostname;
+    out[2] = f->mx_helo;
+    out[3] = f->receiving_ip;
+    out[4] = f->additional_info;
+    out[5] = f->reason_code;
+}
+
 const char *outcome_result_name(int code)
 {
     for (size_t i = 0; i < sizeof(outcome_results) / sizeof(outcome_results[0]); i++)
@@ -134,14 +144,11 @@ void outcome_encode(const outcome *o, vstring *out)
         put_varint(out, (uint64_t)(p->failed != 0));
         put_varint(out, p->nfailures);
         for (size_t j = 0; j < p->nfailures; j++) {
-            const outcome_failure *f = &p->failures[j];
-            put_varint(out, (uint64_t)f->result);
-            put_str(out, f->sending_ip);
-            put_str(out, f->mx_hostname);
-            put_str(out, f->mx_helo);
-            put_str(out, f->receiving_ip);
-            put_str(out, f->additional_info);
-            put_str(out, f->reason_code);
+            const char *str[OUTCOME_FAILURE_NSTR];
+            put_varint(out, (uint64_t)p->failures[j].result);
+            outcome_failure_strings(&p->failures[j], str);
+            for (size_t k = 0; k < OUTCOME_FAILURE_NSTR; k++)
+                put_str(out, str[k]);
         }
     }
 }

@@ -34,6 +34,8 @@ typedef struct outcome_failure {
     const char *reason_code;
 } outcome_failure;
 
+#define OUTCOME_FAILURE_NSTR 6 /* the string fields of outcome_failure */
+
 typedef struct outcome_policy {
     int type;           /* OUTCOME_POLICY_* */
     const char *domain; /* NULL when absent */
@@ -63,6 +65,10 @@ void outcome_clear(outcome *o);
 void outcome_done(outcome *o);
 
 /* Result code <-> RFC 8460 result-type name; NULL / 0 when unknown. */
+/* f's strings in record order (sending_ip, mx_hostname, mx_helo, receiving_ip,
+ * additional_info, reason_code), the order of the journal encoding and of a report's
+ * failure-details key; out borrows them from f. */
+void outcome_failure_strings(const outcome_failure *f, const char *out[OUTCOME_FAILURE_NSTR]);
 const char *outcome_result_name(int code);
 int outcome_result_code(const char *name);
 /* Policy type <-> report name ("tlsa", "sts", "no-policy-found"); NULL / 0 when unknown. */

@@ -155,14 +155,12 @@ static void rpt_add_policy(report_set *rs, rpt_domain *rd, const char *report_do
     rp->failed++;
     for (size_t i = 0; i < p->nfailures; i++) {
         const outcome_failure *f = &p->failures[i];
+        const char *str[OUTCOME_FAILURE_NSTR];
         vstring_reset(k);
         key_int(k, f->result);
-        key_str(k, f->sending_ip);
-        key_str(k, f->mx_hostname);
-        key_str(k, f->mx_helo);
-        key_str(k, f->receiving_ip);
-        key_str(k, f->additional_info);
-        key_str(k, f->reason_code);
+        outcome_failure_strings(f, str);
+        for (size_t j = 0; j < OUTCOME_FAILURE_NSTR; j++)
+            key_str(k, str[j]);
         htable_entry *de = htable_enter(rp->details, k->data, k->len, NULL);
         de->value = (void *)((uintptr_t)de->value + 1);
     }

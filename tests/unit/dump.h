@@ -48,19 +48,15 @@ static void dump_outcome(vstring *out, const outcome *o)
             vstring_append_str(out, "\n");
         }
         for (size_t j = 0; j < p->nfailures; j++) {
-            const outcome_failure *f = &p->failures[j];
-            vstring_sprintf_append(out, "  failure %s s=", outcome_result_name(f->result));
-            dump_str(out, f->sending_ip);
-            vstring_append_str(out, " n=");
-            dump_str(out, f->mx_hostname);
-            vstring_append_str(out, " h=");
-            dump_str(out, f->mx_helo);
-            vstring_append_str(out, " r=");
-            dump_str(out, f->receiving_ip);
-            vstring_append_str(out, " a=");
-            dump_str(out, f->additional_info);
-            vstring_append_str(out, " f=");
-            dump_str(out, f->reason_code);
+            static const char *const label[OUTCOME_FAILURE_NSTR] = {
+                " s=", " n=", " h=", " r=", " a=", " f="};
+            const char *str[OUTCOME_FAILURE_NSTR];
+            vstring_sprintf_append(out, "  failure %s", outcome_result_name(p->failures[j].result));
+            outcome_failure_strings(&p->failures[j], str);
+            for (size_t k = 0; k < OUTCOME_FAILURE_NSTR; k++) {
+                vstring_append_str(out, label[k]);
+                dump_str(out, str[k]);
+            }
             vstring_append_str(out, "\n");
         }
     }

@@ -316,9 +316,7 @@ static void test_store(void)
     vstring_free(out);
     inreport_done(&r);
     report_store_close(st);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
+    t_rmtree(dir);
 }
 
 int main(void)

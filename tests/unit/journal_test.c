@@ -233,9 +233,6 @@ int main(void)
     test_state(dir);
     test_days();
     test_cap(dir);
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    t_rmtree(dir);
     return t_done("journal_test");
 }

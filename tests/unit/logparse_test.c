@@ -159,11 +159,8 @@ static void run_case(const char *dir, const char *name, vstring *got, void *ctx)
                            (unsigned long long)st->outcomes, (unsigned long long)st->own_reports,
                            (unsigned long long)st->unmatched);
     logparse_free(lp);
-    if (fails->len) {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", spool);
-        CHECK(system(cmd) == 0);
-    }
+    if (fails->len)
+        t_rmtree(spool);
     vstring_free(fails);
     vstring_free(tlsa_hosts);
     vstring_free(sts_domains);

@@ -327,9 +327,6 @@ int main(void)
     test_policy();
     test_answer_and_cache(dir);
     test_applied(dir);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    t_rmtree(dir);
     return t_done("sts_test");
 }

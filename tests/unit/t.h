@@ -2,6 +2,7 @@
 #define OTR_T_H
 /* Minimal table-driven unit test support: CHECK never stops a test, t_done reports. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int t_checks, t_failures;
@@ -35,6 +36,15 @@ static int t_checks, t_failures;
             fprintf(stderr, "%s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_);    \
         }                                                                                          \
     } while (0)
+
+/* Removes a directory tree the test made with mkdtemp; failing to is a failed check. */
+static inline void t_rmtree(const char *dir)
+{
+    char cmd[4200];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CHECK(strchr(dir, '\'') == NULL && system(cmd) == 0);
+}
 
 /* Prints the tally and returns the exit status for main (automake: 0 pass, 1 fail). */
 static inline int t_done(const char *name)
