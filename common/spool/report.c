@@ -84,18 +84,20 @@ static void key_int(vstring *k, int v)
 
 static void key_str(vstring *k, const char *s)
 {
+    static const char end[2] = {0, KEY_END};
+
     if (s)
         vstring_append_str(k, s);
-    vstring_append_char(k, 0);
-    vstring_append_char(k, KEY_END);
+    vstring_append(k, end, 2);
 }
 
 static void key_list(vstring *k, const char *const *v, size_t n)
 {
+    static const char end[2] = {0, KEY_LIST_END};
+
     for (size_t i = 0; i < n; i++)
         key_str(k, v[i]);
-    vstring_append_char(k, 0);
-    vstring_append_char(k, KEY_LIST_END);
+    vstring_append(k, end, 2);
 }
 
 typedef struct key_reader {

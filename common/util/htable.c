@@ -21,6 +21,36 @@ uint64_t htable_hash(const void *key, size_t len)
     return h;
 }
 
+/*
+ * The tables' own hash: eight bytes a step (multiply, rotate, multiply), then a final
+ * avalanche. Byte-wise FNV-1a (htable_hash, kept as it is because names that outlive a run
+ * are made with it) cost report building a fifth of its time on ~150-byte policy keys.
+ * Good mixing for tables of trusted size; like FNV, no defence against chosen collisions.
+ */
+static uint64_t htable_bucket_hash(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (len * 0xff51afd7ed558ccdULL);
+    uint64_t w;
+
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        w *= 0x87c37b91114253d5ULL;
+        w = (w << 31) | (w >> 33);
+        h ^= w * 0x4cf5ad432745937fULL;
+        h = ((h << 27) | (h >> 37)) * 5 + 0x52dce729;
+    }
+    w = 0;
+    memcpy(&w, p, len);
+    h ^= w * 0x87c37b91114253d5ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
 htable *htable_create(size_t hint)
 {
     htable *t = mymalloc(sizeof(*t));
@@ -55,7 +85,7 @@ htable *htable_free(htable *t, void (*free_value)(void *))
 
 htable_entry *htable_locate(const htable *t, const void *key, size_t klen)
 {
-    uint64_t h = htable_hash(key, klen);
+    uint64_t h = htable_bucket_hash(key, klen);
 
     for (htable_entry *e = t->buckets[h & (t->size - 1)]; e; e = e->next)
         if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
@@ -84,7 +114,7 @@ static void htable_grow(htable *t)
 
 htable_entry *htable_enter(htable *t, const void *key, size_t klen, int *created)
 {
-    uint64_t h = htable_hash(key, klen);
+    uint64_t h = htable_bucket_hash(key, klen);
     htable_entry *e;
 
     for (e = t->buckets[h & (t->size - 1)]; e; e = e->next)

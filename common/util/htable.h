@@ -28,5 +28,7 @@ htable_entry *htable_locate(const htable *t, const void *key, size_t klen);
 htable_entry *htable_enter(htable *t, const void *key, size_t klen, int *created);
 /* Returns a new array of the t->used entries sorted by key (memcmp order); the caller frees it. */
 htable_entry **htable_sorted(const htable *t);
+/* FNV-1a with an avalanche: stable across versions, for names and ids that outlive a run
+ * (stored report names, report-id tags); the tables themselves use a faster hash. */
 uint64_t htable_hash(const void *key, size_t len);
 #endif
