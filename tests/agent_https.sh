@@ -43,14 +43,8 @@ cat > "$T/zones" <<ZONES
   local-data: '_smtp._tls.dane.example. TXT "v=TLSRPTv1; rua=$U/ok?from=dane"'
   local-data: '_smtp._tls.mx.danehost.example. TXT "v=TLSRPTv1; rua=$U/created?from=mxhost"'
   local-zone: "refused.example." refuse
-  local-zone: "signed.example." transparent
-  local-zone: "bogus.example." transparent
-auth-zone:
-  name: "signed.example."
-  zonefile: "$T/signed.zone.signed"
-auth-zone:
-  name: "bogus.example."
-  zonefile: "$T/bogus.zone.signed"
+$(dns_auth_zone signed.example "$T/signed.zone.signed")
+$(dns_auth_zone bogus.example "$T/bogus.zone.signed")
 ZONES
 start_unbound "$T/zones"
 for r in servfail:SERVFAIL refused:REFUSED; do

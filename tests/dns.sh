@@ -28,18 +28,8 @@ cat > "$T/zones" <<EOF
   local-data: '_25._tcp.mx1.multi.example. TLSA 3 1 1 abcdef0123'
   local-data: 'bin.example. TXT "a\\\\b\\"c"'
   local-zone: "refused.example." refuse
-  local-zone: "signed.example." transparent
-  local-zone: "bogus.example." transparent
-auth-zone:
-  name: "signed.example."
-  zonefile: "$T/signed.zone.signed"
-  for-downstream: yes
-  for-upstream: no
-auth-zone:
-  name: "bogus.example."
-  zonefile: "$T/bogus.zone.signed"
-  for-downstream: yes
-  for-upstream: no
+$(dns_auth_zone signed.example "$T/signed.zone.signed")
+$(dns_auth_zone bogus.example "$T/bogus.zone.signed")
 EOF
 start_unbound "$T/zones"
 

@@ -48,6 +48,15 @@ dns_tlsrpt_zone() {
 
 # dns_sign ORIGIN ZONEFILE KEYS: signs ZONEFILE into ZONEFILE.signed with a new key and adds
 # that key to the trust anchor file KEYS.
+# dns_auth_zone NAME ZONEFILE: unbound lines that serve the signed ZONEFILE as NAME to
+# clients (for-downstream), validated with the trust anchor. They open clauses of their
+# own: put them after the file's local-zone and local-data lines.
+dns_auth_zone() {
+    printf 'server:\n  local-zone: "%s." transparent\n' "$1"
+    printf 'auth-zone:\n  name: "%s."\n  zonefile: "%s"\n  for-downstream: yes\n  for-upstream: no\n' \
+        "$1" "$2"
+}
+
 # dns_dkim_key NAME TAGS PEM: an unbound local-data line publishing PEM's public key at
 # NAME as "v=DKIM1; TAGS p=...", the key split into TXT strings of at most 200 bytes.
 dns_dkim_key() {
