@@ -12,8 +12,9 @@
 
 metrics_shm *metrics;
 
-static const char *const metrics_role_names[METRICS_NROLES] = {"tlsrpt", "milter",  "policy",
-                                                               "log",    "metrics", "ship"};
+static const char *const metrics_role_names[METRICS_NROLES] = {
+    "tlsrpt", "milter", "policy", "log", "metrics", "ship",
+};
 static const char *const metrics_answer_names[METRICS_NANSWERS] = {"secure", "dane", "other",
                                                                    "notfound", "temp"};
 static const char *const metrics_mode_names[METRICS_NMODES] = {"unknown", "none", "testing",

@@ -12,7 +12,15 @@
 #include "vstring.h"
 
 /* Roles in the order of supervisor.c's list. */
-enum { METRICS_TLSRPT, METRICS_MILTER, METRICS_POLICY, METRICS_LOG, METRICS_HTTP, METRICS_SHIP, METRICS_NROLES };
+enum {
+    METRICS_TLSRPT,
+    METRICS_MILTER,
+    METRICS_POLICY,
+    METRICS_LOG,
+    METRICS_HTTP,
+    METRICS_SHIP,
+    METRICS_NROLES
+};
 
 /* Answers of the policy service, by how Postfix acts on them. */
 enum {

@@ -22,7 +22,8 @@ static const role_ops *const supervisor_roles[] = {
     &role_tlsrpt, &role_milter, &role_policy, &role_log, &role_metrics, &role_ship,
 };
 
-#define NROLES            (sizeof(supervisor_roles) / sizeof(supervisor_roles[0]))
+#define NROLES (sizeof(supervisor_roles) / sizeof(supervisor_roles[0]))
+_Static_assert(NROLES == METRICS_NROLES, "metrics.h must name every role, in this order");
 #define RESTART_MAX_DELAY 60
 #define STOP_GRACE        30
 
