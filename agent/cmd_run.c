@@ -14,6 +14,7 @@
 #include "fleet_store.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "textfile.h"
 
 int cmd_run(agent_ctx *ctx, int argc, char **argv)
 {
@@ -83,6 +84,8 @@ int cmd_run(agent_ctx *ctx, int argc, char **argv)
     spool_expire(agent_spool(ctx), (int)ctx->cfg->retention_days, now);
     msg_destinations(MSG_TO_STDERR | (isatty(2) ? 0 : MSG_TO_SYSLOG));
     delivery_summary(ctx, &st, ndays);
+    if (*ctx->cfg->metrics_textfile && textfile_write(ctx, status == 0, now) < 0)
+        status = 1;
     discover_free(d);
     deliver_https_cleanup();
     close(lock);

@@ -674,6 +674,41 @@ int delivery_status(agent_ctx *ctx, const char *day, int verbose, FILE *fp)
     return 0;
 }
 
+int delivery_each(agent_ctx *ctx, const char *day,
+                  void (*fn)(const delivery_report_info *ri, void *arg), void *arg)
+{
+    json_object *st = delivery_load(ctx, day), *doms, *eps;
+
+    if (st == NULL)
+        return -1;
+    if (json_object_object_get_ex(st, "domains", &doms)) {
+        json_object_object_foreach(doms, name, dom)
+        {
+            (void)name;
+            delivery_report_info ri = {js_str(dom, "status"), "", 0};
+            int tried = 0;
+            if (js_is(dom, "status", ST_DELIVERED)) {
+                ri.uri = js_str(dom, "delivered_to");
+                ri.delivered = (time_t)js_int(dom, "delivered_at");
+            } else if (json_object_object_get_ex(dom, "endpoints", &eps)) {
+                json_object_object_foreach(eps, uri, ep)
+                {
+                    if (!*ri.uri || (!tried && js_int(ep, "attempts") > 0))
+                        ri.uri = uri;
+                    if (js_int(ep, "attempts") > 0 && !tried) {
+                        tried = 1;
+                        if (js_is(dom, "status", ST_PENDING) && *js_str(ep, "last_error"))
+                            ri.status = "failed";
+                    }
+                }
+            }
+            fn(&ri, arg);
+        }
+    }
+    json_object_put(st);
+    return 0;
+}
+
 /* Shared by run and send: lock, resolver, mail set-up; returns the lock descriptor, -2 when
  * another run holds the lock, or -1 after logging. */
 int delivery_prepare(agent_ctx *ctx, discover **d)

@@ -44,6 +44,19 @@ int delivery_day(agent_ctx *ctx, discover *d, const char *day, time_t now,
                  const delivery_opts *opts, delivery_stats *stats);
 /* Returns 1 when the state says every report of day is settled (nothing left to do). */
 int delivery_day_settled(agent_ctx *ctx, const char *day);
+/* One report of a day as the state has it, for the metrics. status: "pending", "failed"
+ * (pending, its last attempt failed), "delivered", "given-up" or "no-record"; uri: the
+ * endpoint that accepted it, else the first one tried, else the first known ("": none);
+ * delivered: when it was accepted (0: not). Strings valid during the call. */
+typedef struct delivery_report_info {
+    const char *status;
+    const char *uri;
+    time_t delivered;
+} delivery_report_info;
+/* Calls fn on each report domain of day's state; returns 0 (also when the day was not
+ * processed yet), or -1 when the state cannot be read. */
+int delivery_each(agent_ctx *ctx, const char *day,
+                  void (*fn)(const delivery_report_info *ri, void *arg), void *arg);
 /* Prints the state of day (per domain with verbose) to fp; returns 0, or -1 on error. */
 int delivery_status(agent_ctx *ctx, const char *day, int verbose, FILE *fp);
 /* For run and send: takes the lock, loads the mail set-up (unless deliver_to = file:) and
