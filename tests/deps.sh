@@ -20,10 +20,13 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends $BUILD_DEPS clang libclang-rt-14-dev \
     python3 python3-jsonschema python3-dkim python3-dnspython python3-aiosmtpd \
     postgresql postfix unbound nginx-light postfix-mta-sts-resolver opendkim-tools miltertest ldnsutils knot-dnsutils swaks \
-    chromium \
+    chromium prometheus prometheus-node-exporter curl \
     iproute2 procps openssl ca-certificates \
     valgrind debhelper lintian fakeroot dpkg-dev systemd \
     m4 libwrap0 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libicu-dev >/dev/null
+# The metrics test starts its own prometheus and node_exporter on free ports; the
+# packages' system services are not wanted.
+systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
 # sendmail 8.17 conflicts with postfix: unpacked, not installed (its libraries are above).
 "$(dirname "$0")/fetch_sendmail.sh"
 # Postfix 3.10 with TLSRPT for tests/postfix310_bed.sh: built once into
