@@ -375,9 +375,10 @@ static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
         counter_add(&metrics->milter.refused[METRICS_REFUSED_STORE_ERROR], 1);
     } else {
         counter_add(put ? &metrics->milter.reports_stored : &metrics->milter.reports_duplicate, 1);
-        msg_info("milter: %s: %s TLS-RPT report from %s, id %s, %zu policies, dkim=%s%s", qid,
+        msg_info("milter: %s: %s TLS-RPT report from %s, id %s, %zu policies, dkim=%s%s%s", qid,
                  put ? "stored" : "duplicate", r.submitter, r.report_id, r.npolicies, dkim,
-                 info.dkim_aligned == 0 ? ", not aligned with the submitter" : "");
+                 info.dkim_aligned == 0 ? ", not aligned with the submitter" : "",
+                 meta.forwarded ? ", forwarded" : "");
         if (strcmp(mlt_cfg->milter_action, "discard") == 0)
             ret = SMFIS_DISCARD;
     }

@@ -78,7 +78,7 @@ SOCK="$T/milter/milter.sock"
 write_conf "$T/otr.conf" "resolver=$DNS_RESOLVER" "milter_socket=local:$SOCK"
 start_daemon "$T/otr.conf"
 wait_for 10 test -S "$SOCK"
-for f in signed altered; do
+for f in signed altered forwarded; do
     MILTER_SOCK="local:$SOCK" MSG="$T/$f.eml" miltertest -s "$top_srcdir/tests/milter/send.lua" \
         > "$T/mt.out" 2>&1 || { cat "$T/mt.out"; fail "miltertest $f"; }
     rm -rf "$T/spool/reports"
@@ -88,4 +88,6 @@ grep -q 'stored TLS-RPT report from giant.example.*dkim=pass (d=giant.example)$'
     fail "milter did not verify the signature"
 grep -q 'stored TLS-RPT report from giant.example.*dkim=fail' "$T/daemon.log" ||
     fail "milter passed an altered message"
-pass "the milter verifies DKIM"
+grep -q 'stored TLS-RPT report from giant.example.*dkim=pass (d=giant.example), forwarded$' \
+    "$T/daemon.log" || fail "milter did not verify a forwarded report's own signature"
+pass "the milter verifies DKIM, of a forwarded report too"
