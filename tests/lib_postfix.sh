@@ -10,38 +10,45 @@
 #                                               $T/mail/tlsrpt/ and relay for 127.0.0.0/8
 PF="$T/pf"
 
-postfix_start() {
-    local host=$1 port=$2 main=$3 master=${4:-}
-    need postfix script
-    chmod 0755 "$T" # Postfix's daemons run as postfix and nobody
-    mkdir -p "$PF/queue" "$PF/data"
-    chown postfix "$PF/data"
-    cat > "$PF/main.cf" <<EOF
+# postfix_base DIR: what every private instance shares (also tests/e2e/bed.sh's): queue
+# and data in DIR, its log in DIR/maillog, DIR/main.cf's common lines, and DIR/master.cf
+# as Debian's without chroot.
+postfix_base() {
+    local dir=$1
+    mkdir -p "$dir/queue" "$dir/data"
+    chown postfix "$dir/data"
+    cat > "$dir/main.cf" <<EOF
 compatibility_level = 3.6
-queue_directory = $PF/queue
-data_directory = $PF/data
+queue_directory = $dir/queue
+data_directory = $dir/data
 mail_owner = postfix
 setgid_group = postdrop
 inet_protocols = ipv4
-inet_interfaces = 127.0.0.1
 maillog_file_prefixes = $T
-maillog_file = $PF/maillog
-myhostname = $host
-mydestination =
+maillog_file = $dir/maillog
 alias_maps =
 alias_database =
 biff = no
 smtputf8_enable = no
-$main
 EOF
+    awk '/^[a-z].*(inet|unix|fifo|pass|unix-dgram)[ \t]/ { $5 = "n" } { print }' \
+        /etc/postfix/master.cf > "$dir/master.cf"
+}
+
+postfix_start() {
+    local host=$1 port=$2 main=$3 master=${4:-}
+    need postfix script
+    chmod 0755 "$T" # Postfix's daemons run as postfix and nobody
+    postfix_base "$PF"
+    printf 'inet_interfaces = 127.0.0.1\nmyhostname = %s\nmydestination =\n%s\n' "$host" "$main" \
+        >> "$PF/main.cf"
     awk -v port="$port" -v master="$master" '
         /^smtp[ \t]+inet/ {
             print "127.0.0.1:" port " inet n - n - - smtpd"
             if (master != "") print master
             next
         }
-        /^[a-z].*(inet|unix|fifo|pass|unix-dgram)[ \t]/ { $5 = "n" }
-        { print }' /etc/postfix/master.cf > "$PF/master.cf"
+        { print }' "$PF/master.cf" > "$PF/master.cf.new" && mv "$PF/master.cf.new" "$PF/master.cf"
     at_exit postfix_stop
     script -qc "postfix -c $PF start" /dev/null > "$T/postfix-start.log" 2>&1 ||
         { cat "$T/postfix-start.log" "$PF/maillog" 2>/dev/null; fail "postfix did not start"; }

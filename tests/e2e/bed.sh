@@ -9,6 +9,8 @@
 #   127.0.9.N   one MX listener per case (BED_CASES, N = position)
 #   127.0.11.1  nginx, the MTA-STS policy hosts (bed_sts)
 
+. "$top_srcdir/tests/lib_postfix.sh" # postfix_base
+
 # every case is the recipient domain <case>.$BED_TLD, MX mx.<case>.$BED_TLD; stsok and
 # stsbad are MTA-STS enforce domains when bed_sts publishes their policies (else opportunistic)
 BED_CASES="good expired wrongname untrusted selfsigned nostarttls daneok danebad stsok stsbad"
@@ -209,29 +211,9 @@ bed_stop_pidfile() {
     kill -KILL "$p" 2>/dev/null
 }
 
-# bed_postfix_base DIR: main.cf lines every instance shares; master.cf without chroot.
-bed_postfix_base() {
-    local dir=$1
-    mkdir -p "$dir/queue" "$dir/data"
-    chown postfix "$dir/data"
-    cat > "$dir/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $dir/queue
-data_directory = $dir/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_protocols = ipv4
-maillog_file_prefixes = $T
-maillog_file = $dir/maillog
-alias_maps =
-alias_database =
-biff = no
-smtputf8_enable = no
-EOF
-    # Debian's master.cf chroots most daemons into the queue; a private instance does not.
-    awk '/^[a-z].*(inet|unix|fifo|pass|unix-dgram)[ \t]/ { $5 = "n" } { print }' \
-        /etc/postfix/master.cf > "$dir/master.cf"
-}
+# bed_postfix_base DIR: main.cf lines every instance shares; master.cf without chroot
+# (Debian's chroots most daemons into the queue; a private instance does not).
+bed_postfix_base() { postfix_base "$1"; }
 
 bed_postfix_start() {
     local dir=$1
