@@ -4,7 +4,9 @@
 usage: check_smtpd.py [--accept | --store DIR] READY-FILE LISTENER...
 LISTENER is IP:PORT:CHAIN:KEY (STARTTLS with the PEM chain and key), IP:PORT:- (no
 STARTTLS), IP:PORT:silent (accepts connections and never says a word) or
-IP:PORT:tlssilent (offers STARTTLS, accepts it, then never answers the TLS handshake). It greets, answers EHLO (again after TLS), STARTTLS and QUIT; it refuses
+IP:PORT:tlssilent (offers STARTTLS, accepts it, then never answers the TLS handshake) or
+IP:PORT:tlsgarbage (offers STARTTLS, accepts it, answers the handshake with plain text
+and closes). It greets, answers EHLO (again after TLS), STARTTLS and QUIT; it refuses
 MAIL/RCPT/DATA, so nothing can ever be delivered; with --accept (tests/log_sendmail.sh's MX
 hosts) it takes every message and drops it, with --store DIR it keeps each as DIR/N.eml, as
 received (tests/milter_sendmail.sh). It writes READY-FILE once every listener is
@@ -47,6 +49,11 @@ def session(conn, ctx):
             if offer:
                 say("250-STARTTLS")
             say("250 8BITMIME")
+        elif cmd == b"STARTTLS" and ctx == "tlsgarbage":
+            say("220 2.0.0 ready to start TLS")
+            conn.recv(4096)
+            say("this is not TLS")
+            return
         elif cmd == b"STARTTLS" and ctx == "tlssilent":
             say("220 2.0.0 ready to start TLS")
             while conn.recv(4096):
@@ -120,7 +127,7 @@ def main():
     for spec in specs:
         ip, port, chain, *rest = spec.split(":")
         ctx = None
-        if chain in ("silent", "tlssilent"):
+        if chain in ("silent", "tlssilent", "tlsgarbage"):
             ctx = chain
         elif chain != "-":
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
