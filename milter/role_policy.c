@@ -21,6 +21,7 @@
 #include "domain.h"
 #include "htable.h"
 #include "metrics.h"
+#include "fleet_db.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "netstring.h"
@@ -185,6 +186,20 @@ static void policy_refresh(policy_state *st, dns_resolver *dns, policy_job *job)
         return;
     if (r->failed_at && strcmp(r->failed_id, id) == 0 && now - r->failed_at < POLICY_RETRY_AFTER)
         return; /* RFC 8461 3.3: do not hammer a failing policy host */
+    /* Fleet mode: another host may have fetched this policy id already; taking it keeps
+     * one policy across the fleet (and one fetch). */
+    sts_cache_entry shared;
+    if (fleet_enabled(st->cfg) && sts_cache_load(spool_dir(st->sp), job->domain, &shared) == 1) {
+        if (shared.have_policy && strcmp(shared.id, id) == 0 && !policy_stale(&shared, now)) {
+            int dane = r->dane;
+            sts_cache_entry_free(r);
+            *r = shared;
+            r->dane = dane;
+            msg_info("policy: %s: id %s from the fleet's cache", job->domain, id);
+            return;
+        }
+        sts_cache_entry_free(&shared);
+    }
 
     sts_fetch_result fr;
     sts_fetch_opts fo = st->fopts;
