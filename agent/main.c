@@ -29,10 +29,11 @@ static const struct {
     {"send", cmd_send,
      "deliver a day's pending reports now: --day YYYY-MM-DD [--domain D] [--force]"},
     {"status", cmd_status, "delivery state per day: [--day YYYY-MM-DD]"},
-    {"ingest", cmd_ingest, "store received reports from files: FILE... (.eml, .json, .json.gz)"},
+    {"ingest", cmd_ingest,
+     "store received reports from files: FILE... (.eml, .json, .json.gz, .zip)"},
     {"summary", cmd_summary,
-     "received reports in plain words: [--since D] [--domain X] "
-     "[--format text|json|html] [--alerts]"},
+     "received reports in plain words: [--since D] [--until D] [--domain X] "
+     "[--format text|json|html|csv|jsonl] [--alerts] | --report ID"},
     {"policy", cmd_policy,
      "what the MTA-STS policy service answers for a domain and why: [--fetch] DOMAIN"},
     {"import-log", cmd_import_log,
