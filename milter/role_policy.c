@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,12 +33,13 @@
 #include "sts_cache.h"
 #include "sts_fetch.h"
 
-#define POLICY_MAX_CLIENTS     500  /* Postfix runs at most default_process_limit (100) smtp(8) */
+#define POLICY_MAX_CLIENTS     1024 /* Postfix runs default_process_limit (100) smtp(8) */
+#define POLICY_MAX_PER_PEER    512  /* one uid (unix) or address (inet): half the room */
 #define POLICY_REQUEST_MAX     1024 /* "<mapname> <domain>" */
 #define POLICY_INBUF_MAX       (POLICY_REQUEST_MAX + 16)
 #define POLICY_OUTBUF_MAX      (1024 * 1024) /* a client this far behind is not reading */
 #define POLICY_REQUEST_TIMEOUT 10            /* seconds to finish a started request */
-#define POLICY_IDLE_TIMEOUT    300           /* seconds an idle connection is kept */
+#define POLICY_IDLE_TIMEOUT    15            /* seconds; Postfix's socketmap client closes at 10 */
 #define POLICY_TXT_RECHECK     60            /* seconds between TXT checks of a domain in use */
 #define POLICY_RETRY_AFTER     300           /* seconds before a failed id is fetched again */
 #define POLICY_STALE_RECHECK   5             /* seconds between checks of a policy due a refresh */
@@ -84,6 +86,7 @@ typedef struct policy_client {
     char wait_domain[DOMAIN_MAX + 1];
     time_t wait_until;
     uint64_t asked_us; /* when the request being answered came (for the metrics) */
+    char peer[64];     /* sockets_peer: whom the per-peer cap counts */
 } policy_client;
 
 typedef struct policy_state {
@@ -96,6 +99,7 @@ typedef struct policy_state {
     int stopping;
     unsigned long fetched, failed;                     /* under qlock */
     unsigned long lookups, waited, timed_out, dropped; /* the loop thread's */
+    unsigned long evicted, over_peer_cap;              /* the loop thread's */
     int efd;                                           /* workers -> loop: results are ready */
     sts_fetch_opts fopts;
 } policy_state;
@@ -561,6 +565,80 @@ static void policy_evict(policy_state *st, policy_client **clients, size_t nclie
         msg_info("policy: %zu domains unused for a day forgotten, %zu kept", dropped, keep->used);
 }
 
+static int policy_client_idle(const policy_client *cl)
+{
+    return !cl->wait && cl->inlen == 0 && cl->outoff == cl->out->len;
+}
+
+/* Makes room for one more client when all places are taken: closes the client idle the
+ * longest (an idle connection costs its owner nothing to reopen). 0, or -1 when every
+ * client has a request in progress. */
+static int policy_evict_idle(policy_state *st, policy_client **clients, size_t *nclients)
+{
+    size_t best = *nclients;
+
+    for (size_t i = 0; i < *nclients; i++)
+        if (policy_client_idle(clients[i]) &&
+            (best == *nclients || clients[i]->since < clients[best]->since))
+            best = i;
+    if (best == *nclients)
+        return -1;
+    st->evicted++;
+    policy_client_close(clients, nclients, best);
+    return 0;
+}
+
+/* Accepts what is pending on the listener. A peer (uid or address) holds at most
+ * POLICY_MAX_PER_PEER connections, so that one local user cannot take every place from
+ * Postfix; when all places are taken, the longest idle client makes room. */
+static void policy_accept(policy_state *st, int lfd, policy_client **clients, size_t *nclients,
+                          time_t now, time_t *accept_pause, msg_rate *rate)
+{
+    for (;;) {
+        if (*nclients >= POLICY_MAX_CLIENTS && policy_evict_idle(st, clients, nclients) < 0) {
+            *accept_pause = now + 1; /* all busy: the kernel's backlog holds the rest */
+            return;
+        }
+        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+            /* Out of descriptors: leave the listener alone a second, not spin on it. */
+            if (msg_rate_ok(rate))
+                msg_warn("policy: accept: %m");
+            *accept_pause = now + 1;
+        }
+        if (fd < 0)
+            return;
+        policy_client *cl = mycalloc(1, sizeof(*cl));
+        sockets_peer(fd, cl->peer, sizeof(cl->peer));
+        size_t same = 0, oldest = *nclients;
+        for (size_t i = 0; i < *nclients; i++) {
+            if (strcmp(clients[i]->peer, cl->peer) != 0)
+                continue;
+            same++;
+            if (policy_client_idle(clients[i]) &&
+                (oldest == *nclients || clients[i]->since < clients[oldest]->since))
+                oldest = i;
+        }
+        if (same >= POLICY_MAX_PER_PEER) {
+            /* The peer makes room itself: its longest idle connection goes, or the new one
+             * when all of its connections are busy. */
+            if (st->over_peer_cap++ == 0 || msg_rate_ok(rate))
+                msg_warn("policy: %s holds %zu connections, the most one peer may", cl->peer, same);
+            if (oldest == *nclients) {
+                close(fd);
+                myfree(cl);
+                continue;
+            }
+            st->evicted++;
+            policy_client_close(clients, nclients, oldest);
+        }
+        cl->fd = fd;
+        cl->out = vstring_alloc(0);
+        cl->since = now;
+        clients[(*nclients)++] = cl;
+    }
+}
+
 static int policy_run(const config *cfg, role_ctx *ctx)
 {
     policy_state st;
@@ -595,6 +673,12 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     size_t loaded = sts_cache_load_all(cfg->spool_directory, policy_load_one, &st);
     msg_info("policy: %zu cached policies loaded", loaded);
     fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
+    /* Room for every client the loop keeps (the usual soft limit is 1024). */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < POLICY_MAX_CLIENTS + 64) {
+        rl.rlim_cur = rl.rlim_max < POLICY_MAX_CLIENTS + 64 ? rl.rlim_max : POLICY_MAX_CLIENTS + 64;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     for (int i = 0; i < POLICY_WORKERS; i++)
         if (pthread_create(&workers[i], NULL, policy_worker, &st) != 0)
             msg_fatal("policy: cannot start a worker thread");
@@ -602,8 +686,7 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     while (!role_stop) {
         time_t now = time(NULL);
         int timeout = 1000;
-        pfd[0] = (struct pollfd){
-            lfd, nclients < POLICY_MAX_CLIENTS && now >= accept_pause ? POLLIN : 0, 0};
+        pfd[0] = (struct pollfd){lfd, now >= accept_pause ? POLLIN : 0, 0};
         pfd[1] = (struct pollfd){st.efd, POLLIN, 0};
         for (size_t i = 0; i < nclients; i++) {
             policy_client *cl = clients[i];
@@ -663,25 +746,8 @@ static int policy_run(const config *cfg, role_ctx *ctx)
                 policy_client_close(clients, &nclients, i);
             }
         }
-        if (n > 0 && (pfd[0].revents & POLLIN)) {
-            while (nclients < POLICY_MAX_CLIENTS) {
-                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (fd < 0 &&
-                    (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
-                    /* Out of descriptors: leave the listener alone a second, not spin on it. */
-                    if (msg_rate_ok(&accept_rate))
-                        msg_warn("policy: accept: %m");
-                    accept_pause = now + 1;
-                }
-                if (fd < 0)
-                    break;
-                policy_client *cl = mycalloc(1, sizeof(*cl));
-                cl->fd = fd;
-                cl->out = vstring_alloc(0);
-                cl->since = now;
-                clients[nclients++] = cl;
-            }
-        }
+        if (n > 0 && (pfd[0].revents & POLLIN))
+            policy_accept(&st, lfd, clients, &nclients, now, &accept_pause, &accept_rate);
         if (now - last_sweep >= 60) {
             last_sweep = now;
             policy_sweep(&st, now);
@@ -717,9 +783,10 @@ static int policy_run(const config *cfg, role_ctx *ctx)
     }
     msg_info("policy: stopping: lookups=%lu waited_for_first_fetch=%lu "
              "answered_notfound_after_timeout=%lu "
-             "fetched=%lu fetch_failures=%lu connections_dropped_midrequest=%lu domains=%zu",
-             st.lookups, st.waited, st.timed_out, st.fetched, st.failed, st.dropped,
-             st.cache->used);
+             "fetched=%lu fetch_failures=%lu connections_dropped_midrequest=%lu "
+             "idle_connections_evicted=%lu connections_over_peer_cap=%lu domains=%zu",
+             st.lookups, st.waited, st.timed_out, st.fetched, st.failed, st.dropped, st.evicted,
+             st.over_peer_cap, st.cache->used);
     st.cache = htable_free(st.cache, policy_entry_free);
     spool_close(st.sp);
     close(st.efd);

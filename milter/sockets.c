@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,28 @@ int sockets_listen(const char *setting, const char *spec, const char *owner, con
         return sockets_inet_listen(spec + 5);
     msg_error("%s: expected unix:/path or inet:host:port, got \"%s\"", setting, spec);
     return -1;
+}
+
+void sockets_peer(int fd, char *out, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    char host[INET6_ADDRSTRLEN];
+
+    snprintf(out, size, "?");
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_UNIX) {
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+            snprintf(out, size, "uid %ld", (long)cred.uid);
+        return;
+    }
+    len = sizeof(ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
+        getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0, NI_NUMERICHOST) == 0)
+        snprintf(out, size, "%s", host);
 }
 
 void sockets_check_dgram_qlen(void)

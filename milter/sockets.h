@@ -1,6 +1,7 @@
 #ifndef OTR_SOCKETS_H
 #define OTR_SOCKETS_H
 /* Listening sockets the daemon's roles need, created by the parent before it drops root. */
+#include <stddef.h>
 #include <sys/types.h>
 
 /* Binds a unix socket of type (SOCK_DGRAM/SOCK_STREAM) at path, creating the directory,
@@ -20,6 +21,9 @@ int sockets_inet_listen(const char *hostport);
  * "inet:host:port", for the setting named setting; returns the fd, or -1 after logging. */
 int sockets_listen(const char *setting, const char *spec, const char *owner, const char *group,
                    mode_t mode);
+/* Names the peer of a connected socket for per-peer limits: "uid N" (SO_PEERCRED) on a
+ * unix socket, the numeric address on an inet one, "?" when unknown. */
+void sockets_peer(int fd, char *out, size_t size);
 /* Warns when net.unix.max_dgram_qlen is below 512: Postfix's datagrams are then lost in
  * bursts. */
 void sockets_check_dgram_qlen(void);
