@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "report.h"
+#include "testpoint.h"
 #include "vstring.h"
 
 #define DELIVERY_STATE_VERSION 1
@@ -28,32 +29,9 @@
 #define ST_NOT_NEEDED "not-needed" /* endpoint: another one accepted the report */
 #define ST_NO_RECORD  "no-record"  /* report: the domain publishes no (usable) record */
 
-static const char *kill_point;
-
-/* OTR_TEST_KILL_AT=before-send|after-accept|after-state|after-failure: the kill tests stop the
- * agent exactly there, once, to prove what a crash at that point costs. */
-static void delivery_kill_at(const char *point)
-{
-    if (kill_point == NULL) {
-        const char *env = getenv("OTR_TEST_KILL_AT");
-        kill_point = env ? env : "";
-    }
-    if (strcmp(kill_point, point) == 0)
-        kill(getpid(), SIGKILL);
-}
-
 time_t delivery_now(void)
 {
-    /* OTR_TEST_NOW=EPOCH: the timing tests run a day's 24 hours in seconds. */
-    const char *env = getenv("OTR_TEST_NOW");
-    char *end;
-
-    if (env && *env) {
-        long long t = strtoll(env, &end, 10);
-        if (*end == 0 && t > 0)
-            return (time_t)t;
-    }
-    return time(NULL);
+    return testpoint_now();
 }
 
 int delivery_lock(agent_ctx *ctx)
@@ -454,14 +432,14 @@ static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const re
                 next = (time_t)js_int(ep, "next_attempt");
             continue;
         }
-        delivery_kill_at("before-send");
+        testpoint_kill("before-send");
         deliver_status ds = delivery_send(ctx, &dr, u, why, sizeof(why));
         int64_t n = js_int(ep, "attempts") + 1;
         js_set_int(ep, "attempts", n);
         js_set_int(ep, "last_attempt", now);
         stats->attempts++;
         if (ds == DELIVER_OK) {
-            delivery_kill_at("after-accept");
+            testpoint_kill("after-accept");
             delivery_mark(st, domain, u->uri, now);
             /* Durable before anything else happens: only a crash inside this window can
              * make the report go out twice (with the same report-id). One appended line,
@@ -470,7 +448,7 @@ static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const re
                 status = -1;
                 break;
             }
-            delivery_kill_at("after-state");
+            testpoint_kill("after-state");
             delivered = 1;
             stats->sent++;
             agent_note(ctx, 0, "%s: report for %s delivered to %s (%s)", domain, day, u->uri, why);
@@ -498,7 +476,7 @@ static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const re
             status = -1;
             break;
         }
-        delivery_kill_at("after-failure");
+        testpoint_kill("after-failure");
     }
     json_object_put(report);
     if (status < 0)

@@ -33,7 +33,7 @@ typedef struct delivery_stats {
     unsigned long waiting;  /* reports not due yet or waiting for a retry */
 } delivery_stats;
 
-/* The current time, or OTR_TEST_NOW (seconds since the epoch) when the tests set it. */
+/* The current time (testpoint_now: the tests' copy of the agent may set it). */
 time_t delivery_now(void);
 /* Takes <spool>/agent.lock; returns the descriptor to keep open, -2 when another run holds
  * it, or -1 after logging an error. */

@@ -66,11 +66,11 @@ faulty_run() {
     dgram "$dom" | "$OUTCOMES" "$T/spool-$dom" "$D" 2>>"$T/outcomes.log" || fail "otr-outcomes"
     start=$(date +%s)
     # shellcheck disable=SC2086
-    OTR_TEST_NOW=$T0 "$AGENT" -c "$T/$dom.conf" "$@" -v run ${RUN_ARGS:-} 2>>"$T/agent.log" || rc=$?
+    OTR_TEST_NOW=$T0 "$AGENT_TEST" -c "$T/$dom.conf" "$@" -v run ${RUN_ARGS:-} 2>>"$T/agent.log" || rc=$?
     elapsed=$(($(date +%s) - start))
     [ "$rc" = 0 ] || fail "$dom: the run exited $rc; a remote failure is not a run failure"
     [ "$elapsed" -le "$limit" ] || fail "$dom: the run took ${elapsed}s, more than ${limit}s"
-    OTR_TEST_NOW=$T0 "$AGENT" -c "$T/$dom.conf" status --day "$D" > "$T/$dom.status"
+    OTR_TEST_NOW=$T0 "$AGENT_TEST" -c "$T/$dom.conf" status --day "$D" > "$T/$dom.status"
     grep -q "^  $dom  pending " "$T/$dom.status" || fail "$dom: not pending: $(cat "$T/$dom.status")"
     if [ "$ep" != none ]; then
         grep -q "^    $ep  pending  attempts 1  ." "$T/$dom.status" ||
@@ -81,12 +81,12 @@ faulty_run() {
 # healed_runs DOMAIN: two later runs with the fault gone; DOMAIN's report is delivered.
 healed_runs() {
     # shellcheck disable=SC2086
-    OTR_TEST_NOW=$((T0 + 600)) "$AGENT" -c "$T/$1.conf" run ${RUN_ARGS:-} 2>>"$T/agent.log" ||
+    OTR_TEST_NOW=$((T0 + 600)) "$AGENT_TEST" -c "$T/$1.conf" run ${RUN_ARGS:-} 2>>"$T/agent.log" ||
         fail "$1: the run after the fault"
     # shellcheck disable=SC2086
-    OTR_TEST_NOW=$((T0 + 3600)) "$AGENT" -c "$T/$1.conf" run ${RUN_ARGS:-} 2>>"$T/agent.log" ||
+    OTR_TEST_NOW=$((T0 + 3600)) "$AGENT_TEST" -c "$T/$1.conf" run ${RUN_ARGS:-} 2>>"$T/agent.log" ||
         fail "$1: the second run after the fault"
-    OTR_TEST_NOW=$((T0 + 3600)) "$AGENT" -c "$T/$1.conf" status --day "$D" |
+    OTR_TEST_NOW=$((T0 + 3600)) "$AGENT_TEST" -c "$T/$1.conf" status --day "$D" |
         grep -q "^  $1  delivered " || fail "$1: not delivered after the fault"
 }
 

@@ -31,7 +31,7 @@ kill_case() {
     kill_conf "$point" "$spool"
     dgram a.example | "$OUTCOMES" "$spool" "$D" 2>>"$T/outcomes.log" || fail "otr-outcomes"
     set +e
-    OTR_TEST_KILL_AT=$point "$AGENT" -c "$T/$point.conf" run 2>>"$T/agent.log"
+    OTR_TEST_KILL_AT=$point "$AGENT_TEST" -c "$T/$point.conf" run 2>>"$T/agent.log"
     status=$?
     set -e
     [ "$status" = 137 ] || fail "$point: the agent was not killed (exit $status)"
@@ -57,7 +57,7 @@ rm -f "$T/posts"/*.json
 kill_conf fail "$T/spool-fail"
 dgram f.example | "$OUTCOMES" "$T/spool-fail" "$D" 2>>"$T/outcomes.log" || fail "otr-outcomes"
 T0=$(($(date -u -d "$D" +%s) + 86400 + 10))
-F() { t=$1; shift; OTR_TEST_NOW=$t "$AGENT" -c "$T/fail.conf" "$@"; }
+F() { t=$1; shift; OTR_TEST_NOW=$t "$AGENT_TEST" -c "$T/fail.conf" "$@"; }
 nposts() { ls "$T/posts" | wc -l; }
 for t in $T0 $((T0 + 300)); do
     set +e

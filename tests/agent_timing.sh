@@ -23,7 +23,7 @@ write_conf "$T/a.conf" "resolver=$DNS_RESOLVER" "https_ca_file=$T/ca.pem" \
 D=$(days_ago 3)
 END=$(($(date -u -d "$D" +%s) + 86400))
 for i in 1 2 3 4 5 6 7 8; do dgram d$i.example; done | put_outcomes "$D"
-at() { t=$1; shift; OTR_TEST_NOW=$t "$AGENT" -c "$T/a.conf" "$@"; }
+at() { t=$1; shift; OTR_TEST_NOW=$t "$AGENT_TEST" -c "$T/a.conf" "$@"; }
 nposts() { ls "$T/posts" | wc -l; }
 
 # Before the day ends, run leaves it alone.
@@ -59,7 +59,7 @@ pass "unfinished day, spread and stable first attempts"
 write_conf "$T/b.conf" "spool_directory=$T/spool2" "resolver=$DNS_RESOLVER" \
     "https_ca_file=$T/ca.pem" "https_allow_private=yes" "send_window=0" $DKIM_CONF
 dgram fail.example | "$OUTCOMES" "$T/spool2" "$D" 2>>"$T/outcomes.log"
-bt() { t=$1; shift; OTR_TEST_NOW=$t "$AGENT" -c "$T/b.conf" "$@"; }
+bt() { t=$1; shift; OTR_TEST_NOW=$t "$AGENT_TEST" -c "$T/b.conf" "$@"; }
 T0=$((END + 10))
 base=$(nposts)
 expect_posts() { [ "$(nposts)" = $((base + $1)) ] || fail "$2: $(($(nposts) - base)) attempts, want $1"; }

@@ -98,7 +98,7 @@ grep -q "waiting for host(s) h4" "$T/run0.out" || fail "the silent host was not 
 
 # Racing agents, fleet_max_lag passed: each report exactly once, whatever gets killed.
 set +e
-OTR_TEST_KILL_AT=after-state "$AGENT" -c "$T/h1.conf" -o fleet_max_lag=0 run >>"$T/agent.log" 2>&1 &
+OTR_TEST_KILL_AT=after-state "$AGENT_TEST" -c "$T/h1.conf" -o fleet_max_lag=0 run >>"$T/agent.log" 2>&1 &
 a1=$!
 "$AGENT" -c "$T/h2.conf" -o fleet_max_lag=0 run >>"$T/agent.log" 2>&1 &
 a2=$!

@@ -11,11 +11,17 @@ DATA="$top_srcdir/tests/data"
 T=$(mktemp -d "${TMPDIR:-/tmp}/otr-test.XXXXXX")
 # The agent refuses root unless -u names a user: as root (CI), tests run it through a
 # wrapper that says -u root, since their files belong to root.
+# AGENT_TEST is the test copy of the agent (tests/tools/opentlsrpt-agent-test): the same
+# program, but it honours OTR_TEST_NOW (its clock) and OTR_TEST_KILL_AT (SIGKILLs itself
+# there); the installed agent has neither.
+AGENT_TEST="$top_builddir/tests/tools/opentlsrpt-agent-test"
 if [ "$(id -u)" -eq 0 ]; then
     mkdir "$T/.agent"
     printf '#!/bin/sh\nexec "%s" -u root "$@"\n' "$AGENT" > "$T/.agent/opentlsrpt-agent"
-    chmod 755 "$T/.agent/opentlsrpt-agent"
+    printf '#!/bin/sh\nexec "%s" -u root "$@"\n' "$AGENT_TEST" > "$T/.agent/opentlsrpt-agent-test"
+    chmod 755 "$T/.agent/opentlsrpt-agent" "$T/.agent/opentlsrpt-agent-test"
     AGENT="$T/.agent/opentlsrpt-agent"
+    AGENT_TEST="$T/.agent/opentlsrpt-agent-test"
 fi
 _cleanups=""
 

@@ -161,9 +161,9 @@ echo "127.0.8.1:25 inet n - n - - smtpd" >> "$T/pf-send/master.cf"
 bed_exec postfix -c "$T/pf-send" reload >/dev/null 2>&1
 wait_for 20 bed_exec bash -c "exec 3<>/dev/tcp/127.0.8.1/25"
 tomorrow=$(($(date -u -d "$day 00:00 UTC + 1 day" +%s) + 60))
-bed_exec env OTR_TEST_NOW=$tomorrow "$AGENT" -c "$T/c.conf" run --now > "$T/run.out" 2>&1 ||
+bed_exec env OTR_TEST_NOW=$tomorrow "$AGENT_TEST" -c "$T/c.conf" run --now > "$T/run.out" 2>&1 ||
     { cat "$T/run.out"; fail "the agent could not send the reports"; }
-OTR_TEST_NOW=$tomorrow "$AGENT" -c "$T/c.conf" status --day "$day" > "$T/status.out" 2>&1
+OTR_TEST_NOW=$tomorrow "$AGENT_TEST" -c "$T/c.conf" status --day "$day" > "$T/status.out" 2>&1
 grep -q "^$day  domains 10  pending 0  delivered 10 " "$T/status.out" ||
     fail "not every report was accepted: $(cat "$T/status.out")"
 posts > "$T/posts.out" || fail "an HTTPS body is not a valid gzip'ed report"
