@@ -170,8 +170,8 @@ echo "$KILLS kills of each role in $(($(date +%s) - start))s"
 sleep 2 # some load for the last ones
 touch "$T/stop"
 for p in $PCLIENTS; do wait "$p" || fail "a policy client failed: $(grep -h BAD "$T"/policy*.out)"; done
-wait "$LOGGER" || true
-wait "$MILTERS" || true
+wait "$LOGGER" || fail "the log writer failed"
+wait "$MILTERS" || fail "the milter client loop failed"
 cat "$T"/policy*.out
 
 for r in policy log milter; do
@@ -212,6 +212,7 @@ write_conf "$T/ref/c.conf"
 sed -i "s|^spool_directory = .*|spool_directory = $T/ref/spool|" "$T/ref/c.conf"
 "$AGENT" -c "$T/ref/c.conf" import-log "$T/mail.log" > /dev/null || fail "import-log"
 want=$(sessions "$T/ref/c.conf")
+[ "$want" -gt 0 ] || fail "log: import-log finds no session in the log written"
 settled() { [ "$(sessions "$T/c.conf")" -ge "$want" ]; }
 wait_for 30 settled
 sleep 1.5
@@ -238,6 +239,9 @@ twice = [r for r, c in stored.items() if c != 1]
 print("milter: %d reports sent, %d continued, %d failed with the milter, %d stored"
       % (len(replies), len(ok), sum(r == "x" for r in replies.values()), len(stored)))
 other = [n for n, r in replies.items() if r not in "cx"]
+if not ok:
+    print("milter: no report was continued: nothing was tested")
+    sys.exit(1)
 if missing or twice or other:
     print("not stored once:", missing, "stored twice:", twice, "other replies:", other)
     sys.exit(1)
