@@ -125,6 +125,12 @@ worst = by_day["2026-11-22"]  # 300 of 5,100 failed
 assert float(worst["attrs"]["cy"]) > float(small["attrs"]["cy"])
 assert all("ok" in cls(p) and abs(float(p["attrs"]["cy"]) - top) < 0.2
            for p in pts if p["attrs"]["data-failed"] == "0")
+# Each report's JSON as received is one click away, in a folded block of its row.
+raws = [e for e in els if e["tag"] == "details" and "raw" in cls(e)]
+assert len(raws) == sum(len(r["domains"].split(", ")) for r in summ["report-list"]), len(raws)
+pres = [e for e in els if e["tag"] == "pre" and "details" in e["parents"]]
+sample = json.loads(pres[0]["text"])
+assert sample["report-id"] in raws[0]["text"] and "policies" in sample, sample
 # The rate text in the table never rounds the 2 failures away.
 assert "99.96%" in sections[cards[0]["attrs"]["href"][1:]]["text"]
 print("dom ok: %d cards, %d issues, %d points, axis %s..%s" % (len(cards), len(issues), len(pts), labels[0], labels[-1]))

@@ -293,6 +293,11 @@ void summary_add(summary *s, const inreport *r, const report_store_info *info)
         rep.start = r->start;
         rep.end = r->end;
         rep.domains = summary_dup(s, domains->data);
+        size_t rawlen = info && info->raw ? strlen(info->raw) : 0;
+        if (rawlen && rawlen <= SUMMARY_RAW_MAX && s->raw_total + rawlen <= SUMMARY_RAW_TOTAL) {
+            rep.raw = arena_strndup(&s->mem, info->raw, rawlen);
+            s->raw_total += rawlen;
+        }
         s->rlist = myrealloc(s->rlist, (s->nrlist + 1) * sizeof(*s->rlist));
         s->rlist[s->nrlist++] = rep;
     }

@@ -190,6 +190,8 @@ static const char summary_css[] =
     "svg .rate{fill:none;stroke:#7a8aa0;stroke-width:1.5}"
     "svg circle.ok{fill:#2e8b57}svg circle.failed{fill:#c0392b}\n"
     "code{background:#eef1f4;padding:0 .3em;border-radius:3px}\n"
+    "details.raw pre{white-space:pre-wrap;word-break:break-all;max-width:40em;"
+    "font-size:.85em;background:#f7f8fa;padding:.5em}\n"
     ".scroll{overflow-x:auto}details.reports>summary{cursor:pointer;margin:1em 0 .3em}\n";
 
 /* A one-line card per domain at the top, linking to its section. */
@@ -373,8 +375,8 @@ static void summary_html_reports(summary *s, sum_domain *dom, vstring *out)
                                     "<th class=\"l\">dates</th><th class=\"l\">reporter</th>"
                                     "<th>sessions</th><th>failed</th><th class=\"l\">contact"
                                     "</th><th class=\"l\">DKIM</th><th class=\"l\">report-id "
-                                    "(raw JSON: <code>opentlsrpt-agent summary --report "
-                                    "ID</code>)</th></tr>\n");
+                                    "(click: the JSON as received; or <code>opentlsrpt-agent "
+                                    "summary --report ID</code>)</th></tr>\n");
         char range[64];
         summary_range(r, range, sizeof(range));
         vstring_sprintf_append(out, "<tr><td class=\"l\">%s</td><td class=\"l\">", range);
@@ -384,9 +386,18 @@ static void summary_html_reports(summary *s, sum_domain *dom, vstring *out)
         summary_html_esc(out, r->contact ? r->contact : "");
         vstring_append_str(out, "</td><td class=\"l\">");
         summary_html_esc(out, r->dkim ? r->dkim : "");
-        vstring_append_str(out, "</td><td class=\"l\"><code>");
+        vstring_append_str(out, "</td><td class=\"l\">");
+        if (r->raw)
+            vstring_append_str(out, "<details class=\"raw\"><summary>");
+        vstring_append_str(out, "<code>");
         summary_html_esc(out, r->id);
-        vstring_append_str(out, "</code></td></tr>\n");
+        vstring_append_str(out, "</code>");
+        if (r->raw) {
+            vstring_append_str(out, "</summary><pre>");
+            summary_html_esc(out, r->raw);
+            vstring_append_str(out, "</pre></details>");
+        }
+        vstring_append_str(out, "</td></tr>\n");
     }
     if (any)
         vstring_append_str(out, "</table></details>\n");

@@ -13,7 +13,9 @@
 #include "summary.h"
 #include "vstring.h"
 
-#define SUMMARY_LOOKBACK_DAYS 31 /* read before since: each reporter's previous report */
+#define SUMMARY_LOOKBACK_DAYS 31          /* read before since: each reporter's previous report */
+#define SUMMARY_RAW_MAX       (64 * 1024) /* a report's JSON shown on the page, at most */
+#define SUMMARY_RAW_TOTAL     (8 * 1024 * 1024) /* all reports' JSON on the page, at most */
 
 typedef struct sum_counts {
     uint64_t ok;
@@ -68,6 +70,7 @@ typedef struct sum_report {
     time_t end;
     const char *domains; /* policy domains, ", "-joined */
     sum_counts counts;   /* sessions, two policies of one domain counted once */
+    const char *raw;     /* the JSON as received, when kept and small enough to show */
 } sum_report;
 
 /* Something odd in one report, turned into an issue by the analysis. */
@@ -93,6 +96,7 @@ struct summary {
     size_t reports;    /* reports with a shown day and a policy of a shown domain */
     sum_report *rlist;
     size_t nrlist;
+    size_t raw_total; /* bytes of raw JSON kept in rlist */
     sum_note *notes;
     size_t nnotes;
     summary_issue *issues;
