@@ -15,6 +15,7 @@ void arena_init(arena *a, size_t chunk_size)
     a->head = NULL;
     a->used = 0;
     a->chunk = chunk_size ? chunk_size : 4096;
+    a->total = 0;
 }
 
 void *arena_alloc(arena *a, size_t len)
@@ -24,6 +25,7 @@ void *arena_alloc(arena *a, size_t len)
         size_t size = len > a->chunk ? len : a->chunk;
         arena_chunk *c = mymalloc(sizeof(*c) + size);
         c->size = size;
+        a->total += sizeof(*c) + size;
         c->next = a->head;
         a->head = c;
         a->used = 0;
@@ -61,6 +63,7 @@ void arena_reset(arena *a)
     }
     a->head = c;
     a->used = 0;
+    a->total = sizeof(*c) + c->size;
 }
 
 void arena_destroy(arena *a)
@@ -68,4 +71,5 @@ void arena_destroy(arena *a)
     arena_reset(a);
     a->head = myfree(a->head);
     a->used = 0;
+    a->total = 0;
 }

@@ -8,6 +8,7 @@ typedef struct arena {
     arena_chunk *head;
     size_t used;  /* bytes used in head */
     size_t chunk; /* default chunk size */
+    size_t total; /* bytes of all chunks: what the arena holds from malloc */
 } arena;
 
 void arena_init(arena *a, size_t chunk_size);

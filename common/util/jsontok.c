@@ -8,6 +8,7 @@ typedef struct {
     jsontok *toks;
     size_t max, n;
     int depth;
+    int full; /* ran out of tokens */
 } jt_state;
 
 static void jt_ws(jt_state *s)
@@ -35,8 +36,10 @@ static int jt_value(jt_state *s, int level);
 
 static int jt_new(jt_state *s, jsontok_type type)
 {
-    if (s->n >= s->max)
+    if (s->n >= s->max) {
+        s->full = 1;
         return -1;
+    }
     jsontok *t = &s->toks[s->n];
     memset(t, 0, sizeof(*t));
     t->type = type;
@@ -206,13 +209,13 @@ static int jt_value(jt_state *s, int level)
 
 int jsontok_parse(const char *in, size_t len, jsontok *toks, size_t max, int depth)
 {
-    jt_state s = {in, len, 0, toks, max, 0, depth};
+    jt_state s = {in, len, 0, toks, max, 0, depth, 0};
 
     if (len > UINT32_MAX)
         return -1;
     jt_ws(&s);
     if (jt_value(&s, 0) < 0)
-        return -1;
+        return s.full ? -2 : -1;
     jt_ws(&s);
     if (s.pos != len)
         return -1;

@@ -27,8 +27,8 @@ typedef struct jsontok {
 } jsontok;
 
 /* Tokenizes len bytes (one JSON value, white space around it allowed) into toks (max
- * entries, nesting at most depth). Returns the number of tokens, or -1 when the input is
- * not valid JSON, nests deeper, or needs more than max tokens. */
+ * entries, nesting at most depth). Returns the number of tokens, -1 when the input is not
+ * valid JSON or nests deeper, or -2 when it needs more than max tokens. */
 int jsontok_parse(const char *in, size_t len, jsontok *toks, size_t max, int depth);
 /* Finds member key of the object at index obj; returns the value's index or -1. When a key
  * repeats, the last one wins (as in json-c). */
