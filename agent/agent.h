@@ -19,6 +19,9 @@ spool *agent_spool(agent_ctx *ctx);
  * has passed), then the fleet-wide lock of the day (release: fleet_store_unlock_day).
  * Returns 1 to go on, 0 to leave the day for now (logged), -1 on error. */
 int agent_fleet_day(agent_ctx *ctx, const char *day, time_t now);
+/* Removes what is older than retention_days: the spool's days (journals and delivery
+ * state) and the received reports. */
+void agent_expire(agent_ctx *ctx, time_t now);
 /* Logs a routine event (a delivery, a remote failure, a domain's bad record): to syslog
  * only unless -v, because cron mails whatever reaches stderr and these are not failures of
  * the run. warn selects msg_warn over msg_info. */

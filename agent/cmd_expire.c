@@ -3,6 +3,15 @@
 #include <time.h>
 
 #include "agent.h"
+#include "report_store.h"
+
+void agent_expire(agent_ctx *ctx, time_t now)
+{
+    int days = (int)ctx->cfg->retention_days;
+
+    spool_expire(agent_spool(ctx), days, now);
+    report_store_expire(spool_dir(agent_spool(ctx)), days, now);
+}
 
 int cmd_expire(agent_ctx *ctx, int argc, char **argv)
 {
@@ -11,6 +20,6 @@ int cmd_expire(agent_ctx *ctx, int argc, char **argv)
         fprintf(stderr, "usage: opentlsrpt-agent expire\n");
         return 2;
     }
-    spool_expire(agent_spool(ctx), (int)ctx->cfg->retention_days, time(NULL));
+    agent_expire(ctx, time(NULL));
     return 0;
 }

@@ -81,7 +81,7 @@ int cmd_run(agent_ctx *ctx, int argc, char **argv)
     /* Expiry is routine: syslog only, unless -v (cron mails what reaches stderr). */
     if (!ctx->verbose)
         msg_destinations(isatty(2) ? 0 : MSG_TO_SYSLOG);
-    spool_expire(agent_spool(ctx), (int)ctx->cfg->retention_days, now);
+    agent_expire(ctx, now);
     msg_destinations(MSG_TO_STDERR | (isatty(2) ? 0 : MSG_TO_SYSLOG));
     delivery_summary(ctx, &st, ndays);
     if (*ctx->cfg->metrics_textfile && textfile_write(ctx, status == 0, now) < 0)

@@ -37,6 +37,8 @@ static json_object *summary_str(const char *s)
     return s ? json_object_new_string(s) : NULL;
 }
 
+#define SUMMARY_RAW_TREE_MAX (64 * 1024)
+
 static int summary_visit(const inreport *r, const report_store_info *info, void *ctx)
 {
     summary_walk *w = ctx;
@@ -65,8 +67,11 @@ static int summary_visit(const inreport *r, const report_store_info *info, void 
     json_object_object_add(o, "dkim", summary_str(info->dkim));
     json_object_object_add(o, "tls-report-domain", summary_str(info->header_domain));
     json_object_object_add(o, "report", inreport_json(r));
-    /* As the reporter sent it: the fields the normalized form leaves out, its own spelling. */
-    json_object *raw = info->raw ? json_tokener_parse(info->raw) : NULL;
+    /* As the reporter sent it: the fields the normalized form leaves out, its own spelling.
+     * A json-c tree costs ~1 KB per value: a large text is shown as the string it is. */
+    json_object *raw = info->raw && strlen(info->raw) <= SUMMARY_RAW_TREE_MAX
+                           ? json_tokener_parse(info->raw)
+                           : NULL;
     json_object_object_add(o, "as-received", raw ? raw : summary_str(info->raw));
     json_object_array_add(w->found, o);
     return 0;
@@ -208,7 +213,7 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
     if (optind != argc)
         goto usage;
     size_t max = (size_t)ctx->cfg->max_report_size;
-    report_store *st = report_store_open(spool_dir(agent_spool(ctx)), 4 * max);
+    report_store *st = report_store_open(spool_dir(agent_spool(ctx)), REPORT_STORE_FILE_MAX(max));
     if (st == NULL) {
         msg_error("cannot use the report store in %s: %m", ctx->cfg->spool_directory);
         return 1;

@@ -20,7 +20,7 @@ static const char *const metrics_answer_names[METRICS_NANSWERS] = {"secure", "da
 static const char *const metrics_mode_names[METRICS_NMODES] = {"unknown", "none", "testing",
                                                                "enforce"};
 static const char *const metrics_refused_names[METRICS_NREFUSED] = {"too_large", "malformed",
-                                                                    "store_error"};
+                                                                    "store_error", "deferred"};
 
 void metrics_shm_map(void)
 {

@@ -27,6 +27,7 @@
 #include "inbound_tls.h"
 #include "inreport.h"
 #include "inreport_dkim.h"
+#include "membudget.h"
 #include "metrics.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -35,9 +36,11 @@
 #include "sockets.h"
 
 typedef struct mlt_msg {
-    vstring *buf; /* header + body as the MTA passed them, while it may be a report */
+    vstring *buf;   /* header + body as the MTA passed them, while it may be a report */
+    size_t charged; /* bytes of buf taken from mlt_budget */
     int buffering;
     int overflow;   /* the message outgrew the bound; buf is gone */
+    int starved;    /* mlt_budget could not hold more of it; nothing more is buffered */
     int top_report; /* the top-level Content-Type names a report */
     int rcpt_match; /* a recipient is in report_recipients (or there is no list) */
 } mlt_msg;
@@ -54,6 +57,9 @@ static inbound_tls *mlt_tls;
 /* One writer at a time: two threads storing the same report share a temp file name. */
 static pthread_mutex_t mlt_store_lock = PTHREAD_MUTEX_INITIALIZER;
 static msg_rate mlt_rate = MSG_RATE_INIT(20, 60);
+/* milter_memory_max: what all connections together may hold of messages and parsed reports;
+ * a report that does not fit is answered 4xx (its sender retries), never refused. */
+static membudget mlt_budget;
 
 static size_t mlt_max_message(void)
 {
@@ -65,8 +71,11 @@ static size_t mlt_max_message(void)
 static void mlt_msg_reset(mlt_msg *m)
 {
     m->buf = vstring_free(m->buf);
+    membudget_give(&mlt_budget, m->charged);
+    m->charged = 0;
     m->buffering = 0;
     m->overflow = 0;
+    m->starved = 0;
     m->top_report = 0;
     m->rcpt_match = *mlt_cfg->report_recipients == 0;
 }
@@ -78,8 +87,20 @@ static mlt_conn *mlt_get(SMFICTX *ctx)
 
 static void mlt_append(mlt_msg *m, const void *data, size_t len)
 {
-    if (!m->buffering || m->overflow)
+    if (!m->buffering || m->overflow || m->starved)
         return;
+    /* The buffer grows by doubling: what it may hold is taken as it grows. */
+    size_t need = m->buf->len + len;
+    if (need > m->charged) {
+        size_t more = need - m->charged;
+        if (more < 65536)
+            more = 65536;
+        if (membudget_take(&mlt_budget, more) < 0) {
+            m->starved = 1; /* the prefix is kept until mlt_starve looks at it */
+            return;
+        }
+        m->charged += more;
+    }
     if (vstring_append(m->buf, data, len) < 0)
         m->overflow = 1; /* the buffered prefix is kept until mlt_overflowed looks at it */
 }
@@ -283,6 +304,28 @@ static sfsistat mlt_overflowed(SMFICTX *ctx, mlt_msg *m)
     return SMFIS_ACCEPT;
 }
 
+/* A temporary failure: the sender keeps the message and tries again later. */
+static sfsistat mlt_tempfail(SMFICTX *ctx, const char *why)
+{
+    if (msg_rate_ok(&mlt_rate))
+        msg_warn("milter: %s: %s; answered 451 (the sender retries)", mlt_qid(ctx), why);
+    counter_add(&metrics->milter.refused[METRICS_REFUSED_DEFERRED], 1);
+    (void)smfi_setreply(ctx, "451", "4.3.1",
+                        "too many TLS-RPT reports at once, please try again later");
+    return SMFIS_TEMPFAIL;
+}
+
+/* milter_memory_max cannot hold more of the message: a report is deferred, other mail
+ * (decided as mlt_overflowed does) passes at once. Either way the buffer is freed. */
+static sfsistat mlt_starve(SMFICTX *ctx, mlt_msg *m)
+{
+    int report = m->top_report || inreport_message_is_report(m->buf->data, m->buf->len);
+    mlt_msg_reset(m);
+    if (!report)
+        return SMFIS_ACCEPT;
+    return mlt_tempfail(ctx, "milter_memory_max reached while receiving a report");
+}
+
 static sfsistat mlt_eoh(SMFICTX *ctx)
 {
     mlt_conn *c = mlt_get(ctx);
@@ -295,6 +338,8 @@ static sfsistat mlt_eoh(SMFICTX *ctx)
         return SMFIS_ACCEPT;
     }
     mlt_append(m, "\r\n", 2);
+    if (m->starved)
+        return mlt_starve(ctx, m);
     return m->overflow ? mlt_overflowed(ctx, m) : SMFIS_CONTINUE;
 }
 
@@ -304,6 +349,8 @@ static sfsistat mlt_body(SMFICTX *ctx, unsigned char *data, size_t len)
     if (c == NULL || c->msg.overflow)
         return SMFIS_CONTINUE;
     mlt_append(&c->msg, data, len);
+    if (c->msg.starved)
+        return mlt_starve(ctx, &c->msg);
     return c->msg.overflow ? mlt_overflowed(ctx, &c->msg) : SMFIS_CONTINUE;
 }
 
@@ -338,11 +385,16 @@ static sfsistat mlt_eom_report(SMFICTX *ctx, mlt_msg *m)
         return mlt_malformed(ctx, "message too large");
     }
     inreport_init(&r);
+    r.budget = &mlt_budget;
     int st = inreport_parse_message(&r, m->buf->data, m->buf->len, (size_t)mlt_cfg->max_report_size,
                                     &meta, err, sizeof(err));
     if (st == INREPORT_NONE) {
         inreport_done(&r);
         return SMFIS_CONTINUE;
+    }
+    if (st == INREPORT_TEMP) {
+        inreport_done(&r);
+        return mlt_tempfail(ctx, err);
     }
     if (st == INREPORT_BAD) {
         if (msg_rate_ok(&mlt_rate))
@@ -504,7 +556,16 @@ static int milter_run(const config *cfg, role_ctx *ctx)
 
     mlt_cfg = cfg;
     role_fleet_share(cfg);
-    mlt_store = report_store_open(cfg->spool_directory, 4 * (size_t)cfg->max_report_size);
+    membudget_init(&mlt_budget, (size_t)cfg->milter_memory_max);
+    /* The largest report: its message (base64), the decoded part, the inflated text, the
+     * parser's tokens and arena (see inreport.h). */
+    size_t one = mlt_max_message() + 2 * (size_t)cfg->max_report_size + 32 * 1024 * 1024;
+    if ((size_t)cfg->milter_memory_max < one)
+        msg_warn("milter: milter_memory_max (%lld) is less than a report of max_report_size "
+                 "may need (%zu): such reports will be deferred (4xx) every time",
+                 (long long)cfg->milter_memory_max, one);
+    mlt_store = report_store_open(cfg->spool_directory,
+                                  REPORT_STORE_FILE_MAX((size_t)cfg->max_report_size));
     if (mlt_store == NULL)
         msg_fatal("milter: cannot use %s/%s: %m", cfg->spool_directory, REPORT_STORE_DIR);
     if (cfg->record_inbound_tls)

@@ -7,12 +7,10 @@
 #include <strings.h>
 
 #include "gz.h"
-#include "htable.h"
+#include "inreport_int.h"
 #include "mime.h"
 #include "utf8.h"
 #include "vstring.h"
-
-#define INREPORT_MAX_DEPTH 32 /* JSON nesting; a report needs 5 */
 
 void inreport_init(inreport *r)
 {
@@ -22,130 +20,21 @@ void inreport_init(inreport *r)
 
 void inreport_done(inreport *r)
 {
+    inreport_give(r, r->charged);
     arena_destroy(&r->mem);
     memset(r, 0, sizeof(*r));
 }
 
-static void inreport_reset(inreport *r)
+void inreport_reset(inreport *r)
 {
     arena m = r->mem;
+    membudget *budget = r->budget;
+    size_t charged = r->charged;
     arena_reset(&m);
     memset(r, 0, sizeof(*r));
     r->mem = m;
-}
-
-static void inreport_err(char *err, size_t size, const char *what)
-{
-    if (size)
-        snprintf(err, size, "%s", what);
-}
-
-/* A copy that is valid UTF-8, has no control characters and is at most INREPORT_MAX_FIELD
- * bytes (cut at a character boundary); C0 and C1 controls become spaces; NULL for NULL or "". */
-static const char *inreport_clean(arena *a, const char *s, size_t len)
-{
-    vstring *v;
-    const char *copy;
-
-    if (s == NULL || len == 0)
-        return NULL;
-    if (len > 4 * INREPORT_MAX_FIELD)
-        len = 4 * INREPORT_MAX_FIELD;
-    v = vstring_alloc(0);
-    utf8_repair(v, s, len);
-    /* C1 controls too: U+009B is a terminal's CSI, as ESC [ is. */
-    v->len = utf8_replace_controls(v->data, v->len, ' ', NULL);
-    v->data[v->len] = 0;
-    size_t n = v->len;
-    if (n > INREPORT_MAX_FIELD) {
-        n = INREPORT_MAX_FIELD;
-        while (n > 0 && ((unsigned char)v->data[n] & 0xc0) == 0x80)
-            n--;
-    }
-    while (n > 0 && v->data[n - 1] == ' ')
-        n--;
-    size_t start = 0;
-    while (start < n && v->data[start] == ' ')
-        start++;
-    copy = n > start ? arena_strndup(a, v->data + start, n - start) : NULL;
-    vstring_free(v);
-    return copy;
-}
-
-static const char *inreport_str(arena *a, json_object *obj, const char *key)
-{
-    json_object *v;
-
-    if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
-        return NULL;
-    if (json_object_is_type(v, json_type_string))
-        return inreport_clean(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
-    if (json_object_is_type(v, json_type_int)) {
-        const char *t = json_object_get_string(v);
-        return inreport_clean(a, t, strlen(t));
-    }
-    return NULL;
-}
-
-static char *inreport_lower(char *s)
-{
-    for (char *p = s; p && *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return s;
-}
-
-/* Host names are compared and grouped: lower case, no trailing dot, A-labels when valid. */
-static const char *inreport_host(arena *a, json_object *obj, const char *key)
-{
-    const char *s = inreport_str(a, obj, key);
-    char norm[DOMAIN_MAX + 1];
-
-    if (s == NULL)
-        return NULL;
-    if (domain_normalize(s, strlen(s), norm, sizeof(norm)) == 0)
-        return arena_strdup(a, norm);
-    return inreport_lower((char *)s);
-}
-
-/* No sender has a trillion sessions a day; the cap keeps every later sum from overflowing. */
-#define INREPORT_MAX_COUNT 1000000000000ULL
-
-static uint64_t inreport_count_raw(json_object *obj, const char *key);
-
-static uint64_t inreport_count(json_object *obj, const char *key)
-{
-    uint64_t n = inreport_count_raw(obj, key);
-    return n > INREPORT_MAX_COUNT ? INREPORT_MAX_COUNT : n;
-}
-
-static uint64_t inreport_count_raw(json_object *obj, const char *key)
-{
-    json_object *v;
-
-    if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
-        return 0;
-    switch (json_object_get_type(v)) {
-    case json_type_int: {
-        int64_t n = json_object_get_int64(v);
-        if (n > 0)
-            return (uint64_t)n;
-        /* json-c keeps integers above INT64_MAX as unsigned. */
-        return n < 0 ? 0 : json_object_get_uint64(v);
-    }
-    case json_type_double: {
-        double d = json_object_get_double(v);
-        return d > 0 && d < 1e18 ? (uint64_t)d : 0;
-    }
-    case json_type_string: {
-        const char *s = json_object_get_string(v);
-        uint64_t n = 0;
-        for (; *s >= '0' && *s <= '9' && n < 100000000000000000ULL; s++)
-            n = n * 10 + (uint64_t)(*s - '0');
-        return n;
-    }
-    default:
-        return 0;
-    }
+    r->budget = budget;
+    inreport_give(r, charged);
 }
 
 static int inreport_digits(const char **p, int n)
@@ -225,210 +114,6 @@ time_t inreport_parse_time(const char *s)
     return t == (time_t)-1 ? -1 : t - offset;
 }
 
-/* An array of strings, a single string, or nothing: all three are seen for mx-host. */
-static const char **inreport_strings(arena *a, json_object *obj, const char *key, size_t *n,
-                                     int host)
-{
-    json_object *v;
-    const char **out;
-
-    *n = 0;
-    if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
-        return NULL;
-    if (json_object_is_type(v, json_type_string)) {
-        const char *s =
-            inreport_clean(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
-        if (s == NULL)
-            return NULL;
-        out = arena_alloc(a, sizeof(*out));
-        out[0] = host ? inreport_lower((char *)s) : s;
-        *n = 1;
-        return out;
-    }
-    if (!json_object_is_type(v, json_type_array))
-        return NULL;
-    size_t len = json_object_array_length(v);
-    out = arena_alloc(a, (len ? len : 1) * sizeof(*out));
-    for (size_t i = 0; i < len; i++) {
-        json_object *e = json_object_array_get_idx(v, i);
-        if (e == NULL || !json_object_is_type(e, json_type_string))
-            continue;
-        const char *s =
-            inreport_clean(a, json_object_get_string(e), (size_t)json_object_get_string_len(e));
-        if (s)
-            out[(*n)++] = host ? inreport_lower((char *)s) : s;
-    }
-    return out;
-}
-
-/* Some senders put a whole TLSA record set in ONE policy-string element holding a JSON
- * array (`["[\"3 1 1 AB..\",\"3 1 1 CD..\"]"]`): unpack it into one element per record. */
-static void inreport_unpack_strings(arena *a, inreport_policy *p)
-{
-    if (p->nstrings != 1 || p->strings[0][0] != '[')
-        return;
-    json_object *arr = json_tokener_parse(p->strings[0]);
-    if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
-        json_object_put(arr);
-        return;
-    }
-    size_t len = json_object_array_length(arr);
-    const char **out = arena_alloc(a, (len ? len : 1) * sizeof(*out));
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        json_object *e = json_object_array_get_idx(arr, i);
-        if (e && json_object_is_type(e, json_type_string)) {
-            const char *s =
-                inreport_clean(a, json_object_get_string(e), (size_t)json_object_get_string_len(e));
-            if (s)
-                out[n++] = s;
-        }
-    }
-    json_object_put(arr);
-    p->strings = out;
-    p->nstrings = n;
-}
-
-static void inreport_policy_parse(arena *a, json_object *item, inreport_policy *p)
-{
-    json_object *pol = NULL, *sum = NULL, *fd = NULL;
-
-    memset(p, 0, sizeof(*p));
-    json_object_object_get_ex(item, "policy", &pol);
-    if (pol && json_object_is_type(pol, json_type_object)) {
-        const char *t = inreport_str(a, pol, "policy-type");
-        p->type = t ? inreport_lower((char *)t) : "unknown";
-        p->domain = inreport_host(a, pol, "policy-domain");
-        p->strings = inreport_strings(a, pol, "policy-string", &p->nstrings, 0);
-        p->mx_hosts = inreport_strings(a, pol, "mx-host", &p->nmx_hosts, 1);
-        inreport_unpack_strings(a, p);
-    } else {
-        p->type = "unknown";
-    }
-    if (json_object_object_get_ex(item, "summary", &sum) && sum &&
-        json_object_is_type(sum, json_type_object)) {
-        p->ok = inreport_count(sum, "total-successful-session-count");
-        p->failed = inreport_count(sum, "total-failure-session-count");
-    }
-    if (!json_object_object_get_ex(item, "failure-details", &fd) || fd == NULL ||
-        !json_object_is_type(fd, json_type_array))
-        return;
-    size_t len = json_object_array_length(fd);
-    p->failures = arena_alloc(a, (len ? len : 1) * sizeof(*p->failures));
-    for (size_t i = 0; i < len; i++) {
-        json_object *e = json_object_array_get_idx(fd, i);
-        if (e == NULL || !json_object_is_type(e, json_type_object))
-            continue;
-        inreport_failure *f = &p->failures[p->nfailures++];
-        const char *rt = inreport_str(a, e, "result-type");
-        f->result_type = rt ? inreport_lower((char *)rt) : "unknown";
-        f->sending_ip = inreport_str(a, e, "sending-mta-ip");
-        f->mx_hostname = inreport_host(a, e, "receiving-mx-hostname");
-        f->mx_helo = inreport_str(a, e, "receiving-mx-helo");
-        f->receiving_ip = inreport_str(a, e, "receiving-ip");
-        f->additional_info = inreport_str(a, e, "additional-information");
-        f->reason_code = inreport_str(a, e, "failure-reason-code");
-        f->count = inreport_count(e, "failed-session-count");
-    }
-}
-
-/* The submitter is the domain of contact-info (RFC 8460 4.3); a bare domain is accepted. */
-static const char *inreport_submitter(arena *a, const char *contact)
-{
-    char norm[DOMAIN_MAX + 1];
-    const char *at, *end;
-
-    if (contact == NULL)
-        return NULL;
-    at = strrchr(contact, '@');
-    at = at ? at + 1 : contact;
-    if (strncasecmp(at, "mailto:", 7) == 0)
-        at += 7;
-    for (end = at; *end && *end != '>' && *end != ' ' && *end != ',' && *end != ';'; end++)
-        ;
-    if (domain_normalize(at, (size_t)(end - at), norm, sizeof(norm)) < 0)
-        return NULL;
-    return arena_strdup(a, norm);
-}
-
-int inreport_parse_json(inreport *r, const char *text, size_t len, char *err, size_t errsize)
-{
-    json_tokener *tok;
-    json_object *root, *v;
-    arena *a = &r->mem;
-
-    inreport_reset(r);
-    if (len > INT32_MAX) {
-        inreport_err(err, errsize, "report too large");
-        return -1;
-    }
-    tok = json_tokener_new_ex(INREPORT_MAX_DEPTH);
-    root = json_tokener_parse_ex(tok, text, (int)len);
-    if (root == NULL || (json_tokener_get_error(tok) != json_tokener_success)) {
-        enum json_tokener_error je = json_tokener_get_error(tok);
-        if (errsize)
-            snprintf(err, errsize, "invalid JSON: %s",
-                     je == json_tokener_continue ? "unexpected end of data"
-                                                 : json_tokener_error_desc(je));
-        json_object_put(root);
-        json_tokener_free(tok);
-        return -1;
-    }
-    json_tokener_free(tok);
-    if (!json_object_is_type(root, json_type_object)) {
-        inreport_err(err, errsize, "JSON is not an object");
-        json_object_put(root);
-        return -1;
-    }
-    json_object *dr = NULL;
-    const char *ds = NULL, *de = NULL;
-    if (json_object_object_get_ex(root, "date-range", &dr) && dr &&
-        json_object_is_type(dr, json_type_object)) {
-        ds = inreport_str(a, dr, "start-datetime");
-        de = inreport_str(a, dr, "end-datetime");
-    }
-    r->start = inreport_parse_time(ds);
-    r->end = inreport_parse_time(de);
-    if (r->start < 0) {
-        inreport_err(err, errsize, "no valid date-range start-datetime");
-        json_object_put(root);
-        return -1;
-    }
-    /* Some senders end the day at the next day's 00:00:00Z: the last second covered is
-     * what every report means. */
-    if (r->end <= r->start)
-        r->end = r->start + 86399;
-    if (r->end % 86400 == 0 && r->end - 1 > r->start)
-        r->end--; /* also once normalized: parsing the result again changes nothing */
-    if (!json_object_object_get_ex(root, "policies", &v) || v == NULL ||
-        !json_object_is_type(v, json_type_array)) {
-        inreport_err(err, errsize, "no policies array");
-        json_object_put(root);
-        return -1;
-    }
-    size_t n = json_object_array_length(v);
-    r->policies = arena_alloc(a, (n ? n : 1) * sizeof(*r->policies));
-    for (size_t i = 0; i < n; i++) {
-        json_object *item = json_object_array_get_idx(v, i);
-        if (item && json_object_is_type(item, json_type_object))
-            inreport_policy_parse(a, item, &r->policies[r->npolicies++]);
-    }
-    r->organization = inreport_str(a, root, "organization-name");
-    r->contact = inreport_str(a, root, "contact-info");
-    r->report_id = inreport_str(a, root, "report-id");
-    if (r->report_id == NULL) {
-        /* Without an id, the content itself tells duplicates apart. */
-        char id[40];
-        snprintf(id, sizeof(id), "content-%016llx", (unsigned long long)htable_hash(text, len));
-        r->report_id = arena_strdup(a, id);
-    }
-    r->submitter = inreport_submitter(a, r->contact);
-    if (r->submitter == NULL)
-        r->submitter = r->organization ? r->organization : "unknown";
-    json_object_put(root);
-    return 0;
-}
-
 /* A UTF-8 byte-order mark is no part of the JSON text (RFC 8259 8.1 lets a parser ignore
  * it), and some senders' tools write one. */
 static size_t inreport_bom(const void *data, size_t len)
@@ -437,13 +122,22 @@ static size_t inreport_bom(const void *data, size_t len)
 }
 
 /* Keeps the text a report was parsed from, repaired to valid UTF-8 (it is stored as a
- * JSON string); it is at most max_report_size. */
-static void inreport_keep_raw(inreport *r, const char *text, size_t len)
+ * JSON string), when it is at most INREPORT_RAW_MAX: a larger one is kept normalized only,
+ * so that what a report costs to store stays a small multiple of it. Returns as
+ * inreport_parse_json (-2: the budget is short). */
+static int inreport_keep_raw(inreport *r, const char *text, size_t len, char *err, size_t errsize)
 {
+    if (len > INREPORT_RAW_MAX)
+        return 0;
     vstring *v = vstring_alloc(0);
     utf8_repair(v, text, len);
     r->raw = arena_strndup(&r->mem, v->data, v->len);
     vstring_free(v);
+    if (inreport_account(r, err, errsize) < 0) {
+        inreport_reset(r);
+        return -2;
+    }
+    return 0;
 }
 
 int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max, char *err,
@@ -453,6 +147,13 @@ int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max
     int ret;
 
     if ((len >= 2 && p[0] == 0x1f && p[1] == 0x8b) || gz_is_zip(data, len)) {
+        /* The inflated text may grow to max (and its buffer to twice what it holds): that
+         * is taken from the budget first, then what it really holds. */
+        size_t taken = max;
+        if (inreport_take(r, taken, err, errsize) < 0) {
+            inreport_reset(r);
+            return -2;
+        }
         vstring *json = vstring_alloc(0);
         int zip = gz_is_zip(data, len);
         if ((zip ? gz_unzip_first(data, len, max, json) : gz_decompress(data, len, max, json)) <
@@ -463,13 +164,21 @@ int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max
                                         : "invalid or truncated gzip data");
             inreport_reset(r);
             vstring_free(json);
+            inreport_give(r, taken);
             return -1;
         }
-        size_t skip = inreport_bom(json->data, json->len);
-        ret = inreport_parse_json(r, json->data + skip, json->len - skip, err, errsize);
-        if (ret == 0)
-            inreport_keep_raw(r, json->data + skip, json->len - skip);
+        if (json->cap > taken && inreport_take(r, json->cap - taken, err, errsize) < 0) {
+            ret = -2;
+        } else {
+            if (json->cap > taken)
+                taken = json->cap;
+            size_t skip = inreport_bom(json->data, json->len);
+            ret = inreport_parse_json(r, json->data + skip, json->len - skip, err, errsize);
+            if (ret == 0)
+                ret = inreport_keep_raw(r, json->data + skip, json->len - skip, err, errsize);
+        }
         vstring_free(json);
+        inreport_give(r, taken);
         return ret;
     }
     if (len > max) {
@@ -480,7 +189,7 @@ int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max
     size_t skip = inreport_bom(data, len);
     ret = inreport_parse_json(r, (const char *)data + skip, len - skip, err, errsize);
     if (ret == 0)
-        inreport_keep_raw(r, (const char *)data + skip, len - skip);
+        ret = inreport_keep_raw(r, (const char *)data + skip, len - skip, err, errsize);
     return ret;
 }
 
@@ -646,21 +355,25 @@ static int inreport_parse_part(inreport *r, inreport_scan *s, size_t max, inrepo
         snprintf(meta->filename, sizeof(meta->filename), "%s", c ? c : "");
         arena_destroy(&a);
     }
-    /* A base64 body is 4/3 of its content: decoding never needs more than that. */
+    /* A base64 body is 4/3 of its content: decoding never needs more than that. Decoded,
+     * it is no larger than as sent; its buffer may be twice what it holds. */
+    size_t taken = 2 * s->part.body_len + 4096;
+    if (inreport_take(r, taken, err, errsize) < 0)
+        return INREPORT_TEMP;
     vstring *body = vstring_alloc(max + max / 2 + 4096);
     if (mime_decode(&s->part, body) < 0) {
         inreport_err(err, errsize, "report part larger than max_report_size");
         ret = INREPORT_BAD;
     } else {
-        ret = inreport_parse_payload(r, body->data, body->len, max, err, errsize) == 0
-                  ? INREPORT_OK
-                  : INREPORT_BAD;
+        int st = inreport_parse_payload(r, body->data, body->len, max, err, errsize);
+        ret = st == 0 ? INREPORT_OK : st == -2 ? INREPORT_TEMP : INREPORT_BAD;
     }
     /* Without a usable contact-info the TLS-Report-Submitter header names the submitter. */
     if (ret == INREPORT_OK && meta && meta->submitter[0] &&
         inreport_submitter(&r->mem, r->contact) == NULL)
         r->submitter = arena_strdup(&r->mem, meta->submitter);
     vstring_free(body);
+    inreport_give(r, taken);
     return ret;
 }
 
@@ -715,7 +428,7 @@ static int inreport_parse_at(inreport *r, const char *msg, size_t len, size_t ma
     if (s.found == INREPORT_PART_NAME) {
         ret = inreport_parse_part(r, &s, max, meta, err, errsize);
         vstring_free(s.tmp);
-        if (ret == INREPORT_OK || s.tlsrpt_report)
+        if (ret == INREPORT_OK || ret == INREPORT_TEMP || s.tlsrpt_report)
             return ret;
         inreport_reset(r);
         return INREPORT_NONE;
@@ -735,82 +448,4 @@ int inreport_parse_message(inreport *r, const char *msg, size_t len, size_t max,
         meta->dkim_len = len;
     }
     return inreport_parse_at(r, msg, len, max, meta, 0, err, errsize);
-}
-
-static json_object *inreport_json_strings(const char *const *s, size_t n)
-{
-    json_object *arr = json_object_new_array();
-    for (size_t i = 0; i < n; i++)
-        json_object_array_add(arr, json_object_new_string(s[i]));
-    return arr;
-}
-
-static void inreport_json_opt(json_object *obj, const char *key, const char *value)
-{
-    if (value)
-        json_object_object_add(obj, key, json_object_new_string(value));
-}
-
-static json_object *inreport_json_time(time_t t)
-{
-    struct tm tm;
-    char buf[32];
-
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_object_new_string(buf);
-}
-
-json_object *inreport_json(const inreport *r)
-{
-    json_object *root = json_object_new_object();
-    json_object *dr = json_object_new_object();
-    json_object *pols = json_object_new_array();
-
-    inreport_json_opt(root, "organization-name", r->organization);
-    json_object_object_add(dr, "start-datetime", inreport_json_time(r->start));
-    json_object_object_add(dr, "end-datetime", inreport_json_time(r->end));
-    json_object_object_add(root, "date-range", dr);
-    inreport_json_opt(root, "contact-info", r->contact);
-    json_object_object_add(root, "report-id", json_object_new_string(r->report_id));
-    for (size_t i = 0; i < r->npolicies; i++) {
-        const inreport_policy *p = &r->policies[i];
-        json_object *item = json_object_new_object();
-        json_object *pol = json_object_new_object();
-        json_object *sum = json_object_new_object();
-        json_object_object_add(pol, "policy-type", json_object_new_string(p->type));
-        json_object_object_add(pol, "policy-string",
-                               inreport_json_strings(p->strings, p->nstrings));
-        inreport_json_opt(pol, "policy-domain", p->domain);
-        if (p->nmx_hosts)
-            json_object_object_add(pol, "mx-host",
-                                   inreport_json_strings(p->mx_hosts, p->nmx_hosts));
-        json_object_object_add(item, "policy", pol);
-        json_object_object_add(sum, "total-successful-session-count",
-                               json_object_new_int64((int64_t)p->ok));
-        json_object_object_add(sum, "total-failure-session-count",
-                               json_object_new_int64((int64_t)p->failed));
-        json_object_object_add(item, "summary", sum);
-        if (p->nfailures) {
-            json_object *fds = json_object_new_array();
-            for (size_t j = 0; j < p->nfailures; j++) {
-                const inreport_failure *f = &p->failures[j];
-                json_object *fo = json_object_new_object();
-                json_object_object_add(fo, "result-type", json_object_new_string(f->result_type));
-                inreport_json_opt(fo, "sending-mta-ip", f->sending_ip);
-                inreport_json_opt(fo, "receiving-mx-hostname", f->mx_hostname);
-                inreport_json_opt(fo, "receiving-mx-helo", f->mx_helo);
-                inreport_json_opt(fo, "receiving-ip", f->receiving_ip);
-                json_object_object_add(fo, "failed-session-count",
-                                       json_object_new_int64((int64_t)f->count));
-                inreport_json_opt(fo, "additional-information", f->additional_info);
-                inreport_json_opt(fo, "failure-reason-code", f->reason_code);
-                json_object_array_add(fds, fo);
-            }
-            json_object_object_add(item, "failure-details", fds);
-        }
-        json_object_array_add(pols, item);
-    }
-    json_object_object_add(root, "policies", pols);
-    return root;
 }

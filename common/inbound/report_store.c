@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "htable.h"
+#include "jsontok.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "spool.h"
@@ -43,9 +44,44 @@ report_store *report_store_close(report_store *st)
     return NULL;
 }
 
-static json_object *report_store_str(const char *s)
+/* A stored document, tokenized: the report store reads it with the tokenizer the report
+ * parser uses, never as a json-c tree (which cost ~1 KB per value). */
+typedef struct report_doc {
+    const char *in;
+    jsontok *t;
+} report_doc;
+
+/* Tokenizes text; returns 0, or -1 when it is not a JSON object within the parser's limits
+ * (a stored report has no more values than the one received, plus the envelope). */
+static int report_doc_open(report_doc *d, const vstring *text)
 {
-    return s ? json_object_new_string(s) : NULL;
+    size_t max = text->len / 2 + 2;
+    if (max > INREPORT_MAX_VALUES + 64)
+        max = INREPORT_MAX_VALUES + 64;
+    d->in = text->data;
+    d->t = mymalloc(max * sizeof(*d->t));
+    if (jsontok_parse(text->data, text->len, d->t, max, 8) <= 0 || d->t[0].type != JSONTOK_OBJECT) {
+        d->t = myfree(d->t);
+        return -1;
+    }
+    return 0;
+}
+
+static void report_doc_close(report_doc *d)
+{
+    d->t = myfree(d->t);
+}
+
+/* The decoded string member key of object obj, owned by a; NULL when absent or not one. */
+static const char *report_doc_str(const report_doc *d, int obj, const char *key, arena *a)
+{
+    int v = jsontok_member(d->in, d->t, obj, key);
+    if (v < 0 || d->t[v].type != JSONTOK_STRING)
+        return NULL;
+    char *s = arena_alloc(a, d->t[v].end - d->t[v].start + 1);
+    size_t len = jsontok_string(d->in, &d->t[v], s);
+    s[len] = 0;
+    return s;
 }
 
 /* Whether the stored document name holds the report of (submitter, id). */
@@ -53,19 +89,36 @@ static int report_store_same(report_store *st, const char *name, const char *sub
                              const char *id)
 {
     vstring *text = vstring_alloc(0);
+    report_doc d;
     int same = 0;
 
     if (spool_store_read(st->root, SPOOL_AREA_REPORTS, name, text, st->max_file) == 0) {
-        json_object *root = json_tokener_parse(text->data), *k, *s, *i;
-        if (root && json_object_object_get_ex(root, "key", &k) &&
-            json_object_object_get_ex(k, "submitter", &s) &&
-            json_object_object_get_ex(k, "report-id", &i))
-            same = strcmp(json_object_get_string(s), submitter) == 0 &&
-                   strcmp(json_object_get_string(i), id) == 0;
-        json_object_put(root);
+        if (report_doc_open(&d, text) == 0) {
+            arena a;
+            arena_init(&a, 4096);
+            int k = jsontok_member(d.in, d.t, 0, "key");
+            const char *s = k >= 0 ? report_doc_str(&d, k, "submitter", &a) : NULL;
+            const char *i = k >= 0 ? report_doc_str(&d, k, "report-id", &a) : NULL;
+            same = s && i && strcmp(s, submitter) == 0 && strcmp(i, id) == 0;
+            arena_destroy(&a);
+            report_doc_close(&d);
+        }
+    } else if (errno == EFBIG) {
+        /* Written by an older version without a size bound: it is the report whose hash
+         * names it (another one with the same 64-bit hash is not worth storing it twice). */
+        same = 1;
     }
     vstring_free(text);
     return same;
+}
+
+/* ,"key":"value" when value is set. */
+static void report_store_opt(vstring *out, const char *key, const char *value)
+{
+    if (value == NULL)
+        return;
+    vstring_sprintf_append(out, ",\"%s\":", key);
+    inreport_json_str(out, value);
 }
 
 int report_store_put(report_store *st, const inreport *r, const report_store_info *info)
@@ -95,27 +148,35 @@ int report_store_put(report_store *st, const inreport *r, const report_store_inf
             }
             continue;
         }
-        json_object *root = json_object_new_object(), *k = json_object_new_object();
-        json_object_object_add(k, "submitter", json_object_new_string(r->submitter));
-        json_object_object_add(k, "report-id", json_object_new_string(r->report_id));
-        json_object_object_add(root, "key", k);
-        json_object_object_add(root, "received", json_object_new_int64((int64_t)info->received));
-        json_object_object_add(root, "source", report_store_str(info->source));
-        json_object_object_add(root, "dkim", report_store_str(info->dkim));
+        vstring *text = vstring_alloc(0);
+        vstring_append_str(text, "{\"key\":{\"submitter\":");
+        inreport_json_str(text, r->submitter);
+        vstring_append_str(text, ",\"report-id\":");
+        inreport_json_str(text, r->report_id);
+        vstring_sprintf_append(text, "},\"received\":%lld", (long long)info->received);
+        report_store_opt(text, "source", info->source);
+        report_store_opt(text, "dkim", info->dkim);
         if (info->dkim_aligned >= 0)
-            json_object_object_add(root, "dkim-aligned",
-                                   json_object_new_boolean(info->dkim_aligned));
-        json_object_object_add(root, "tls-report-domain", report_store_str(info->header_domain));
-        json_object_object_add(root, "tls-report-submitter",
-                               report_store_str(info->header_submitter));
-        json_object_object_add(root, "report", inreport_json(r));
-        if (r->raw)
-            json_object_object_add(root, "raw", json_object_new_string(r->raw));
-        size_t len;
-        const char *text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &len);
-        int ret = spool_store_replace(st->root, SPOOL_AREA_REPORTS, name, text, len);
+            vstring_sprintf_append(text, ",\"dkim-aligned\":%s",
+                                   info->dkim_aligned ? "true" : "false");
+        report_store_opt(text, "tls-report-domain", info->header_domain);
+        report_store_opt(text, "tls-report-submitter", info->header_submitter);
+        vstring_append_str(text, ",\"report\":");
+        inreport_json_text(r, text);
+        report_store_opt(text, "raw", r->raw);
+        vstring_append_char(text, '}');
+        int ret;
+        /* Never store what the store would refuse to read back (the normalized form is at
+         * most INREPORT_STORED_MAX of the report's JSON, the raw one twice INREPORT_RAW_MAX:
+         * see REPORT_STORE_FILE_MAX). */
+        if (text->len > st->max_file) {
+            errno = EFBIG;
+            ret = -1;
+        } else {
+            ret = spool_store_replace(st->root, SPOOL_AREA_REPORTS, name, text->data, text->len);
+        }
         int saved = errno;
-        json_object_put(root);
+        vstring_free(text);
         vstring_free(key);
         errno = saved;
         return ret < 0 ? -1 : 1;
@@ -138,12 +199,28 @@ static int report_store_name_ok(const char *name)
     return name[SPOOL_DAY_LEN] == '-';
 }
 
-static const char *report_store_get(json_object *root, const char *key)
+size_t report_store_expire(const char *spool_dir, int retention_days, time_t now)
 {
-    json_object *v;
-    if (json_object_object_get_ex(root, key, &v) && json_object_is_type(v, json_type_string))
-        return json_object_get_string(v);
-    return NULL;
+    char cutoff[SPOOL_DAY_LEN + 1];
+    char **names = spool_store_list(spool_dir, SPOOL_AREA_REPORTS);
+    size_t removed = 0;
+
+    spool_day_of(now - (time_t)retention_days * 86400, cutoff);
+    for (size_t i = 0; names && names[i]; i++) {
+        if (!report_store_name_ok(names[i]) || strncmp(names[i], cutoff, SPOOL_DAY_LEN) >= 0)
+            continue;
+        if (spool_store_remove(spool_dir, SPOOL_AREA_REPORTS, names[i]) < 0) {
+            char where[PATH_MAX];
+            spool_store_describe(spool_dir, SPOOL_AREA_REPORTS, names[i], where, sizeof(where));
+            msg_warn("cannot remove %s: %m", where);
+            continue;
+        }
+        removed++;
+    }
+    spool_store_list_free(names);
+    if (removed)
+        msg_info("removed %zu received reports (older than %d days)", removed, retention_days);
+    return removed;
 }
 
 size_t report_store_iterate(report_store *st, const char *since,
@@ -172,48 +249,51 @@ size_t report_store_iterate(report_store *st, const char *since,
     inreport r;
     inreport_init(&r);
     int stop = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !stop; i++) {
         char path[PATH_MAX], err[160];
-        json_object *root = NULL, *rep, *v;
+        report_doc d;
+        int rep;
         spool_store_describe(st->root, SPOOL_AREA_REPORTS, names[i], path, sizeof(path));
-        if (stop ||
-            spool_store_read(st->root, SPOOL_AREA_REPORTS, names[i], text, st->max_file) < 0 ||
-            (root = json_tokener_parse(text->data)) == NULL ||
-            !json_object_object_get_ex(root, "report", &rep)) {
-            if (!stop)
-                msg_warn("report store: cannot read %s", path);
-            json_object_put(root);
+        if (spool_store_read(st->root, SPOOL_AREA_REPORTS, names[i], text, st->max_file) < 0 ||
+            report_doc_open(&d, text) < 0) {
+            msg_warn("report store: cannot read %s", path);
             continue;
         }
-        size_t len;
-        const char *rt = json_object_to_json_string_length(rep, JSON_C_TO_STRING_PLAIN, &len);
-        if (inreport_parse_json(&r, rt, len, err, sizeof(err)) < 0) {
+        if ((rep = jsontok_member(d.in, d.t, 0, "report")) < 0) {
+            msg_warn("report store: cannot read %s", path);
+            report_doc_close(&d);
+            continue;
+        }
+        const jsontok *rt = &d.t[rep];
+        if (inreport_parse_json(&r, d.in + rt->start, rt->end - rt->start, err, sizeof(err)) < 0) {
             msg_warn("report store: %s: %s", path, err);
-            json_object_put(root);
+            report_doc_close(&d);
             continue;
         }
         report_store_info info;
+        int v;
+        int64_t received = 0;
         memset(&info, 0, sizeof(info));
         info.dkim_aligned = -1;
-        if (json_object_object_get_ex(root, "received", &v))
-            info.received = (time_t)json_object_get_int64(v);
-        if (json_object_object_get_ex(root, "dkim-aligned", &v))
-            info.dkim_aligned = json_object_get_boolean(v);
-        info.source = report_store_get(root, "source");
-        info.dkim = report_store_get(root, "dkim");
-        info.header_domain = report_store_get(root, "tls-report-domain");
-        info.header_submitter = report_store_get(root, "tls-report-submitter");
-        info.raw = report_store_get(root, "raw");
+        if ((v = jsontok_member(d.in, d.t, 0, "received")) >= 0 &&
+            jsontok_int(d.in, &d.t[v], &received) == 0)
+            info.received = (time_t)received;
+        if ((v = jsontok_member(d.in, d.t, 0, "dkim-aligned")) >= 0 &&
+            (d.t[v].type == JSONTOK_TRUE || d.t[v].type == JSONTOK_FALSE))
+            info.dkim_aligned = d.t[v].type == JSONTOK_TRUE;
+        info.source = report_doc_str(&d, 0, "source", &r.mem);
+        info.dkim = report_doc_str(&d, 0, "dkim", &r.mem);
+        info.header_domain = report_doc_str(&d, 0, "tls-report-domain", &r.mem);
+        info.header_submitter = report_doc_str(&d, 0, "tls-report-submitter", &r.mem);
+        info.raw = report_doc_str(&d, 0, "raw", &r.mem);
         /* The stored key wins: it is what de-duplication used. */
-        json_object *k;
-        const char *sub = NULL;
-        if (json_object_object_get_ex(root, "key", &k))
-            sub = report_store_get(k, "submitter");
+        int k = jsontok_member(d.in, d.t, 0, "key");
+        const char *sub = k >= 0 ? report_doc_str(&d, k, "submitter", &r.mem) : NULL;
         if (sub)
-            r.submitter = arena_strdup(&r.mem, sub);
+            r.submitter = sub;
+        report_doc_close(&d);
         seen++;
         stop = fn(&r, &info, ctx) != 0;
-        json_object_put(root);
     }
     inreport_done(&r);
     vstring_free(text);

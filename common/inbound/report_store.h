@@ -12,6 +12,11 @@
 #include "inreport.h"
 
 #define REPORT_STORE_DIR "reports"
+/* The largest document the store writes for reports of at most max_report_size: the
+ * normalized report, the text as received escaped (<= 2 x INREPORT_RAW_MAX) and the
+ * envelope; what every reader of the store passes as max_file. */
+#define REPORT_STORE_FILE_MAX(max_report_size)                                                     \
+    (INREPORT_STORED_MAX(max_report_size) + 2 * (size_t)INREPORT_RAW_MAX + 65536)
 
 /* Where and how a report arrived, stored next to it. Strings may be NULL. */
 typedef struct report_store_info {
@@ -32,6 +37,9 @@ report_store *report_store_open(const char *spool_dir, size_t max_file);
 report_store *report_store_close(report_store *st);
 /* Stores r; returns 1 when stored, 0 when it was already there, -1 on error (errno set). */
 int report_store_put(report_store *st, const inreport *r, const report_store_info *info);
+/* Removes the reports of spool_dir whose first day is more than retention_days before
+ * now's (as spool_expire does with journals); returns how many. */
+size_t report_store_expire(const char *spool_dir, int retention_days, time_t now);
 /* Calls fn on each stored report whose first day is >= since (YYYY-MM-DD, NULL: all), in
  * file name order; fn returning non-zero stops. Unreadable files are skipped with a warning.
  * Returns how many reports fn saw. */

@@ -1,16 +1,28 @@
 /* Plain driver for the libFuzzer targets: runs every file named (or found in the
- * directories named) through LLVMFuzzerTestOneInput, so make check replays the corpus. */
+ * directories named) through LLVMFuzzerTestOneInput, so make check replays the corpus. As
+ * run-fuzzers gives libFuzzer -rss_limit_mb, an input after which the peak RSS has grown by
+ * more than REPLAY_RSS_LIMIT_MB (default 256) fails: memory amplification is a finding. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "fsutil.h"
 #include "vstring.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static long replay_rss_base, replay_rss_limit;
+
+static long replay_peak_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
 
 static int replay_file(const char *path, size_t *n)
 {
@@ -28,6 +40,12 @@ static int replay_file(const char *path, size_t *n)
     free(copy);
     vstring_free(v);
     (*n)++;
+    long grown = replay_peak_kb() - replay_rss_base;
+    if (grown > replay_rss_limit * 1024) {
+        fprintf(stderr, "%s: peak RSS grew by %ld MiB (limit %ld MiB)\n", path, grown / 1024,
+                replay_rss_limit);
+        return -1;
+    }
     return 0;
 }
 
@@ -35,6 +53,10 @@ int main(int argc, char **argv)
 {
     size_t n = 0;
     int bad = 0;
+    const char *limit = getenv("REPLAY_RSS_LIMIT_MB");
+
+    replay_rss_limit = limit ? strtol(limit, NULL, 10) : 256;
+    replay_rss_base = replay_peak_kb();
 
     for (int i = 1; i < argc; i++) {
         struct stat st;
