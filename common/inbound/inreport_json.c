@@ -444,7 +444,8 @@ int inreport_parse_json(inreport *r, const char *text, size_t len, char *err, si
     if (inreport_take(r, cost, err, errsize) < 0)
         return -2;
     jsontok *toks = mymalloc(cost);
-    int n = jsontok_parse(text, len, toks, max, INREPORT_MAX_DEPTH);
+    size_t errpos = 0;
+    int n = jsontok_parse_ex(text, len, toks, max, INREPORT_MAX_DEPTH, &errpos);
     int ret;
     if (n == -2 || (n > 0 && (size_t)n > INREPORT_MAX_VALUES)) {
         if (errsize)
@@ -452,7 +453,10 @@ int inreport_parse_json(inreport *r, const char *text, size_t len, char *err, si
                      INREPORT_MAX_VALUES);
         ret = -1;
     } else if (n <= 0) {
-        inreport_err(err, errsize, "invalid JSON");
+        if (errpos >= len)
+            inreport_err(err, errsize, "invalid JSON: unexpected end of data");
+        else if (errsize)
+            snprintf(err, errsize, "invalid JSON at byte %zu", errpos);
         ret = -1;
     } else {
         memset(&j, 0, sizeof(j));

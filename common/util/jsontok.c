@@ -207,19 +207,31 @@ static int jt_value(jt_state *s, int level)
     }
 }
 
-int jsontok_parse(const char *in, size_t len, jsontok *toks, size_t max, int depth)
+int jsontok_parse_ex(const char *in, size_t len, jsontok *toks, size_t max, int depth,
+                     size_t *errpos)
 {
     jt_state s = {in, len, 0, toks, max, 0, depth, 0};
 
     if (len > UINT32_MAX)
         return -1;
     jt_ws(&s);
-    if (jt_value(&s, 0) < 0)
+    if (jt_value(&s, 0) < 0) {
+        if (errpos)
+            *errpos = s.pos;
         return s.full ? -2 : -1;
+    }
     jt_ws(&s);
-    if (s.pos != len)
+    if (s.pos != len) {
+        if (errpos)
+            *errpos = s.pos;
         return -1;
+    }
     return (int)s.n;
+}
+
+int jsontok_parse(const char *in, size_t len, jsontok *toks, size_t max, int depth)
+{
+    return jsontok_parse_ex(in, len, toks, max, depth, NULL);
 }
 
 int jsontok_member(const char *in, const jsontok *toks, int obj, const char *key)

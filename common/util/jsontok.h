@@ -30,6 +30,10 @@ typedef struct jsontok {
  * entries, nesting at most depth). Returns the number of tokens, -1 when the input is not
  * valid JSON or nests deeper, or -2 when it needs more than max tokens. */
 int jsontok_parse(const char *in, size_t len, jsontok *toks, size_t max, int depth);
+/* As jsontok_parse; on -1, *errpos (may be NULL) is the offset where the input went wrong
+ * (len: it ended too soon). */
+int jsontok_parse_ex(const char *in, size_t len, jsontok *toks, size_t max, int depth,
+                     size_t *errpos);
 /* Finds member key of the object at index obj; returns the value's index or -1. When a key
  * repeats, the last one wins (as in json-c). */
 int jsontok_member(const char *in, const jsontok *toks, int obj, const char *key);
