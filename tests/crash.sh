@@ -26,6 +26,7 @@ DAEMON_PID=
 wait "$SENDER" || true
 accepted2=$(sed -n 's/.*accepted=\([0-9]*\).*/\1/p' "$T/send2.out")
 case $accepted2 in '' | *[!0-9]*) fail "phase 2: no accepted count from the sender ($(cat "$T/send2.out"))" ;; esac
+[ "$accepted2" -gt 0 ] || fail "phase 2: the kernel accepted nothing before the kill"
 
 # Restart (the stale socket is replaced) and record phase 3.
 start_daemon "$T/c.conf"

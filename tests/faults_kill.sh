@@ -48,10 +48,12 @@ stored=$(python3 -c 'import json, sys
 print(sum(p["summary"]["total-successful-session-count"] for l in sys.stdin if l.strip()
           for p in json.loads(l)["policies"]))' < "$T/report.json")
 echo "kills $kills: kernel accepted $accepted, stored $stored, in flight at the kills $detected"
+[ "$accepted" -gt 0 ] || fail "the kernel accepted no datagram: nothing was tested"
 [ "$stored" -le "$accepted" ] || fail "more stored ($stored) than accepted ($accepted)"
 # The difference is what the supervisor counted: the items the killed process had read
 # and not yet stored, including the datagrams a kill inside recvmmsg() had taken from the
-# kernel (the receive vectors are in the page shared with the supervisor, see roles.h).
+# kernel (the receive vectors are in the page shared with the supervisor, see
+# tlsrpt_shared in role_tlsrpt.c).
 undetected=$((accepted - stored - detected))
 if [ "$undetected" -lt 0 ]; then
     # A kill inside write(), before the counter update, counts stored records as lost.
