@@ -192,6 +192,7 @@ static const char summary_css[] =
     "code{background:#eef1f4;padding:0 .3em;border-radius:3px}\n"
     "details.raw pre{white-space:pre-wrap;word-break:break-all;max-width:40em;"
     "font-size:.85em;background:#f7f8fa;padding:.5em}\n"
+    "table.reports td:first-child,table.reports td:nth-child(2){white-space:nowrap}\n"
     ".scroll{overflow-x:auto}details.reports>summary{cursor:pointer;margin:1em 0 .3em}\n";
 
 /* A one-line card per domain at the top, linking to its section. */
