@@ -1,5 +1,5 @@
 #!/bin/bash
-# Fleet mode benchmark (issue 16): a private PostgreSQL (Debian's server, initdb in a temp
+# Fleet mode benchmark: a private PostgreSQL (Debian's server, initdb in a temp
 # directory as an unprivileged user, unix socket only, default durability settings), then
 #  1. shipping rate of one host: a journal of N outcomes written beforehand, shipped by the
 #     daemon's ship role; outcomes/s until the database holds them all (goal >= 50,000/s);

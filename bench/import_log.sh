@@ -1,5 +1,5 @@
 #!/bin/bash
-# Mail log intake benchmark (issue 4):
+# Mail log intake benchmark:
 #  1. import-log throughput over a synthetic 2 GiB Postfix log (bench/import_log_gen.py:
 #     realistic line mix, ~2% TLS-relevant), printed as lines/s (one core: import-log is
 #     single-threaded); the file is read once beforehand so the page cache holds it.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Received reports benchmark (issue 5): N synthetic reports (default 3,000: 10 reporters x
+# Received reports benchmark: N synthetic reports (default 3,000: 10 reporters x
 # 3 domains x 100 days, 20 policies each, every fifth with failure details) written as
 # .json.gz by python3, then `opentlsrpt-agent ingest` of them all (parse, normalize, store
 # atomically), `summary --format html` over the whole store, and `ingest` of the 64 MiB

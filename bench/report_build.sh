@@ -1,5 +1,5 @@
 #!/bin/bash
-# Report building benchmark (issue 8): a synthetic journal of N outcomes (default 10
+# Report building benchmark: a synthetic journal of N outcomes (default 10
 # million) over D report domains (default 100,000), 5% failures with varied details
 # (10 result types, 4 sending IPs, ~1000 receiving IPs, 3 MX hosts per domain, 6 reason
 # codes, with and without EHLO), STS/TLSA/no-policy mix, written by tests/tools/otr-outcomes

@@ -1,5 +1,5 @@
 #!/bin/sh
-# One daemon per spool (issue 13, item 4): a second opentlsrpt on the same configuration is
+# One daemon per spool: a second opentlsrpt on the same configuration is
 # refused with a message naming the first, which keeps its sockets and keeps working; once
 # the first is killed, the lock it left is taken over.
 . "$top_srcdir/tests/lib.sh"

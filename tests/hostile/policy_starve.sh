@@ -1,6 +1,6 @@
 #!/bin/sh
 # A local user holding 1,000 idle connections to the policy service does not keep Postfix's
-# own socketmap client (postmap -q, a key answered at once) from an answer (issue 13, item 5): one peer holds at
+# own socketmap client (postmap -q, a key answered at once) from an answer: one peer holds at
 # most half the places, and when all are taken the longest idle connection makes room. The
 # socket is made world-writable here, as an inet socket or a loose mode would be. The time
 # postmap took is printed, not asserted (bench/RESULTS.md keeps it).

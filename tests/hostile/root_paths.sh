@@ -1,6 +1,6 @@
 #!/bin/sh
-# As root the daemon never acts by path inside a directory a less privileged user can write
-# (issue 13, item 2). The user it runs as owns the spool and may have put symlinks there
+# As root the daemon never acts by path inside a directory a less privileged user can
+# write. The user it runs as owns the spool and may have put symlinks there
 # for the next root start to follow; a user who can write a socket's directory may swap the
 # socket for a symlink right after bind() (tests/tools/hostile_shim.so plays that user,
 # winning the race every time). Each symlink points at a root-only file, which must stay as

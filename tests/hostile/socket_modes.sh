@@ -1,5 +1,5 @@
 #!/bin/sh
-# Socket defaults admit Postfix and no one else (issue 13, item 6): with no socket setting
+# Socket defaults admit Postfix and no one else: with no socket setting
 # but the paths, the datagram, policy and milter sockets are group postfix, mode 0660, and
 # a local user outside that group can neither forge outcomes nor reach the policy service
 # or the milter; the postfix user can.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# No test-only behaviour in what make install installs (issue 13, item 8): the installed
+# No test-only behaviour in what make install installs: the installed
 # programs neither read OTR_TEST_NOW (a clock the environment sets) nor OTR_TEST_KILL_AT
 # (SIGKILL at a named point); only the test copy of the agent does.
 . "$top_srcdir/tests/lib.sh"

@@ -77,7 +77,7 @@ static void test_controls(void)
     inreport_done(&r);
 }
 
-/* The report of the issue: a ~14 KB mail, gzip inflating to just under 10 MiB of `{},`
+/* A report seen as an attack: a ~14 KB mail, gzip inflating to just under 10 MiB of `{},`
  * in one failure-details array. It is refused as over the limits (json-c took 3.8 GB). */
 static void test_bomb(void)
 {
