@@ -9,7 +9,6 @@
 #   bench/policy_lookup.sh [--quick] [SECONDS]   (or QUICK=1; BUILD=DIR: where it is built)
 set -u
 cd "$(dirname "$0")/.."
-top=$(pwd)
 secs=10
 [ "${QUICK:-0}" = 1 ] && secs=3
 [ "${1:-}" = "--quick" ] && { secs=3; shift; }
@@ -17,17 +16,8 @@ secs=10
 clients=8
 ndomains=1000
 
-if [ -n "${BUILD:-}" ]; then
-    build=$BUILD
-elif [ -f config.status ]; then
-    build=$top
-else
-    build=$top/build-bench
-    if [ ! -f "$build/Makefile" ]; then
-        [ -f configure ] || autoreconf -fi >/dev/null 2>&1
-        mkdir -p "$build" && (cd "$build" && "$top/configure" -q) || exit 1
-    fi
-fi
+. bench/lib.sh
+bench_build_dir
 make -s -C "$build" -j2 opentlsrpt >/dev/null || exit 1
 W=$(mktemp -d /tmp/otr-bench-policy.XXXXXX)
 LOAD=$W/policy_lookup_load
