@@ -164,6 +164,9 @@ void metrics_format(const metrics_shm *m, vstring *out)
     metrics_per_role(out, m, "opentlsrpt_journal_records_lost_total", "counter",
                      "Outcomes the role could not write to its journal (disk full, I/O error).",
                      offsetof(metrics_role, spool.lost), 1);
+    metrics_per_role(out, m, "opentlsrpt_journal_records_dropped_total", "counter",
+                     "Outcomes the role did not store: the day's journal reached journal_max_size.",
+                     offsetof(metrics_role, spool.dropped), 1);
     metrics_per_role(out, m, "opentlsrpt_journal_written_bytes_total", "counter",
                      "Bytes the role wrote to its journals.", offsetof(metrics_role, spool.bytes),
                      1);
@@ -192,11 +195,14 @@ void metrics_format(const metrics_shm *m, vstring *out)
         }
         metrics_head(out, "opentlsrpt_datagrams_dropped_total", "counter",
                      "Datagrams read but lost, by reason: the in-memory queue was full, the "
-                     "journal could not be written, the process was killed holding them.");
+                     "journal could not be written, the day's journal reached journal_max_size, "
+                     "the process was killed holding them.");
         metrics_value(out, "opentlsrpt_datagrams_dropped_total", "reason=\"queue_full\"",
                       counter_get(&m->tlsrpt.queue_full));
         metrics_value(out, "opentlsrpt_datagrams_dropped_total", "reason=\"write_error\"",
                       counter_get(&m->role[METRICS_TLSRPT].spool.lost));
+        metrics_value(out, "opentlsrpt_datagrams_dropped_total", "reason=\"journal_full\"",
+                      counter_get(&m->role[METRICS_TLSRPT].spool.dropped));
         metrics_value(out, "opentlsrpt_datagrams_dropped_total", "reason=\"process_killed\"",
                       counter_get(&m->tlsrpt.died));
         metrics_scalar(out, "opentlsrpt_datagrams_stored_total", "counter",

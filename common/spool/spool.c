@@ -268,6 +268,8 @@ int spool_append(spool_writer *w, const outcome *o)
         w->buf->len = before;
         w->buf->data[before] = 0;
         w->stats.dropped++;
+        if (w->count)
+            counter_add(&w->count->dropped, 1);
         if (strcmp(w->capped, w->day) != 0) {
             memcpy(w->capped, w->day, sizeof(w->capped));
             msg_error("%s journal of %s in %s reached journal_max_size (%lld bytes): further "

@@ -32,6 +32,7 @@ typedef struct spool_writer_stats {
 typedef struct spool_counters {
     counter written;      /* records that reached a journal */
     counter lost;         /* records that could not be written (disk full, I/O error) */
+    counter dropped;      /* records refused: the day's journal reached journal_max_size */
     counter bytes;        /* bytes written to journals */
     counter journal_size; /* gauge: size of the journal written last */
     hist sync;            /* fdatasync latency */
