@@ -28,6 +28,8 @@ sm_need() {
     need m4 python3 unshare mount
     [ "$(id -u)" -eq 0 ] || skip "sendmail runs as root"
     [ -x "$SM_BIN" ] || skip "no sendmail in $SM_ROOT (tests/deps.sh runs tests/fetch_sendmail.sh)"
+    unshare -m --propagation private true 2>/dev/null ||
+        skip "no mount namespaces here (sendmail's private /dev/log needs one)"
 }
 
 sm_readme() {
