@@ -21,13 +21,7 @@ static void summary_issue_add(summary *s, const char *kind, const char *domain, 
                               const char *detail, vstring *text)
 {
     vstring *key = vstring_alloc(0);
-    vstring_append_str(key, kind);
-    vstring_append_char(key, '|');
-    vstring_append_str(key, domain);
-    vstring_append_char(key, '|');
-    vstring_append_str(key, day);
-    vstring_append_char(key, '|');
-    vstring_append_str(key, detail);
+    vstring_sprintf_append(key, "%s|%s|%s|%s", kind, domain, day, detail);
     /* A key is one line of the alert state file. */
     for (size_t i = 0; i < key->len; i++)
         if (key->data[i] == '\n' || key->data[i] == '\r')
@@ -66,9 +60,7 @@ static void summary_new_failures(summary *s, sum_domain *dom, sum_day *d)
     for (size_t i = 0; i < d->failures->used; i++) {
         const sum_fail *f = fails[i]->value;
         vstring_reset(key);
-        vstring_append_str(key, f->result_type);
-        vstring_append_char(key, '|');
-        vstring_append_str(key, f->reporter);
+        vstring_sprintf_append(key, "%s|%s", f->result_type, f->reporter);
         int created;
         htable_enter(done, key->data, key->len, &created);
         if (!created)
@@ -83,24 +75,14 @@ static void summary_new_failures(summary *s, sum_domain *dom, sum_day *d)
         if (prev && summary_has_type(prev, f->reporter, f->result_type))
             continue;
         vstring_reset(text);
-        vstring_append_str(text, "new failure type ");
-        vstring_append_str(text, f->result_type);
-        vstring_append_str(text, " for ");
-        vstring_append_str(text, dom->name);
-        vstring_append_str(text, " on ");
-        vstring_append_str(text, d->day);
-        vstring_append_str(text,
-                           prev ? " (not in the previous report of " : " (no earlier report of ");
-        vstring_append_str(text, f->reporter);
-        if (prev) {
-            vstring_append_str(text, ", for ");
-            vstring_append_str(text, prev->day);
-        }
-        vstring_append_str(text, s->compare_from[0] && !prev ? " in the 31 days before)" : ")");
+        vstring_sprintf_append(text, "new failure type %s for %s on %s (%s %s%s%s%s)",
+                               f->result_type, dom->name, d->day,
+                               prev ? "not in the previous report of" : "no earlier report of",
+                               f->reporter, prev ? ", for " : "", prev ? prev->day : "",
+                               s->compare_from[0] && !prev ? " in the 31 days before" : "");
         if (!summary_sts_type(f->result_type)) {
             const char *fix;
-            vstring_append_str(text, ": an MX host ");
-            vstring_append_str(text, summary_explain(f->result_type, &fix));
+            vstring_sprintf_append(text, ": an MX host %s", summary_explain(f->result_type, &fix));
         }
         summary_issue_add(s, "new-failure", dom->name, d->day, key->data, text);
     }
@@ -149,14 +131,11 @@ static void summary_silent(summary *s, sum_domain *dom)
         if (!daily)
             continue;
         vstring_reset(text);
-        vstring_append_str(text, reps[k]->key);
-        vstring_append_str(text, " sent a report for ");
-        vstring_append_str(text, dom->name);
-        vstring_append_str(text, " every day until ");
-        vstring_append_str(text, d->day);
-        vstring_append_str(text, " and none since: check that the rua address of _smtp._tls.");
-        vstring_append_str(text, dom->name);
-        vstring_append_str(text, " still accepts its mail, and that the record is still there");
+        vstring_sprintf_append(text,
+                               "%s sent a report for %s every day until %s and none since: check "
+                               "that the rua address of _smtp._tls.%s still accepts its mail, and "
+                               "that the record is still there",
+                               reps[k]->key, dom->name, d->day, dom->name);
         summary_issue_add(s, "reporter-silent", dom->name, d->day, reps[k]->key, text);
     }
     vstring_free(text);
@@ -185,13 +164,8 @@ static void summary_notes(summary *s)
                                    " failed session%s in the summary but %" PRIu64
                                    " in the failure details for ",
                                    n->a, n->a == 1 ? "" : "s", n->b);
-        vstring_append_str(text, n->domain);
-        vstring_append_str(text, " on ");
-        vstring_append_str(text, n->day);
-        vstring_append_str(text, " (");
-        vstring_append_str(text, n->policy_type);
-        vstring_append_str(text, " policy, report ");
-        vstring_append_str(text, n->report_id);
+        vstring_sprintf_append(text, "%s on %s (%s policy, report %s", n->domain, n->day,
+                               n->policy_type, n->report_id);
         vstring_append_str(text, strcmp(n->kind, "no-failure-details") == 0
                                      ? ") without failure details: ask the reporter (its "
                                        "contact-info) what failed, and check the TLS logs of "
@@ -199,11 +173,7 @@ static void summary_notes(summary *s)
                                      : "): both numbers are kept; the details may be "
                                        "incomplete");
         vstring_reset(detail);
-        vstring_append_str(detail, n->reporter);
-        vstring_append_char(detail, '|');
-        vstring_append_str(detail, n->report_id);
-        vstring_append_char(detail, '|');
-        vstring_append_str(detail, n->policy_type);
+        vstring_sprintf_append(detail, "%s|%s|%s", n->reporter, n->report_id, n->policy_type);
         summary_issue_add(s, n->kind, n->domain, n->day, arena_strdup(&s->mem, detail->data), text);
     }
     vstring_free(text);
@@ -232,16 +202,8 @@ static void summary_analyse_day(summary *s, sum_domain *dom, sum_day *d)
         char was[32], now[32];
         summary_rate_text(&p->total, was, sizeof(was));
         summary_rate_text(&d->total, now, sizeof(now));
-        vstring_append_str(text, "success rate of ");
-        vstring_append_str(text, dom->name);
-        vstring_append_str(text, " dropped from ");
-        vstring_append_str(text, was);
-        vstring_append_str(text, " on ");
-        vstring_append_str(text, p->day);
-        vstring_append_str(text, " to ");
-        vstring_append_str(text, now);
-        vstring_append_str(text, " on ");
-        vstring_append_str(text, d->day);
+        vstring_sprintf_append(text, "success rate of %s dropped from %s on %s to %s on %s",
+                               dom->name, was, p->day, now, d->day);
         summary_issue_add(s, "rate-drop", dom->name, d->day, "", text);
     }
     /* An MX that several reporters fail on is broken, not a sender's quirk. */
@@ -293,12 +255,10 @@ static void summary_analyse_day(summary *s, sum_domain *dom, sum_day *d)
     myfree(fails);
     if (sts_type) {
         vstring_reset(text);
-        vstring_append_str(text, "senders could not use the MTA-STS policy of ");
-        vstring_append_str(text, dom->name);
-        vstring_sprintf_append(text, " on %s (%" PRIu64 " session%s, ", d->day, sts_bad,
-                               sts_bad == 1 ? "" : "s");
-        vstring_append_str(text, sts_type);
-        vstring_append_str(text, "): ");
+        vstring_sprintf_append(text,
+                               "senders could not use the MTA-STS policy of %s on %s (%" PRIu64
+                               " session%s, %s): ",
+                               dom->name, d->day, sts_bad, sts_bad == 1 ? "" : "s", sts_type);
         const char *fix;
         summary_explain(sts_type, &fix);
         summary_fill(text, fix, NULL, dom->name);
@@ -306,13 +266,12 @@ static void summary_analyse_day(summary *s, sum_domain *dom, sum_day *d)
     }
     if (d->testing_failed) {
         vstring_reset(text);
-        vstring_append_str(text, "MTA-STS policy of ");
-        vstring_append_str(text, dom->name);
-        vstring_sprintf_append(text,
-                               " is in testing mode and %" PRIu64 " session%s failed on %s: with "
-                               "mode enforce these messages would not have been delivered; fix "
-                               "them before switching to enforce",
-                               d->testing_failed, d->testing_failed == 1 ? "" : "s", d->day);
+        vstring_sprintf_append(
+            text,
+            "MTA-STS policy of %s is in testing mode and %" PRIu64 " session%s failed on %s: with "
+            "mode enforce these messages would not have been delivered; fix "
+            "them before switching to enforce",
+            dom->name, d->testing_failed, d->testing_failed == 1 ? "" : "s", d->day);
         summary_issue_add(s, "testing-would-bounce", dom->name, d->day, "", text);
     }
     vstring_free(text);
