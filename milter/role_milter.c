@@ -518,12 +518,21 @@ static int milter_prepare(const config *cfg, const config *old, role_ctx *ctx)
      * the directory itself, never following a symlink planted in its parent. */
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || fchown(fd, pw->pw_uid, gid != (gid_t)-1 ? gid : pw->pw_gid) < 0 ||
-        fchmod(fd, gid != (gid_t)-1 ? 02750 : 0750) < 0) {
+        fchmod(fd, 0750) < 0) {
         msg_error("milter: cannot give %s to %s: %m", dir, cfg->user);
         if (fd >= 0)
             close(fd);
         return -1;
     }
+    /* systemd's RestrictSUIDSGID= (or a missing CAP_FSETID) refuses or drops the bit: the
+     * directory can be made beforehand, as the Debian package does for its default. */
+    struct stat st;
+    if (gid != (gid_t)-1 &&
+        (fchmod(fd, 02750) < 0 || fstat(fd, &st) < 0 || !(st.st_mode & S_ISGID)))
+        msg_warn("milter: cannot set the set-group-ID bit of %s: the socket will not be "
+                 "group %s; create the directory beforehand with \"install -d -o %s -g %s "
+                 "-m 2750 %s\"",
+                 dir, cfg->milter_socket_group, cfg->user, cfg->milter_socket_group, dir);
     close(fd);
     return 0;
 }
