@@ -11,6 +11,8 @@
 #include "delivery.h"
 #include "discover.h"
 #include "domain.h"
+#include "fleet_db.h"
+#include "fleet_store.h"
 #include "msg.h"
 
 int cmd_send(agent_ctx *ctx, int argc, char **argv)
@@ -47,7 +49,19 @@ int cmd_send(agent_ctx *ctx, int argc, char **argv)
     if (lock < 0)
         return 1;
     memset(&st, 0, sizeof(st));
+    /* Fleet mode: the day's fleet-wide lock (send is by hand: no waiting for late hosts). */
+    int fleet = fleet_enabled(ctx->cfg), held = fleet ? fleet_store_lock_day(day) : 1;
+    if (held <= 0) {
+        msg_error("%s: %s; try again later", day,
+                  held == 0 ? "another agent of the fleet is delivering it"
+                            : "cannot take the fleet's lock of the day");
+        discover_free(d);
+        close(lock);
+        return 1;
+    }
     int status = delivery_day(ctx, d, day, delivery_now(), &o, &st) < 0 ? 1 : 0;
+    if (fleet)
+        fleet_store_unlock_day(day);
     if (o.only_domain && st.domains == 0)
         msg_warn("%s: no outcomes for %s on that day", o.only_domain, day);
     delivery_summary(ctx, &st, 1);

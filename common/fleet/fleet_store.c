@@ -16,9 +16,8 @@
 #include "msg.h"
 #include "mymalloc.h"
 
-#define FLEET_RETRY_SECS  5     /* after a failed connect, calls fail fast this long */
-#define FLEET_FETCH       10000 /* outcomes per cursor fetch */
-#define FLEET_DAY_LOCK_NS 7412  /* advisory lock namespace of day deliveries */
+#define FLEET_RETRY_SECS  5    /* after a failed connect, calls fail fast this long */
+#define FLEET_DAY_LOCK_NS 7412 /* advisory lock namespace of day deliveries */
 
 static pthread_mutex_t fleet_lock = PTHREAD_MUTEX_INITIALIZER;
 static const config *fleet_cfg;
@@ -332,67 +331,113 @@ static char **fleet_source_days(void *ctx)
     return v ? v : mycalloc(1, sizeof(*v));
 }
 
+/* The big-endian integer of bytes bytes at p. */
+static uint64_t fleet_be(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* One row of a binary COPY of one bytea column: its value in *data, *len; 0 when the row is
+ * the trailer (or holds no value), -1 when it is malformed. header: the first row, which
+ * begins with the file header. */
+static int fleet_copy_row(const unsigned char *p, size_t n, int header, const unsigned char **data,
+                          size_t *len)
+{
+    if (header) {
+        if (n < 19 || memcmp(p, "PGCOPY\n\377\r\n\0", 11) != 0)
+            return -1;
+        uint64_t ext = fleet_be(p + 15, 4);
+        if (ext > n - 19)
+            return -1;
+        p += 19 + ext;
+        n -= 19 + ext;
+    }
+    if (n < 2)
+        return -1;
+    if (fleet_be(p, 2) == 0xffff) /* the trailer */
+        return 0;
+    if (fleet_be(p, 2) != 1 || n < 6)
+        return -1;
+    uint64_t l = fleet_be(p + 2, 4);
+    if (l == 0xffffffff)
+        return 0; /* NULL: the column is NOT NULL, so never */
+    if (l > n - 6)
+        return -1;
+    *data = p + 6;
+    *len = (size_t)l;
+    return 1;
+}
+
 static int fleet_source_iterate(void *ctx, const char *day,
                                 int (*fn)(const outcome *o, void *fnctx), void *fnctx,
                                 journal_stats *stats)
 {
-    const char *p[1] = {day};
+    char sql[160], *buf;
     outcome o;
-    uint64_t undecodable = 0;
-    int ret = 0, stop = 0;
+    uint64_t undecodable = 0, malformed = 0;
+    int ret = 0, stop = 0, header = 1, n;
 
     (void)ctx;
+    if (spool_day_parse(day) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* COPY streams the day at the server's pace without a cursor's round trips; the day is
+     * a parsed YYYY-MM-DD, so it can be a literal. The rows come in storage order: a
+     * report's sums do not depend on it. */
+    snprintf(sql, sizeof(sql),
+             "COPY (SELECT payload FROM otr_outcome WHERE day = '%s') TO STDOUT (FORMAT binary)",
+             day);
     pthread_mutex_lock(&fleet_lock);
     PGconn *db = fleet_db();
-    /* A cursor: a day of millions of outcomes never sits in memory at once. In the order of
-     * the primary key, so a day's report does not depend on when each host shipped. */
-    PGresult *r = db ? fleet_run("read outcomes", "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL,
-                                 NULL, NULL, 0)
-                     : NULL;
-    PQclear(r);
-    if (r == NULL ||
-        (r = fleet_run("read outcomes",
-                       "DECLARE otr_day NO SCROLL CURSOR FOR SELECT payload FROM otr_outcome "
-                       "WHERE day = $1::date ORDER BY day, host, journal, pos",
-                       1, p, NULL, NULL, 0)) == NULL) {
+    PGresult *r = db ? PQexec(db, sql) : NULL;
+    if (db == NULL || PQresultStatus(r) != PGRES_COPY_OUT) {
         if (db)
-            PQclear(PQexec(db, "ROLLBACK"));
+            fleet_query_failed(db, r, "read outcomes");
+        PQclear(r);
         pthread_mutex_unlock(&fleet_lock);
         return -1;
     }
     PQclear(r);
     outcome_init(&o);
-    while (!stop) {
-        r = fleet_run("read outcomes", "FETCH " /* constant */ "10000 FROM otr_day", 0, NULL, NULL,
-                      NULL, 1);
-        if (r == NULL) {
-            ret = -1;
-            break;
-        }
-        int n = PQntuples(r);
-        for (int i = 0; i < n && !stop; i++) {
-            if (outcome_decode(&o, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0)) < 0) {
-                undecodable++;
-                continue;
-            }
+    /* fn must not use the database meanwhile (the report walks only aggregate). */
+    while ((n = PQgetCopyData(db, &buf, 0)) > 0) {
+        const unsigned char *data;
+        size_t len;
+        int row =
+            stop ? 0 : fleet_copy_row((const unsigned char *)buf, (size_t)n, header, &data, &len);
+        header = 0;
+        if (row < 0) {
+            malformed++;
+        } else if (row > 0 && outcome_decode(&o, data, len) < 0) {
+            undecodable++;
+        } else if (row > 0) {
             if (stats)
                 stats->records++;
-            /* fn may read documents (state): let it, the cursor's rows are in r. */
-            pthread_mutex_unlock(&fleet_lock);
-            stop = fn(&o, fnctx) != 0;
-            pthread_mutex_lock(&fleet_lock);
+            stop = fn(&o, fnctx) != 0; /* the rest is drained, unread */
+        }
+        PQfreemem(buf);
+    }
+    if (n == -2)
+        ret = -1;
+    while ((r = PQgetResult(db)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            fleet_query_failed(db, r, "read outcomes");
+            ret = -1;
         }
         PQclear(r);
-        if (n < FLEET_FETCH)
-            break;
     }
+    if (n == -2)
+        fleet_query_failed(db, NULL, "read outcomes");
     outcome_done(&o);
-    if (fleet_conn)
-        PQclear(PQexec(fleet_conn, ret < 0 ? "ROLLBACK" : "COMMIT"));
     pthread_mutex_unlock(&fleet_lock);
-    if (undecodable)
+    if (undecodable || malformed)
         msg_warn("fleet database: %s: %llu outcome(s) could not be decoded", day,
-                 (unsigned long long)undecodable);
+                 (unsigned long long)(undecodable + malformed));
     return ret;
 }
 
