@@ -90,6 +90,12 @@ int cmd_policy(agent_ctx *ctx, int argc, char **argv)
                e.failed_reason, e.failed_id);
         policy_print_age("  at", e.failed_at, now);
     }
+    /* As the service decides it: DANE first for a site at dane (RFC 8461 section 2). */
+    if (have == 1 && dns && strncmp(cfg->postfix_tls_level, "dane", 4) == 0) {
+        e.dane = dns_mx_dane(dns, domain);
+        printf("DANE: %s\n", e.dane ? "every MX host has validated TLSA records (left to DANE)"
+                                    : "not every MX host has validated TLSA records");
+    }
     vstring *ans = vstring_alloc(0);
     sts_cache_answer(have == 1 ? &e : NULL, domain, now, (int)cfg->postfix_tlsrpt_attributes,
                      cfg->testing_policy, cfg->postfix_tls_level, ans);
@@ -98,8 +104,11 @@ int cmd_policy(agent_ctx *ctx, int argc, char **argv)
         printf("  (no usable cached policy: the failure goes to Postfix's TLSRPT report)\n");
     else if (!sts_cache_usable(have == 1 ? &e : NULL, now))
         printf("  (no usable cached policy: Postfix applies its own smtp_tls_security_level)\n");
-    else if (e.policy.mode == STS_MODE_TESTING && !*cfg->testing_policy)
+    else if (e.policy.mode == STS_MODE_TESTING && !*cfg->testing_policy &&
+             !cfg->postfix_tlsrpt_attributes)
         printf("  (testing mode: delivered as without a policy; set testing_policy to change)\n");
+    else if (e.policy.mode == STS_MODE_TESTING && !*cfg->testing_policy)
+        printf("  (testing mode: the site's own level, reported under the policy)\n");
     vstring_free(ans);
 
     if (fetch && ts == STS_TXT_FOUND) {

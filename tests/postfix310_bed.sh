@@ -55,6 +55,11 @@ eventually "ststest.$BED_TLD" "dane policy_type=sts policy_domain=ststest.$BED_T
 eventually "stsfail.$BED_TLD" "dane policy_type=sts policy_domain=stsfail.$BED_TLD policy_failure=sts-policy-fetch-error"
 wait_for 15 grep -q "policy: daneok.$BED_TLD: fetched id" "$T/daemon.log"
 eventually "daneok.$BED_TLD" NOTFOUND
+bed_exec "$AGENT" -c "$T/c.conf" policy "daneok.$BED_TLD" > "$T/agent-policy.out" 2>&1
+if ! grep -q "^DANE: every MX host has validated TLSA records" "$T/agent-policy.out" ||
+    ! grep -q "^answer: NOTFOUND" "$T/agent-policy.out"; then
+    fail "agent policy does not explain DANE first: $(cat "$T/agent-policy.out")"
+fi
 
 # The sending Postfix 3.10: its own binaries and master.cf, mail injected over SMTP.
 dir="$T/pf-send"
