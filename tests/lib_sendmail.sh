@@ -16,6 +16,7 @@
 #                                   mailertable and access are built from $T/sm-NAME/*.txt
 #                                   when those exist.
 #   sm_stop NAME
+#   sm_run CMD...                   runs CMD (e.g. "$SM_BIN" -C ... -q) as an instance does
 #   sm_readme SECTION REGEX         the example lines (indented by 4) of README's section
 #                                   SECTION that match REGEX, unindented; the test fails
 #                                   when there is none or one is not in opentlsrpt(8) too
@@ -72,6 +73,10 @@ SM_NS_SETUP='
     ln -s "$0/sm-log.sock" /dev/log
     mount --bind "$0/sm-hosts" /etc/hosts
     exec "$@"'
+
+sm_run() {
+    unshare -m --propagation private sh -c "$SM_NS_SETUP" "$T" "$@"
+}
 
 sm_start() {
     local name=$1 host=$2 port=$3 mc=${4:-} d map
