@@ -15,7 +15,14 @@ static void test_defaults(void)
     CHECK(c != NULL);
     CHECK_STR(c->spool_directory, "/var/spool/opentlsrpt");
     CHECK_INT(c->retention_days, 14);
-    CHECK_INT(c->tlsrpt_socket_mode, 0666);
+    /* Sockets admit Postfix and no one else (issue 13, item 6). */
+    CHECK_INT(c->tlsrpt_socket_mode, 0660);
+    CHECK_STR(c->tlsrpt_socket_group, "postfix");
+    CHECK_INT(c->policy_socket_mode, 0660);
+    CHECK_STR(c->policy_socket_group, "postfix");
+    CHECK_INT(c->milter_socket_mode, 0660);
+    CHECK_STR(c->milter_socket_group, "postfix");
+    CHECK_INT(c->journal_max_size, 1024LL * 1024 * 1024);
     CHECK_INT(c->send_window, 4 * 3600);
     CHECK_INT(c->max_report_size, 10 * 1024 * 1024);
     CHECK_INT(c->https_verify, 1);
