@@ -9,6 +9,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "spool.h"
+#include "utf8.h"
 #include "vstring.h"
 
 typedef struct rpt_policy {
@@ -128,6 +129,10 @@ static int key_get_str(key_reader *r, vstring *out)
     }
     vstring_append(out, r->p, (size_t)(nul - r->p));
     r->p = nul + 2;
+    /* Whatever source wrote the outcome (a datagram, a mail log line, an old journal), no
+     * control character goes out in a report to a third party. */
+    out->len = utf8_replace_controls(out->data, out->len, ' ', NULL);
+    out->data[out->len] = 0;
     return 0;
 }
 
