@@ -181,12 +181,8 @@ done
 
 # policy: the role came back and answers from its cache; no cache file is corrupt.
 for d in $(seq 1 $NDOM); do
-    a=$(python3 - "$T/policy.sock" "pk$d.example" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); q = b"sts " + sys.argv[2].encode()
-s.sendall(b"%d:%s," % (len(q), q)); print(s.recv(4096).decode().split(":", 1)[1][:-1])
-EOF
-)
+    a=$(python3 "$top_srcdir/tests/tools/socketmap_ask.py" "$T/policy.sock" sts "pk$d.example") ||
+        fail "pk$d.example: no answer after the kills"
     [ "$a" = "OK secure match=mx.pk$d.example servername=hostname" ] || fail "pk$d.example after the kills: $a"
 done
 # The policies were fetched (and their cache files rewritten) while the kills went on.
