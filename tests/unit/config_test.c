@@ -15,7 +15,7 @@ static void test_defaults(void)
     CHECK(c != NULL);
     CHECK_STR(c->spool_directory, "/var/spool/opentlsrpt");
     CHECK_INT(c->retention_days, 14);
-    /* Sockets admit Postfix and no one else (issue 13, item 6). */
+    /* Sockets admit Postfix and no one else. */
     CHECK_INT(c->tlsrpt_socket_mode, 0660);
     CHECK_STR(c->tlsrpt_socket_group, "postfix");
     CHECK_INT(c->policy_socket_mode, 0660);
