@@ -1,5 +1,5 @@
 #!/bin/bash
-# Memory amplification of received reports (issue 13, item 1): the worst case known, a
+# Memory amplification of received reports, in the worst case known: a
 # ~14 KB mail whose gzip payload inflates to just under max_report_size (10 MiB) of
 # `{},{},...` in one failure-details array ("bomb"), and a valid near-limit report ("near":
 # ~8 MiB of JSON, 36,000 failure details, within every limit, so it is parsed and stored):
