@@ -285,8 +285,8 @@ void metrics_format(const metrics_shm *m, vstring *out)
         metrics_by(out, "opentlsrpt_milter_reports_refused_total",
                    "Report messages not stored, by reason.", "reason", metrics_refused_names,
                    m->milter.refused, METRICS_NREFUSED);
-        metrics_scalar(out, "opentlsrpt_milter_memory_bytes", "gauge",
-                       "Heap memory in use by the milter role's process.",
+        metrics_scalar(out, "opentlsrpt_milter_resident_memory_bytes", "gauge",
+                       "Resident memory of the milter role's process.",
                        counter_get(&m->milter.memory_bytes));
     }
 }

@@ -94,7 +94,7 @@ typedef struct metrics_shm {
         counter reports_stored;
         counter reports_duplicate;
         counter refused[METRICS_NREFUSED];
-        counter memory_bytes; /* gauge: heap in use by the role's process */
+        counter memory_bytes; /* gauge: resident memory of the role's process */
     } milter;
 } metrics_shm;
 

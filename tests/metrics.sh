@@ -114,7 +114,7 @@ expect 'count(opentlsrpt_role_up == 1)' 5
 [ "$(q 'opentlsrpt_log_sessions_total')" -gt 0 ] || fail "no log sessions counted"
 [ "$(q 'opentlsrpt_journal_fsync_duration_seconds_count{role="tlsrpt"}')" -gt 0 ] ||
     fail "no fsync timed"
-[ "$(q 'opentlsrpt_milter_memory_bytes')" -gt 0 ] || fail "milter memory not shown"
+[ "$(q 'opentlsrpt_milter_resident_memory_bytes')" -gt 0 ] || fail "milter memory not shown"
 
 curl -sf "http://127.0.0.1:$MPORT/metrics" > "$T/scrape.txt" || fail "scrape"
 promtool check metrics < "$T/scrape.txt" > "$T/lint.out" 2>&1 || fail "promtool check metrics: $(cat "$T/lint.out")"
