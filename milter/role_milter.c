@@ -542,16 +542,9 @@ static void milter_memory(void)
 {
     char buf[128];
     unsigned long long size, resident;
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 
-    if (fd < 0)
-        return;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    buf[n] = 0;
-    if (sscanf(buf, "%llu %llu", &size, &resident) == 2)
+    if (fsutil_read_small("/proc/self/statm", buf, sizeof(buf)) > 0 &&
+        sscanf(buf, "%llu %llu", &size, &resident) == 2)
         counter_set(&metrics->milter.memory_bytes,
                     resident * (unsigned long long)sysconf(_SC_PAGESIZE));
 }

@@ -216,15 +216,9 @@ void sockets_peer(int fd, char *out, size_t size)
 void sockets_check_dgram_qlen(void)
 {
     char buf[32];
-    int fd = open("/proc/sys/net/unix/max_dgram_qlen", O_RDONLY | O_CLOEXEC);
 
-    if (fd < 0)
+    if (fsutil_read_small("/proc/sys/net/unix/max_dgram_qlen", buf, sizeof(buf)) <= 0)
         return;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    buf[n] = 0;
     long q = strtol(buf, NULL, 10);
     if (q < 512)
         msg_warn("net.unix.max_dgram_qlen is %ld: bursts of Postfix TLSRPT datagrams will be "

@@ -134,3 +134,17 @@ int fsutil_read_file(const char *path, vstring *out, size_t max)
     close(fd);
     return 0;
 }
+
+ssize_t fsutil_read_small(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = 0;
+    return n;
+}
