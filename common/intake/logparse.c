@@ -95,48 +95,7 @@ static void lp_copy_text(char *dst, size_t size, const char *s, size_t n)
     dst[j] = 0;
 }
 
-/* ---- result mapping ---- */
-
-typedef struct {
-    const char *text; /* substring of the log text */
-    int result;
-    const char *code; /* failure-reason-code */
-    int dane;
-} lp_map;
-
-static const lp_map lp_reasons[] = {
-    {"no matching DANE TLSA records", 304, "X509_V_ERR_DANE_NO_MATCH", 1},
-    {"all TLSA records unusable", 304, "tlsa-records-unusable", 1},
-    {"certificate has expired", 204, "X509_V_ERR_CERT_HAS_EXPIRED", 0},
-    {"certificate is not yet valid", 204, "X509_V_ERR_CERT_NOT_YET_VALID", 0},
-    {"certificate not yet valid", 204, "X509_V_ERR_CERT_NOT_YET_VALID", 0},
-    {"hostname mismatch", 202, "X509_V_ERR_HOSTNAME_MISMATCH", 0},
-    {"subject name mismatch", 202, "X509_V_ERR_HOSTNAME_MISMATCH", 0},
-    {"self-signed certificate in certificate chain", 203, "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN",
-     0},
-    {"self signed certificate in certificate chain", 203, "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN",
-     0},
-    {"self-signed certificate", 203, "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT", 0},
-    {"self signed certificate", 203, "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT", 0},
-    {"untrusted issuer", 203, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY", 0},
-    {"unable to get local issuer certificate", 203, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-     0},
-    {"unable to get issuer certificate", 203, "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT", 0},
-    {"certificate revoked", 205, "X509_V_ERR_CERT_REVOKED", 0},
-};
-
-int lp_map_known(lp_session *s, const char *t, const char *end)
-{
-    for (size_t i = 0; i < sizeof(lp_reasons) / sizeof(lp_reasons[0]); i++) {
-        if (lp_find(t, end, lp_reasons[i].text, strlen(lp_reasons[i].text))) {
-            s->result = lp_reasons[i].result;
-            s->dane = lp_reasons[i].dane;
-            snprintf(s->reason, sizeof(s->reason), "%s", lp_reasons[i].code);
-            return 1;
-        }
-    }
-    return 0;
-}
+/* ---- result mapping (the known texts: lp_map_known, logparse_session.c) ---- */
 
 /* Fills s->result, reason and dane from a verification failure text. */
 static void lp_map_reason(lp_session *s, const char *t, const char *end)
