@@ -118,3 +118,26 @@ grep -q "h4" "$T/agent.log" || fail "the late host was not named when the day wa
 "$AGENT" -c "$T/h2.conf" status --day "$D" > "$T/status.out" 2>&1 || fail "status"
 grep -q "not shipped by host(s) h4" "$T/status.out" || fail "status does not name the silent host: $(cat "$T/status.out")"
 pass "racing agents (agent 1 exit $s1): 5 reports, each once; silent host named"
+
+# Two agents racing on another day, one SIGKILLed before it sends: still each report once.
+D2=$(days_ago 2)
+for h in 1 2; do
+    for d in a b c; do dgram $d.example; done | "$OUTCOMES" "$T/h$h/spool" "$D2" 2>>"$T/outcomes.log" ||
+        fail "otr-outcomes"
+done
+for h in 1 2; do wait_for 30 shipped $h "$D2"; done
+rm -f "$T/posts"/*.json
+set +e
+OTR_TEST_KILL_AT=before-send "$AGENT" -c "$T/h1.conf" -o fleet_max_lag=0 run >>"$T/agent.log" 2>&1 &
+a1=$!
+"$AGENT" -c "$T/h2.conf" -o fleet_max_lag=0 run >>"$T/agent.log" 2>&1
+s2=$?
+wait $a1
+s1=$?
+set -e
+[ "$s2" = 0 ] || fail "agent 2 failed ($s2)"
+for h in 1 2; do "$AGENT" -c "$T/h$h.conf" -o fleet_max_lag=0 run >>"$T/agent.log" 2>&1 || fail "rerun on h$h"; done
+posts > "$T/posts2.txt"
+[ "$(wc -l < "$T/posts2.txt")" = 3 ] || { cat "$T/posts2.txt"; fail "$(wc -l < "$T/posts2.txt") reports delivered for 3 domains"; }
+[ "$(awk '{print $4}' "$T/posts2.txt" | sort -u | wc -l)" = 3 ] || fail "a domain was delivered twice"
+pass "two racing agents (agent 1 exit $s1): 3 reports, each once"
