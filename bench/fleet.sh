@@ -10,7 +10,7 @@
 #     (otr-outcomes --bench), shipped by 3 daemons, then `opentlsrpt-agent report --day` in
 #     fleet mode, timed with /usr/bin/time -v (goal < 60 s and < 512 MiB).
 # usage: bench/fleet.sh   (BUILD: build dir; QUICK=1: small sizes for bench/run --quick;
-# N, DOMAINS override part 3's sizes). Prints "name value unit" lines, the rest as comments.
+# N, DOMAINS override part 3's sizes; PARTS="1 2 3" picks parts). Prints "name value unit" lines, the rest as comments.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$src}
@@ -65,6 +65,8 @@ conf admin admin
 today=$(date -u +%Y-%m-%d)
 echo "# PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), fsync and synchronous_commit on"
 
+parts=" ${PARTS:-1 2 3} "
+if [ "${parts#* 1 }" != "$parts" ]; then
 # 1. Shipping rate of one host.
 conf ship ship
 "$build/tests/tools/otr-outcomes" --bench "$W/ship/spool" "$today" "$ship_n" 1000 2>/dev/null
@@ -76,6 +78,8 @@ stop_all
 echo "# shipped $ship_n outcomes in $(secs "$t0" "$t1") s (including the daemon's start)"
 echo "fleet_ship_rate $(awk -v n="$ship_n" -v s="$(secs "$t0" "$t1")" 'BEGIN { printf "%d", n / s }') outcomes/s"
 
+fi
+if [ "${parts#* 2 }" != "$parts" ]; then
 # 2. Lag at a paced 20,000/s (2 senders of 10,000/s each).
 conf paced paced
 start paced
@@ -100,6 +104,8 @@ echo "fleet_lag_at_20k_median $(awk '{ v[NR] = $1 } END { print v[int((NR + 1) /
 echo "fleet_lag_at_20k_max $(tail -n 1 "$W/lag.sorted") s"
 echo "fleet_drain_after_20k $(secs "$t0" "$t1") s"
 
+fi
+[ "${parts#* 3 }" != "$parts" ] || exit 0
 # 3. A day of n outcomes from 3 hosts over the domains, shipped, then built.
 day=$(date -u -d yesterday +%Y-%m-%d)
 q "TRUNCATE otr_outcome, otr_ship, otr_host CASCADE"
@@ -116,6 +122,9 @@ stop_all
 echo "# 3 hosts shipped $((3 * per)) outcomes at once in $(secs "$t0" "$t1") s; table $(q "SELECT pg_size_pretty(pg_total_relation_size('otr_outcome'))")"
 echo "fleet_ship_rate_3_hosts $(awk -v n=$((3 * per)) -v s="$(secs "$t0" "$t1")" 'BEGIN { printf "%d", n / s }') outcomes/s"
 q "VACUUM ANALYZE otr_outcome"
+# The limit: the server streaming the day's payloads to a client that keeps nothing.
+/usr/bin/time -f "%e" -o "$W/copy.time" "$pgbin/psql" -X -qAt -d "$conn" \
+    -c "COPY (SELECT payload FROM otr_outcome WHERE day = '$day') TO STDOUT (FORMAT binary)" > /dev/null
 /usr/bin/time -v "${agent[@]}" -c "$W/h1.conf" report --day "$day" > "$W/reports" 2> "$W/time.out"
 elapsed=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$W/time.out")
 rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/time.out")
@@ -124,3 +133,5 @@ echo "# fleet report --day: $(grep -c '^{' "$W/reports") reports from $((3 * per
 echo "fleet_build_elapsed $secs s"
 echo "fleet_build_rate $(awk -v n=$((3 * per)) -v s="$secs" 'BEGIN { printf "%d", n / s }') outcomes/s"
 echo "fleet_build_peak_rss $((rss / 1024)) MiB"
+echo "fleet_build_cpu $(awk -v u="$(sed -n 's/.*User time (seconds): //p' "$W/time.out")" -v s="$(sed -n 's/.*System time (seconds): //p' "$W/time.out")" 'BEGIN { printf "%.2f", u + s }') s"
+echo "fleet_build_bare_copy $(cat "$W/copy.time") s"
