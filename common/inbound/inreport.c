@@ -1,6 +1,5 @@
 #include "inreport.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,108 +10,6 @@
 #include "mime.h"
 #include "utf8.h"
 #include "vstring.h"
-
-void inreport_init(inreport *r)
-{
-    memset(r, 0, sizeof(*r));
-    arena_init(&r->mem, 16384);
-}
-
-void inreport_done(inreport *r)
-{
-    inreport_give(r, r->charged);
-    arena_destroy(&r->mem);
-    memset(r, 0, sizeof(*r));
-}
-
-void inreport_reset(inreport *r)
-{
-    arena m = r->mem;
-    membudget *budget = r->budget;
-    size_t charged = r->charged;
-    arena_reset(&m);
-    memset(r, 0, sizeof(*r));
-    r->mem = m;
-    r->budget = budget;
-    inreport_give(r, charged);
-}
-
-static int inreport_digits(const char **p, int n)
-{
-    int v = 0;
-
-    for (int i = 0; i < n; i++, (*p)++) {
-        if (!isdigit((unsigned char)**p))
-            return -1;
-        v = v * 10 + (**p - '0');
-    }
-    return v;
-}
-
-time_t inreport_parse_time(const char *s)
-{
-    struct tm tm;
-    long offset = 0;
-
-    if (s == NULL)
-        return -1;
-    memset(&tm, 0, sizeof(tm));
-    while (*s == ' ')
-        s++;
-    int y = inreport_digits(&s, 4);
-    if (y < 1970 || *s++ != '-')
-        return -1;
-    int mo = inreport_digits(&s, 2);
-    if (mo < 1 || mo > 12 || *s++ != '-')
-        return -1;
-    int d = inreport_digits(&s, 2);
-    if (d < 1 || d > 31)
-        return -1;
-    int h = 0, mi = 0, sec = 0;
-    if (*s == 'T' || *s == 't' || *s == ' ') {
-        s++;
-        h = inreport_digits(&s, 2);
-        if (h < 0 || h > 24 || *s++ != ':')
-            return -1;
-        mi = inreport_digits(&s, 2);
-        if (mi < 0 || mi > 59)
-            return -1;
-        if (*s == ':') {
-            s++;
-            sec = inreport_digits(&s, 2);
-            if (sec < 0 || sec > 60)
-                return -1;
-        }
-        if (*s == '.' || *s == ',')
-            for (s++; isdigit((unsigned char)*s); s++)
-                ;
-        /* Older Microsoft reports have no zone at all: UTC is what they mean. */
-        if (*s == 'Z' || *s == 'z') {
-            s++;
-        } else if (*s == '+' || *s == '-') {
-            int sign = *s++ == '-' ? -1 : 1;
-            int oh = inreport_digits(&s, 2);
-            if (*s == ':')
-                s++;
-            int om = inreport_digits(&s, 2);
-            if (oh < 0 || oh > 23 || om < 0 || om > 59)
-                return -1;
-            offset = sign * (oh * 3600L + om * 60L);
-        }
-    }
-    while (*s == ' ')
-        s++;
-    if (*s)
-        return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec > 59 ? 59 : sec;
-    time_t t = timegm(&tm);
-    return t == (time_t)-1 ? -1 : t - offset;
-}
 
 /* A UTF-8 byte-order mark is no part of the JSON text (RFC 8259 8.1 lets a parser ignore
  * it), and some senders' tools write one. */

@@ -1,7 +1,7 @@
 #ifndef OTR_INREPORT_INT_H
 #define OTR_INREPORT_INT_H
-/* Shared by the parts of the received-report parser (MIME in inreport.c, JSON in
- * inreport_json.c); not for other modules. */
+/* Shared by the parts of the received-report parser: inreport_json.c (the report object,
+ * JSON) defines these, inreport.c (MIME, mail) uses them; not for other modules. */
 #include <stddef.h>
 
 #include "inreport.h"
