@@ -10,6 +10,9 @@
 #   milter_reject_case             milter_action = reject: a malformed report gets our
 #                                  550 with the reason, a good one and ordinary mail pass
 #                                  (two reports must be stored before, three are after)
+#   expect_inbound_tls DOMAINS-JSON CIPHERS-JSON
+#                                  stops the daemon (it writes the counters out) and checks
+#                                  the summary's inbound TLS counts (inbound_tls_check.py)
 start_milter() {
     write_conf "$T/otr.conf" "milter_socket=local:$SOCK" "$@"
     start_daemon "$T/otr.conf"
@@ -25,6 +28,13 @@ smtp() {
 }
 
 nstored() { ls "$T/spool/reports" 2>/dev/null | wc -l; }
+
+expect_inbound_tls() {
+    stop_daemon
+    "$AGENT" -c "$T/otr.conf" summary --since 1d --format json > "$T/summary.json" || fail "summary"
+    python3 "$top_srcdir/tests/tools/inbound_tls_check.py" "$T/summary.json" "$1" "$2" ||
+        fail "inbound TLS in the summary"
+}
 
 milter_reject_case() {
     start_milter milter_action=reject

@@ -84,16 +84,13 @@ for args in "tls.example --tls" "tls.example --tls" "plain.example" "plain.examp
             fail "no STARTTLS for $from: $(cat "$T/swaks.out")" ;;
     esac
 done
-stop_daemon # writes the counters out
-"$AGENT" -c "$T/otr.conf" summary --since 1d --format json > "$T/summary.json" || fail "summary"
-python3 "$top_srcdir/tests/tools/inbound_tls_check.py" "$T/summary.json" '{
+expect_inbound_tls '{
     "tls.example": {"messages": 2, "tls": 2, "versions": {"TLSv1.3": 2}},
     "plain.example": {"messages": 2, "tls": 0, "versions": {}},
     "mixed.example": {"messages": 3, "tls": 2, "versions": {"TLSv1.2": 1, "TLSv1.3": 1}},
     "(null sender)": {"messages": 1, "tls": 1, "versions": {"TLSv1.3": 1}},
     "noehlo.example": {"messages": 1, "tls": 1, "versions": {"TLSv1.3": 1}}}' \
-    '{"TLS_AES_256_GCM_SHA384": 5, "ECDHE-ECDSA-AES256-GCM-SHA384": 1}' ||
-    fail "inbound TLS in the summary"
+    '{"TLS_AES_256_GCM_SHA384": 5, "ECDHE-ECDSA-AES256-GCM-SHA384": 1}'
 "$AGENT" -c "$T/otr.conf" summary --since 1d > "$T/summary.txt" || fail "summary"
 grep -q '^      mixed.example: 2 of 3 over TLS (66.7%)$' "$T/summary.txt" ||
     fail "inbound TLS in the text summary: $(cat "$T/summary.txt")"

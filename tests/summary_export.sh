@@ -11,16 +11,8 @@ write_conf "$T/otr.conf" "retention_days=3660"
 files="$RW/parsedmarc/mail.ru.json $RW/parsedmarc/smtp_tls.json $RW/stalwart/rpt03.json
 $RW/sebastka-tlsrpt/microsoft-tlsa-sts.json $RW/sebastka-tlsrpt/synthetic-failures.json
 $RW/dmarc-report-viewer/no_ip_and_mx.json $RW/tlsrpt-be/report-2.json"
-python3 - "$T/formula.json" <<'PY'
-import json, sys
-json.dump({"organization-name": "=HYPERLINK(\"http://x\",\"a, b\")", "contact-info": "x@f.example",
-           "report-id": "formula-1", "date-range": {"start-datetime": "2026-10-05T00:00:00Z",
-                                                    "end-datetime": "2026-10-05T23:59:59Z"},
-           "policies": [{"policy": {"policy-type": "sts", "policy-domain": "f.example"},
-                         "summary": {"total-successful-session-count": 1,
-                                     "total-failure-session-count": 0}}]}, open(sys.argv[1], "w"))
-PY
-"$AGENT" -c "$T/otr.conf" ingest $files "$T/formula.json" > /dev/null || fail "ingest"
+# formula.json: an organization-name that a spreadsheet would take for a formula.
+"$AGENT" -c "$T/otr.conf" ingest $files "$DATA/inreports/formula.json" > /dev/null || fail "ingest"
 "$AGENT" -c "$T/otr.conf" summary --since 2019-01-01 --until 2026-12-31 --format csv \
     --output "$T/all.csv" || fail "csv"
 "$AGENT" -c "$T/otr.conf" summary --since 2019-01-01 --until 2026-12-31 --format jsonl > "$T/all.jsonl" ||

@@ -154,20 +154,7 @@ pass "error lines stay whole and in order"
 # Control characters in a report (C1 here: U+009B is a terminal's CSI) never reach the
 # output as they are: the parser cleans them, and the renderers escape whatever gets past
 # (tests/unit/inreport_test feeds them a report the parser never saw).
-python3 - "$T/ctl.json" <<'PY'
-import json, sys
-json.dump({"organization-name": "Evil\u009b31mCorp\u0085", "contact-info": "x@evil.example",
-           "report-id": "ctl-1", "date-range": {"start-datetime": "2026-10-05T00:00:00Z",
-                                                "end-datetime": "2026-10-05T23:59:59Z"},
-           "policies": [{"policy": {"policy-type": "sts", "policy-domain": "made.example"},
-                         "summary": {"total-successful-session-count": 1,
-                                     "total-failure-session-count": 1},
-                         "failure-details": [{"result-type": "certificate-expired",
-                                              "additional-information": "a\u0090b",
-                                              "failed-session-count": 1}]}]},
-          open(sys.argv[1], "w"))
-PY
-ag ingest "$T/ctl.json" > /dev/null || fail "ingest ctl.json"
+ag ingest "$DATA/inreports/control-chars.json" > /dev/null || fail "ingest control-chars.json"
 for fmt in text html; do
     ag summary --since 2026-10-01 --until 2026-10-10 --format $fmt > "$T/ctl.$fmt" || fail "summary $fmt"
     python3 - "$T/ctl.$fmt" <<'PY' || fail "$fmt output carries control characters"
