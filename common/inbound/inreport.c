@@ -13,6 +13,8 @@
 
 /* A UTF-8 byte-order mark is no part of the JSON text (RFC 8259 8.1 lets a parser ignore
  * it), and some senders' tools write one. */
+#define INREPORT_INFLATE_FIRST (256 * 1024)
+
 static size_t inreport_bom(const void *data, size_t len)
 {
     return len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
@@ -44,17 +46,27 @@ int inreport_parse_payload(inreport *r, const void *data, size_t len, size_t max
     int ret;
 
     if ((len >= 2 && p[0] == 0x1f && p[1] == 0x8b) || gz_is_zip(data, len)) {
-        /* The inflated text may grow to max (and its buffer to twice what it holds): that
-         * is taken from the budget first, then what it really holds. */
-        size_t taken = max;
-        if (inreport_take(r, taken, err, errsize) < 0) {
-            inreport_reset(r);
-            return -2;
-        }
+        /* What the inflated text may grow to is taken from the budget first: a little,
+         * then four times more each time it does not fit, up to max (so that a small
+         * report costs little of the budget whatever max_report_size is); then what its
+         * buffer really holds. */
+        size_t taken = max < INREPORT_INFLATE_FIRST ? max : INREPORT_INFLATE_FIRST;
         vstring *json = vstring_alloc(0);
-        int zip = gz_is_zip(data, len);
-        if ((zip ? gz_unzip_first(data, len, max, json) : gz_decompress(data, len, max, json)) <
-            0) {
+        int zip = gz_is_zip(data, len), st;
+        for (;;) {
+            if (inreport_take(r, taken, err, errsize) < 0) {
+                inreport_reset(r);
+                vstring_free(json);
+                return -2;
+            }
+            st = zip ? gz_unzip_first(data, len, taken, json)
+                     : gz_decompress(data, len, taken, json);
+            if (st == 0 || errno != EFBIG || taken == max)
+                break;
+            inreport_give(r, taken);
+            taken = taken > max / 4 ? max : 4 * taken;
+        }
+        if (st < 0) {
             inreport_err(err, errsize,
                          errno == EFBIG ? "report larger than max_report_size once inflated"
                          : zip          ? "invalid, truncated or encrypted zip data"

@@ -187,6 +187,16 @@ static void test_budget(void)
     CHECK(strstr(err, "invalid") == NULL && strstr(err, "memory") != NULL);
     CHECK_INT(inreport_parse_payload(&r, gz->data, gz->len, MAX, err, sizeof(err)), -2);
     CHECK_INT(membudget_used(&small), 0);
+    /* A small report costs little of a budget however large max_report_size is. */
+    vstring *one = report_of("", "{}", 1, "");
+    vstring *onegz = vstring_alloc(0);
+    CHECK(gz_compress(one->data, one->len, onegz) == 0);
+    CHECK_INT(
+        inreport_parse_payload(&r, onegz->data, onegz->len, (size_t)1 << 30, err, sizeof(err)), 0);
+    inreport_done(&r);
+    CHECK_INT(membudget_used(&small), 0);
+    vstring_free(one);
+    vstring_free(onegz);
     r.budget = &big;
     CHECK_INT(inreport_parse_payload(&r, gz->data, gz->len, MAX, err, sizeof(err)), 0);
     CHECK_INT(r.policies[0].nfailures, 20000);
