@@ -295,6 +295,9 @@ static sfsistat mlt_overflowed(SMFICTX *ctx, mlt_msg *m)
 {
     int report = m->top_report || inreport_message_is_report(m->buf->data, m->buf->len);
     m->buf = vstring_free(m->buf);
+    /* The rest of the message may take long to come: the budget is not held for it. */
+    membudget_give(&mlt_budget, m->charged);
+    m->charged = 0;
     if (report)
         return SMFIS_CONTINUE;
     msg_debug("milter: %s: message larger than %zu bytes is not a report; passed", mlt_qid(ctx),
