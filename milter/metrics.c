@@ -206,8 +206,7 @@ void metrics_format(const metrics_shm *m, vstring *out)
         metrics_value(out, "opentlsrpt_datagrams_dropped_total", "reason=\"process_killed\"",
                       counter_get(&m->tlsrpt.died));
         metrics_scalar(out, "opentlsrpt_datagrams_stored_total", "counter",
-                       "Datagrams decoded and handed to the journal.",
-                       counter_get(&m->tlsrpt.stored));
+                       "Datagrams written to the journal.", counter_get(&m->tlsrpt.stored));
         uint64_t q = counter_get(&m->tlsrpt.queued), d = counter_get(&m->tlsrpt.dequeued);
         metrics_scalar(out, "opentlsrpt_datagram_queue_length", "gauge",
                        "Datagrams waiting in the in-memory queue for the writer.",

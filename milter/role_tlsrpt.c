@@ -163,7 +163,7 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
     sts_failures *fails = sts_failures_new(cfg->spool_directory);
     tlsrpt_rx rx = {ctx->fds[0], dgram_queue_new((size_t)cfg->tlsrpt_queue_size), 0, 0, 0,
                     ctx->shared};
-    uint64_t bad[DGRAM_NSTATUS] = {0}, repaired_total = 0, stored = 0, stored_before = 0;
+    uint64_t bad[DGRAM_NSTATUS] = {0}, repaired_total = 0, stored = 0, written_before = 0;
     msg_rate rate = MSG_RATE_INIT(10, 60);
     time_t last_sync = time(NULL);
     pthread_t thr;
@@ -205,17 +205,18 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
             dirty = 1;
         }
         size_t taken = batch.count;
-        uint64_t stored_now = stored;
         dgram_queue_release(rx.queue, &batch);
-        if (taken) {
-            counter_add(&metrics->tlsrpt.stored, stored_now - stored_before);
+        if (taken)
             counter_add(&metrics->tlsrpt.dequeued, taken);
-        }
-        stored_before = stored_now;
         counter_set(&metrics->tlsrpt.queue_bytes, dgram_queue_used(rx.queue));
         time_t now = time(NULL);
         if (dirty)
             spool_flush(w, 0);
+        /* Stored, for the metrics: what reached the journal, not what it refused or lost. */
+        uint64_t written = spool_writer_stats_get(w)->written;
+        if (written != written_before)
+            counter_add(&metrics->tlsrpt.stored, written - written_before);
+        written_before = written;
         /* Written out (or counted as lost) or refused: no longer in flight. Before the
          * sync, which takes long enough for a kill to land in it. */
         atomic_fetch_add(&rx.shared->settled, (uint64_t)taken);

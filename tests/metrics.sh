@@ -166,4 +166,25 @@ expect 'opentlsrpt_role_up{role="tlsrpt"}' 1
 expect 'min_over_time(up{job="opentlsrpt"}[1h])' 1
 "$SEND" -s "$T/tlsrpt.sock" -b -n 10 > /dev/null || fail "send after the restart"
 expect 'opentlsrpt_datagrams_stored_total' $((acc + 14))
-pass "daemon and agent metrics in Prometheus; scrape through a role's restart"
+# A second daemon whose journal reaches journal_max_size: what it refuses is counted as
+# dropped (journal_full), no more and no less than the writer refused.
+stop_daemon
+MPORT2=$(free_port)
+mkdir -p "$T/j"
+printf "%s\n" "spool_directory = $T/j/spool" "tlsrpt_socket = $T/j/tlsrpt.sock" "user = $(id -un)" \
+    "journal_max_size = 1M" "metrics_listen = inet:127.0.0.1:$MPORT2" > "$T/j.conf"
+"$OTR" -f -c "$T/j.conf" >>"$T/daemon2.log" 2>&1 &
+DAEMON_PID=$!
+wait_for 20 test -S "$T/j/tlsrpt.sock"
+"$SEND" -s "$T/j/tlsrpt.sock" -b -n 10000 > "$T/send3.out" || fail "send"
+acc3=$(sed -n 's/.*accepted=\([0-9]*\).*/\1/p' "$T/send3.out")
+sleep 1.5
+curl -sf "http://127.0.0.1:$MPORT2/metrics" > "$T/scrape3.txt" || fail "scrape of the second daemon"
+v() { grep -F "$1 " "$T/scrape3.txt" | sed -n 's/.* \([0-9]*\)$/\1/p'; }
+full=$(v 'opentlsrpt_datagrams_dropped_total{reason="journal_full"}')
+[ "${full:-0}" -gt 0 ] || fail "nothing counted as journal_full: $(grep dropped "$T/scrape3.txt")"
+[ "$full" = "$(v 'opentlsrpt_journal_records_dropped_total{role="tlsrpt"}')" ] ||
+    fail "journal_full differs from the journal's count"
+[ $(($(v opentlsrpt_datagrams_stored_total) + full)) -eq "$acc3" ] ||
+    fail "stored + journal_full != accepted ($acc3): $(grep -e stored_total -e dropped "$T/scrape3.txt")"
+pass "daemon and agent metrics in Prometheus; scrape through a role's restart; journal_full counted"
