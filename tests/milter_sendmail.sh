@@ -28,7 +28,7 @@ wait_for 10 test -f "$T/sink.ready"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/mx.key" \
     -out "$T/mx.pem" -subj "/CN=mx.example.com" -days 2 2>/dev/null || fail "openssl req"
 chmod 600 "$T/mx.key" # sendmail refuses a key others can read
-filter=$(sm_readme "Receiving reports" '^INPUT_MAIL_FILTER\(' | sed "s|/run/opentlsrpt/milter.sock|$SOCK|")
+filter=$(sm_readme "Receiving reports" '^INPUT_MAIL_FILTER\(' | sed "s|/run/opentlsrpt/milter/milter.sock|$SOCK|")
 echo "example.com esmtp:[sink.test]" > "$T/sm-rcv/mailertable.txt"
 sm_hosts "127.0.0.1 sink.test"
 sm_start rcv mx.example.com "$SMTP_PORT" "define(\`confSERVER_CERT', \`$T/mx.pem')dnl
