@@ -115,6 +115,17 @@ static PGresult *fleet_run(const char *what, const char *sql, int n, const char 
     return r;
 }
 
+/* A statement on one document: sql_state on otr_state ($1 the key) for the delivery state,
+ * sql_doc on otr_doc ($1 the area, $2 the key) for any other area. As fleet_run. */
+static PGresult *fleet_doc_run(const char *what, spool_area area, const char *key,
+                               const char *sql_state, const char *sql_doc, int binary)
+{
+    const char *p[2] = {fleet_area_names[area], key};
+
+    return area == SPOOL_AREA_STATE ? fleet_run(what, sql_state, 1, p + 1, NULL, NULL, binary)
+                                    : fleet_run(what, sql_doc, 2, p, NULL, NULL, binary);
+}
+
 /* The first column of r as a NULL-terminated array of copies; NULL when r is. */
 static char **fleet_column(const PGresult *r)
 {
@@ -139,7 +150,6 @@ static int fleet_doc_prepare(const char *root, spool_area area)
 static int fleet_doc_read(const char *root, spool_area area, const char *key, vstring *out,
                           size_t max)
 {
-    const char *p[2] = {fleet_area_names[area], key};
     int ret = -1;
 
     (void)root;
@@ -148,11 +158,8 @@ static int fleet_doc_read(const char *root, spool_area area, const char *key, vs
         return -1;
     }
     pthread_mutex_lock(&fleet_lock);
-    PGresult *r = area == SPOOL_AREA_STATE
-                      ? fleet_run("read", "SELECT data FROM otr_state WHERE key = $1", 1, p + 1,
-                                  NULL, NULL, 1)
-                      : fleet_run("read", "SELECT data FROM otr_doc WHERE area = $1 AND key = $2",
-                                  2, p, NULL, NULL, 1);
+    PGresult *r = fleet_doc_run("read", area, key, "SELECT data FROM otr_state WHERE key = $1",
+                                "SELECT data FROM otr_doc WHERE area = $1 AND key = $2", 1);
     if (r && PQntuples(r) == 0) {
         errno = ENOENT;
     } else if (r && (size_t)PQgetlength(r, 0, 0) > max) {
@@ -219,15 +226,11 @@ static int fleet_doc_append(const char *root, spool_area area, const char *key, 
 
 static int fleet_doc_remove(const char *root, spool_area area, const char *key)
 {
-    const char *p[2] = {fleet_area_names[area], key};
 
     (void)root;
     pthread_mutex_lock(&fleet_lock);
-    PGresult *r =
-        area == SPOOL_AREA_STATE
-            ? fleet_run("remove", "DELETE FROM otr_state WHERE key = $1", 1, p + 1, NULL, NULL, 0)
-            : fleet_run("remove", "DELETE FROM otr_doc WHERE area = $1 AND key = $2", 2, p, NULL,
-                        NULL, 0);
+    PGresult *r = fleet_doc_run("remove", area, key, "DELETE FROM otr_state WHERE key = $1",
+                                "DELETE FROM otr_doc WHERE area = $1 AND key = $2", 0);
     int ret = r ? 0 : -1;
     PQclear(r);
     pthread_mutex_unlock(&fleet_lock);
@@ -236,15 +239,11 @@ static int fleet_doc_remove(const char *root, spool_area area, const char *key)
 
 static int fleet_doc_exists(const char *root, spool_area area, const char *key)
 {
-    const char *p[2] = {fleet_area_names[area], key};
 
     (void)root;
     pthread_mutex_lock(&fleet_lock);
-    PGresult *r = area == SPOOL_AREA_STATE
-                      ? fleet_run("look up", "SELECT 1 FROM otr_state WHERE key = $1", 1, p + 1,
-                                  NULL, NULL, 0)
-                      : fleet_run("look up", "SELECT 1 FROM otr_doc WHERE area = $1 AND key = $2",
-                                  2, p, NULL, NULL, 0);
+    PGresult *r = fleet_doc_run("look up", area, key, "SELECT 1 FROM otr_state WHERE key = $1",
+                                "SELECT 1 FROM otr_doc WHERE area = $1 AND key = $2", 0);
     int ret = r ? PQntuples(r) > 0 : -1;
     PQclear(r);
     pthread_mutex_unlock(&fleet_lock);
