@@ -144,15 +144,26 @@ PGconn *fleet_db_connect(const config *cfg, char *err, size_t errsize)
     return db;
 }
 
-int fleet_db_exec(PGconn *db, const char *sql, char *err, size_t errsize)
+/* Whether res succeeded (clearing it); -1 with the reason in err when not. */
+static int fleet_db_done(PGconn *db, PGresult *res, char *err, size_t errsize)
 {
-    PGresult *res = PQexec(db, sql);
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
 
     if (!ok)
         fleet_db_error(db, res, err, errsize);
     PQclear(res);
     return ok ? 0 : -1;
+}
+
+int fleet_db_exec(PGconn *db, const char *sql, char *err, size_t errsize)
+{
+    return fleet_db_done(db, PQexec(db, sql), err, errsize);
+}
+
+int fleet_db_exec_params(PGconn *db, const char *sql, int n, const char *const *params, char *err,
+                         size_t errsize)
+{
+    return fleet_db_done(db, PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0), err, errsize);
 }
 
 int fleet_db_version(PGconn *db, char *err, size_t errsize)

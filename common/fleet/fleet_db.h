@@ -28,6 +28,10 @@ PGconn *fleet_db_open(const config *cfg, char *err, size_t errsize);
 int fleet_db_migrate(PGconn *db, int init, char *err, size_t errsize);
 /* Runs sql (no parameters, no rows wanted); 0, or -1 with the reason in err. */
 int fleet_db_exec(PGconn *db, const char *sql, char *err, size_t errsize);
+/* Runs one statement with n text parameters (no rows wanted); 0, or -1 with the reason in
+ * err. */
+int fleet_db_exec_params(PGconn *db, const char *sql, int n, const char *const *params, char *err,
+                         size_t errsize);
 /* Copies the error of db (or of res when not NULL) into err, one line. */
 void fleet_db_error(PGconn *db, const PGresult *res, char *err, size_t errsize);
 #endif

@@ -128,15 +128,15 @@ static int fleet_ship_connect(fleet_ship *s)
         fleet_ship_failed(s, "cannot connect", err);
         return -1;
     }
-    PGresult *r = PQexecParams(s->db,
-                               "INSERT INTO otr_host (host) VALUES ($1) ON CONFLICT (host) DO "
-                               "UPDATE SET last_seen = now()",
-                               1, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        goto fail;
-    PQclear(r);
-    r = PQexecParams(s->db, "SELECT journal, position FROM otr_ship WHERE host = $1", 1, NULL, p,
-                     NULL, NULL, 0);
+    if (fleet_db_exec_params(s->db,
+                             "INSERT INTO otr_host (host) VALUES ($1) ON CONFLICT (host) DO "
+                             "UPDATE SET last_seen = now()",
+                             1, p, err, sizeof(err)) < 0) {
+        fleet_ship_failed(s, "cannot register this host", err);
+        return -1;
+    }
+    PGresult *r = PQexecParams(s->db, "SELECT journal, position FROM otr_ship WHERE host = $1", 1,
+                               NULL, p, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         goto fail;
     s->pos = htable_create(64);
@@ -231,21 +231,15 @@ static int fleet_ship_commit(fleet_ship *s, const char *key, uint64_t end, size_
         while ((r = PQgetResult(s->db)) != NULL)
             PQclear(r);
     }
-    r = PQexecParams(s->db,
-                     "INSERT INTO otr_ship (host, journal, position) VALUES ($1, $2, $3) "
-                     "ON CONFLICT (host, journal) DO UPDATE SET position = excluded.position",
-                     3, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        goto fail_res;
-    PQclear(r);
-    r = PQexecParams(
-        s->db, "UPDATE otr_host SET shipped = shipped + $2, last_seen = now() WHERE host = $1", 2,
-        NULL, (const char *[]){s->host, ntext}, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        goto fail_res;
-    PQclear(r);
-    r = NULL;
-    if (fleet_db_exec(s->db, "COMMIT", err, sizeof(err)) < 0)
+    if (fleet_db_exec_params(s->db,
+                             "INSERT INTO otr_ship (host, journal, position) VALUES ($1, $2, $3) "
+                             "ON CONFLICT (host, journal) DO UPDATE SET position = "
+                             "excluded.position",
+                             3, p, err, sizeof(err)) < 0 ||
+        fleet_db_exec_params(
+            s->db, "UPDATE otr_host SET shipped = shipped + $2, last_seen = now() WHERE host = $1",
+            2, (const char *[]){s->host, ntext}, err, sizeof(err)) < 0 ||
+        fleet_db_exec(s->db, "COMMIT", err, sizeof(err)) < 0)
         goto fail;
     return 0;
 
