@@ -3,6 +3,7 @@
  * once, behind the intake roles. It only reads the journals, so a slow or absent database
  * never slows intake: the outcomes wait in the journals and are shipped when it is back.
  */
+#include <errno.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #define SHIP_IDLE_MS   500 /* pause when caught up: outcomes reach the database within ~1 s */
 #define SHIP_RETRY_MAX 60  /* seconds between connection attempts, at most */
 #define SHIP_LAG_LOG   60  /* log the lag once a minute while it exceeds this many seconds */
+#define SHIP_NICE      10  /* below the intake roles: shipping may lag, intake must not */
 
 static int ship_enabled(const config *cfg)
 {
@@ -42,6 +44,9 @@ static int ship_run(const config *cfg, role_ctx *ctx)
     unsigned retry = 1;
     time_t last_lag_log = 0;
 
+    errno = 0;
+    if (nice(SHIP_NICE) == -1 && errno)
+        msg_warn("ship: cannot lower its priority: %m");
     msg_info("ship: shipping %s to the fleet database", cfg->spool_directory);
     while (!role_stop) {
         int r = fleet_ship_pass(s, 0, &role_stop);
