@@ -18,6 +18,8 @@ pg_start() {
     if [ ! -d "$PG_DIR/data" ]; then
         mkdir -p "$PG_DIR"
         [ -z "$PG_RUN" ] || chown "$PG_USER" "$PG_DIR"
+        $PG_RUN test -w "$PG_DIR" ||
+            skip "$PG_USER cannot reach $PG_DIR (the directories above TMPDIR must be searchable by others)"
         $PG_RUN "$PG_BIN/initdb" -D "$PG_DIR/data" -U otr -A trust --no-sync -E UTF8 \
             >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log"; fail "initdb failed"; }
         at_exit "pg_stop"
