@@ -75,35 +75,41 @@ int cmd_report(agent_ctx *ctx, int argc, char **argv)
     if (sc.day == NULL || optind != argc)
         goto usage;
     const char *day = sc.day, *domain = sc.domain;
-    report_walk rw = {report_set_new(day), domain};
-    journal_stats js;
-    if (spool_iterate_day(agent_spool(ctx), day, report_visit, &rw, &js) < 0) {
-        report_set_free(rw.rs);
-        return 1;
-    }
     report_opts ro;
     report_opts_init(&ro, ctx->cfg);
     discover *d = NULL;
     if (with_rua && (d = discover_new(ctx)) == NULL) {
         report_opts_done(&ro);
-        report_set_free(rw.rs);
         return 1;
     }
-    const char *const *domains = report_set_domains(rw.rs);
-    for (size_t i = 0; domains[i]; i++) {
-        if (d)
-            report_print_rua(d, domains[i]);
-        json_object *obj = report_set_json(rw.rs, domains[i], &ro);
-        fputs(report_json_text(obj, pretty), stdout);
-        fputc('\n', stdout);
-        json_object_put(obj);
+    report_walk rw = {report_set_new(day), domain};
+    report_set_limit(rw.rs, (size_t)ctx->cfg->report_memory_max);
+    journal_stats js;
+    size_t ndomains = 0;
+    int status = 0;
+    while (status == 0 && report_set_pass(rw.rs)) {
+        if (spool_iterate_day(agent_spool(ctx), day, report_visit, &rw, &js) < 0) {
+            status = 1;
+            break;
+        }
+        const char *const *domains = report_set_domains(rw.rs);
+        for (size_t i = 0; domains[i]; i++, ndomains++) {
+            if (d)
+                report_print_rua(d, domains[i]);
+            json_object *obj = report_set_json(rw.rs, domains[i], &ro);
+            fputs(report_json_text(obj, pretty), stdout);
+            fputc('\n', stdout);
+            json_object_put(obj);
+        }
     }
-    if (ctx->verbose)
-        fprintf(stderr, "%s: %llu outcomes, %zu report domain(s)\n", day,
-                (unsigned long long)js.records, (size_t)(report_set_domains(rw.rs) - domains));
+    if (ctx->verbose && status == 0)
+        fprintf(stderr, "%s: %llu outcomes, %zu report domain(s), %zu pass(es)\n", day,
+                (unsigned long long)js.records, ndomains, report_set_passes(rw.rs));
     discover_free(d);
     report_opts_done(&ro);
     report_set_free(rw.rs);
+    if (status)
+        return status;
     return fflush(stdout) == 0 ? 0 : 1;
 
 usage:

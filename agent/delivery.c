@@ -524,42 +524,44 @@ int delivery_day(agent_ctx *ctx, discover *d, const char *day, time_t now,
         return 0;
     }
     delivery_walk w = {ctx, report_set_new(day), d};
-    if (spool_iterate_day(agent_spool(ctx), day, delivery_visit, &w, NULL) < 0) {
-        msg_error("%s: cannot read the outcomes", day);
-        report_set_free(w.rs);
-        json_object_put(st);
-        return -1;
-    }
+    report_set_limit(w.rs, (size_t)ctx->cfg->report_memory_max);
     report_opts ro;
     report_opts_init(&ro, ctx->cfg);
     json_object *doms = js_obj(st, "domains");
-    const char *const *domains = report_set_domains(w.rs);
     int status = 0;
-    for (size_t i = 0; domains[i] && status == 0; i++) {
-        const char *domain = domains[i];
-        json_object *dom = js_obj(doms, domain);
-        if (js_str(dom, "status")[0] == 0) {
-            js_set_str(dom, "status", ST_PENDING);
-            js_set_int(dom, "due", delivery_due(ctx->cfg, day, domain));
+    while (status == 0 && report_set_pass(w.rs)) {
+        if (spool_iterate_day(agent_spool(ctx), day, delivery_visit, &w, NULL) < 0) {
+            msg_error("%s: cannot read the outcomes", day);
+            status = -1;
+            break;
         }
-        if (opts->only_domain && strcmp(opts->only_domain, domain) != 0)
-            continue;
-        stats->domains++;
-        if (opts->force && !js_is(dom, "status", ST_PENDING)) {
-            /* An operator's explicit resend: the same report-id, every endpoint again. */
-            js_set_str(dom, "status", ST_PENDING);
-            json_object_object_del(dom, "endpoints");
-            json_object_object_del(dom, "first_attempt");
-            json_object_object_del(dom, "next_attempt");
+        const char *const *domains = report_set_domains(w.rs);
+        for (size_t i = 0; domains[i] && status == 0; i++) {
+            const char *domain = domains[i];
+            json_object *dom = js_obj(doms, domain);
+            if (js_str(dom, "status")[0] == 0) {
+                js_set_str(dom, "status", ST_PENDING);
+                js_set_int(dom, "due", delivery_due(ctx->cfg, day, domain));
+            }
+            if (opts->only_domain && strcmp(opts->only_domain, domain) != 0)
+                continue;
+            stats->domains++;
+            if (opts->force && !js_is(dom, "status", ST_PENDING)) {
+                /* An operator's explicit resend: the same report-id, every endpoint again. */
+                js_set_str(dom, "status", ST_PENDING);
+                json_object_object_del(dom, "endpoints");
+                json_object_object_del(dom, "first_attempt");
+                json_object_object_del(dom, "next_attempt");
+            }
+            if (delivery_settled_status(dom))
+                continue;
+            if ((!opts->ignore_window && js_int(dom, "due") > now) ||
+                (!opts->ignore_backoff && js_int(dom, "next_attempt") > now)) {
+                stats->waiting++;
+                continue;
+            }
+            status = delivery_domain(ctx, d, w.rs, &ro, day, domain, st, dom, now, opts, stats);
         }
-        if (delivery_settled_status(dom))
-            continue;
-        if ((!opts->ignore_window && js_int(dom, "due") > now) ||
-            (!opts->ignore_backoff && js_int(dom, "next_attempt") > now)) {
-            stats->waiting++;
-            continue;
-        }
-        status = delivery_domain(ctx, d, w.rs, &ro, day, domain, st, dom, now, opts, stats);
     }
     if (status == 0) {
         int settled = 1;

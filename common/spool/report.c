@@ -20,13 +20,26 @@ typedef struct rpt_policy {
 
 typedef struct rpt_domain {
     htable *policies; /* policy key -> rpt_policy */
+    size_t cost;      /* bytes this domain's aggregates take, estimated */
 } rpt_domain;
 
+/*
+ * With a budget, a day is built in passes over the journal, each for one range of report
+ * domains [lo, the top of splits), in domain order: when the aggregates of a pass outgrow
+ * the budget, the upper part of its domains (by cost) is dropped and left to a later pass.
+ * Forged domains can then make the agent read the journal more often, never hold more.
+ */
 struct report_set {
     char day[SPOOL_DAY_LEN + 1];
     htable *domains; /* report domain -> rpt_domain */
     const char **sorted;
     vstring *key;
+    size_t budget; /* 0: unlimited */
+    size_t cost;   /* sum of the domains' costs */
+    char *lo;      /* the pass's lowest domain; NULL: from the start */
+    char **splits; /* pending ranges' lower ends, the lowest last; the top ends this pass */
+    size_t nsplits;
+    size_t passes; /* passes started */
 };
 
 report_set *report_set_new(const char *day)
@@ -61,9 +74,74 @@ report_set *report_set_free(report_set *rs)
         htable_free(rs->domains, rpt_domain_free);
         myfree(rs->sorted);
         vstring_free(rs->key);
+        myfree(rs->lo);
+        for (size_t i = 0; i < rs->nsplits; i++)
+            myfree(rs->splits[i]);
+        myfree(rs->splits);
         myfree(rs);
     }
     return NULL;
+}
+
+void report_set_limit(report_set *rs, size_t budget)
+{
+    rs->budget = budget;
+}
+
+int report_set_pass(report_set *rs)
+{
+    if (rs->passes > 0) {
+        if (rs->nsplits == 0)
+            return 0;
+        htable_free(rs->domains, rpt_domain_free);
+        rs->domains = htable_create(1024);
+        rs->cost = 0;
+        rs->sorted = myfree(rs->sorted);
+        myfree(rs->lo);
+        rs->lo = rs->splits[--rs->nsplits];
+    }
+    rs->passes++;
+    return 1;
+}
+
+size_t report_set_passes(const report_set *rs)
+{
+    return rs->passes;
+}
+
+/* An entry with a klen-byte key and a value of vsize bytes: the entry, its bucket slot,
+ * and malloc's own overhead of about two words a block. */
+static size_t rpt_cost(size_t klen, size_t vsize)
+{
+    return sizeof(htable_entry) + klen + 1 + sizeof(void *) + vsize + 4 * sizeof(void *);
+}
+
+/* An aggregate with a table of its own (a domain's policies, a policy's details). */
+#define RPT_TABLE_COST (sizeof(htable) + 4 * sizeof(void *) + 8 * sizeof(void *))
+
+/* Over budget: keeps the lower half of the domains (by cost, at least one) and leaves the
+ * rest to a later pass. A single domain over budget is kept whole: its report is one. */
+static void report_set_split(report_set *rs)
+{
+    size_t n = rs->domains->used, k = 0, kept = 0;
+
+    if (n < 2)
+        return;
+    htable_entry **v = htable_sorted(rs->domains);
+    while (k < n - 1 && (k == 0 || kept < rs->cost / 2))
+        kept += ((rpt_domain *)v[k++]->value)->cost;
+    rs->splits = myrealloc(rs->splits, (rs->nsplits + 1) * sizeof(*rs->splits));
+    rs->splits[rs->nsplits++] = mystrdup(v[k]->key);
+    htable *t = htable_create(2 * k);
+    for (size_t i = 0; i < k; i++)
+        htable_enter(t, v[i]->key, v[i]->klen, NULL)->value = v[i]->value;
+    for (size_t i = k; i < n; i++)
+        rpt_domain_free(v[i]->value);
+    htable_free(rs->domains, NULL);
+    rs->domains = t;
+    rs->cost = kept;
+    rs->sorted = myfree(rs->sorted);
+    myfree(v);
 }
 
 /*
@@ -136,9 +214,11 @@ static int key_get_str(key_reader *r, vstring *out)
     return 0;
 }
 
-static void rpt_add_policy(report_set *rs, rpt_domain *rd, const char *report_domain,
-                           const outcome_policy *p)
+/* Adds p to rd; returns the bytes of the aggregates it created. */
+static size_t rpt_add_policy(report_set *rs, rpt_domain *rd, const char *report_domain,
+                             const outcome_policy *p)
 {
+    size_t cost = 0;
     vstring *k = rs->key;
     int created;
 
@@ -153,11 +233,12 @@ static void rpt_add_policy(report_set *rs, rpt_domain *rd, const char *report_do
         rpt_policy *rp = mycalloc(1, sizeof(*rp));
         rp->details = htable_create(4);
         e->value = rp;
+        cost += rpt_cost(k->len, sizeof(*rp)) + RPT_TABLE_COST;
     }
     rpt_policy *rp = e->value;
     if (!p->failed) {
         rp->ok++;
-        return;
+        return cost;
     }
     rp->failed++;
     for (size_t i = 0; i < p->nfailures; i++) {
@@ -168,24 +249,37 @@ static void rpt_add_policy(report_set *rs, rpt_domain *rd, const char *report_do
         outcome_failure_strings(f, str);
         for (size_t j = 0; j < OUTCOME_FAILURE_NSTR; j++)
             key_str(k, str[j]);
-        htable_entry *de = htable_enter(rp->details, k->data, k->len, NULL);
+        htable_entry *de = htable_enter(rp->details, k->data, k->len, &created);
         de->value = (void *)((uintptr_t)de->value + 1);
+        if (created)
+            cost += rpt_cost(k->len, 0);
     }
+    return cost;
 }
 
 void report_set_add_to(report_set *rs, const char *report_domain, const outcome *o)
 {
     int created;
-    htable_entry *e = htable_enter(rs->domains, report_domain, strlen(report_domain), &created);
 
+    if ((rs->lo && strcmp(report_domain, rs->lo) < 0) ||
+        (rs->nsplits && strcmp(report_domain, rs->splits[rs->nsplits - 1]) >= 0))
+        return; /* another pass's */
+    size_t len = strlen(report_domain), cost = 0;
+    htable_entry *e = htable_enter(rs->domains, report_domain, len, &created);
     if (created) {
         rpt_domain *rd = mycalloc(1, sizeof(*rd));
         rd->policies = htable_create(4);
         e->value = rd;
         rs->sorted = myfree(rs->sorted);
+        cost += rpt_cost(len, sizeof(*rd)) + RPT_TABLE_COST;
     }
+    rpt_domain *rd = e->value;
     for (size_t i = 0; i < o->npolicies; i++)
-        rpt_add_policy(rs, e->value, report_domain, &o->policies[i]);
+        cost += rpt_add_policy(rs, rd, report_domain, &o->policies[i]);
+    rd->cost += cost;
+    rs->cost += cost;
+    if (rs->budget && rs->cost > rs->budget)
+        report_set_split(rs);
 }
 
 void report_set_add(report_set *rs, const outcome *o, const char *only_domain)

@@ -26,6 +26,15 @@ typedef struct report_set report_set;
 /* Returns an empty set for day (YYYY-MM-DD); the caller frees it with report_set_free. */
 report_set *report_set_new(const char *day);
 report_set *report_set_free(report_set *rs);
+/* Keeps the set's aggregates under about budget bytes (0: no limit) by building the day in
+ * passes over its outcomes, each for a range of report domains, in domain order:
+ *     while (report_set_pass(rs)) { add every outcome of the day; use the domains; }
+ * A domain is in exactly one pass; a set used without report_set_pass is one pass. */
+void report_set_limit(report_set *rs, size_t budget);
+/* Starts the next pass (emptying the set); returns 1, or 0 when every domain was built. */
+int report_set_pass(report_set *rs);
+/* The number of passes started so far. */
+size_t report_set_passes(const report_set *rs);
 /* Counts o in the report of its report domain (only when it equals only_domain, if set). */
 void report_set_add(report_set *rs, const outcome *o, const char *only_domain);
 /* Counts o also in the report of report_domain (e.g. an MX host's own record). */

@@ -13,9 +13,17 @@
 #include "msg.h"
 #include "report.h"
 
+typedef struct {
+    report_set *rs;
+    const char *domain;
+} otr_deliver_walk;
+
+/* Only the domain wanted is aggregated: memory follows its report, not the day's. */
 static int otr_deliver_visit(const outcome *o, void *arg)
 {
-    report_set_add(arg, o, NULL);
+    otr_deliver_walk *w = arg;
+
+    report_set_add(w->rs, o, w->domain);
     return 0;
 }
 
@@ -66,7 +74,8 @@ int main(int argc, char **argv)
     report_opts_init(&ro, ctx.cfg);
     report_set *rs = report_set_new(day);
     journal_stats js;
-    if (spool_iterate_day(agent_spool(&ctx), day, otr_deliver_visit, rs, &js) < 0)
+    otr_deliver_walk w = {rs, dom};
+    if (spool_iterate_day(agent_spool(&ctx), day, otr_deliver_visit, &w, &js) < 0)
         goto done;
     if ((obj = report_set_json(rs, dom, &ro)) == NULL) {
         fprintf(stderr, "no report for %s on %s\n", dom, day);

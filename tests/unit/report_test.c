@@ -186,12 +186,49 @@ static void test_forged(void)
     report_set_free(rs);
 }
 
+/* Under a budget a few domains wide, a day comes out in passes: every domain once, with
+ * its own counts, in the order one pass gives. */
+static void test_passes(void)
+{
+    enum { NDOM = 40 };
+    report_set *rs = report_set_new("2026-11-21");
+    char prev[64] = "", dgram[512];
+    int seen = 0, sessions = 0;
+
+    report_set_limit(rs, 2000);
+    while (report_set_pass(rs)) {
+        /* Each pass reads the same day: domains in a scrambled order, domain i i+1 times. */
+        for (int i = 0; i < NDOM; i++) {
+            int d = (i * 17) % NDOM;
+            snprintf(dgram, sizeof(dgram),
+                     "{\"dpv\":\"1\",\"d\":\"d%02d.example\",\"policies\":[{\"policy-type\":"
+                     "1,\"policy-domain\":\"d%02d.example\",\"t\":0,\"f\":0}]}",
+                     d, d);
+            add(rs, dgram, d + 1);
+        }
+        const char *const *v = report_set_domains(rs);
+        for (size_t i = 0; v[i]; i++, seen++) {
+            uint64_t ok, failed;
+            CHECK(strcmp(prev, v[i]) < 0);
+            snprintf(prev, sizeof(prev), "%s", v[i]);
+            report_set_totals(rs, v[i], &ok, &failed);
+            CHECK_INT((int)ok, (int)strtol(v[i] + 1, NULL, 10) + 1);
+            sessions += (int)ok;
+        }
+    }
+    CHECK_INT(seen, NDOM);
+    CHECK_INT(sessions, NDOM * (NDOM + 1) / 2);
+    CHECK(report_set_passes(rs) > 4);
+    report_set_free(rs);
+}
+
 int main(void)
 {
     dec = dgram_decoder_new();
     test_aggregate();
     test_guard();
     test_forged();
+    test_passes();
     dgram_decoder_free(dec);
     return t_done("report_test");
 }
