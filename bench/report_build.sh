@@ -49,8 +49,8 @@ rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time.out")
 user=$(sed -n 's/.*User time (seconds): //p' "$tmp/time.out")
 sys=$(sed -n 's/.*System time (seconds): //p' "$tmp/time.out")
 secs=$(echo "$elapsed" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
-"${agent[@]}" -c "$tmp/c.conf" report --day "$day" | wc -l > "$tmp/nreports"
-echo "# reports: $(cat "$tmp/nreports")"
+"${agent[@]}" -v -c "$tmp/c.conf" report --day "$day" 2> "$tmp/verbose" | wc -l > "$tmp/nreports"
+echo "# reports: $(cat "$tmp/nreports"); $(tail -1 "$tmp/verbose")"
 echo "report_build_elapsed $secs s"
 echo "report_build_cpu $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }') s"
 echo "report_build_rate $(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%d", n / s }') outcomes/s"
