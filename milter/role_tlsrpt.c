@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +31,7 @@
 #define TLSRPT_RX_NICE  (-5)     /* the receive thread's nice value */
 #define TLSRPT_RX_MAX   64       /* datagrams one recvmmsg() call takes */
 #define TLSRPT_RX_EMPTY UINT_MAX /* msg_len of an rx slot the kernel did not fill */
+#define TLSRPT_HURRY_MS 100      /* the receive thread raises the writer at most this often */
 
 /* A SIGKILL inside recvmmsg() kills the process on its way back to user space, with the
  * datagrams already taken from the kernel and no counter updated. So the receive vectors
@@ -46,6 +49,11 @@ typedef struct {
     uint64_t queue_full; /* read, but the queue had no room */
     uint64_t truncated;  /* over DGRAM_MAX_SIZE */
     role_shared *shared;
+    pid_t writer_tid;
+    int writer_idles; /* the writer may run as SCHED_IDLE (tlsrpt_writer_start) */
+    unsigned hurry_failed;
+    _Atomic int writer_hurried; /* the writer runs as SCHED_OTHER, not SCHED_IDLE */
+    uint64_t hurried;           /* times the receive thread raised the writer */
 } tlsrpt_rx;
 
 static int tlsrpt_enabled(const config *cfg)
@@ -78,6 +86,67 @@ static int tlsrpt_prepare(const config *cfg, const config *old, role_ctx *ctx)
 
 #define RX_BATCH TLSRPT_RX_MAX
 
+/* The writer thread runs as SCHED_IDLE while it keeps up: a sender flat out fills the
+ * kernel's queue (net.unix.max_dgram_qlen, 10 by default) in tens of microseconds, and a
+ * writer merely niced to 10 still held the receive thread's CPU that long after its wake-up
+ * (4-10x the loss of a bare recv() loop; bench/RESULTS.md). Any runnable normal thread
+ * preempts a SCHED_IDLE one at once. Because SCHED_IDLE starves when others keep the CPUs
+ * busy, the receive thread, which runs whatever the load, raises the writer to SCHED_OTHER at
+ * nice 0 (level with the senders, below itself) when the queue says it is behind (a quarter
+ * full, or a second without progress, which keeps outcomes on disk within about two seconds
+ * when the CPUs are saturated; the receive thread wakes at least every 200 ms), and the
+ * writer lowers itself again once it has emptied the queue. */
+static void tlsrpt_writer_hurry(tlsrpt_rx *rx, uint64_t *last)
+{
+    struct sched_param sp = {0};
+    struct timespec ts;
+
+    /* The coarse clock is a read of memory, no system call. */
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    if (!rx->writer_idles || now - *last < TLSRPT_HURRY_MS || !dgram_queue_behind(rx->queue, now))
+        return;
+    *last = now;
+    if (sched_setscheduler(rx->writer_tid, SCHED_OTHER, &sp) < 0 ||
+        setpriority(PRIO_PROCESS, (id_t)rx->writer_tid, 0) < 0) {
+        if (!rx->hurry_failed++)
+            msg_warn("tlsrpt: cannot raise the writer thread to SCHED_OTHER: %m");
+        return;
+    }
+    atomic_store(&rx->writer_hurried, 1);
+    rx->hurried++;
+}
+
+/* Writer: back to SCHED_IDLE once it has caught up. */
+static void tlsrpt_writer_rest(void)
+{
+    struct sched_param sp = {0};
+
+    if (sched_setscheduler(0, SCHED_IDLE, &sp) < 0)
+        msg_warn("tlsrpt: writer thread stays at SCHED_OTHER: %m");
+}
+
+/* Whether the writer may run as SCHED_IDLE: only when it can be raised again (root, or
+ * RLIMIT_NICE as the supervisor raises it: leaving SCHED_IDLE for nice 0 needs 20). */
+static int tlsrpt_writer_may_idle(void)
+{
+    struct rlimit rl;
+
+    if (geteuid() == 0 || (getrlimit(RLIMIT_NICE, &rl) == 0 && rl.rlim_cur >= 20))
+        return 1;
+    msg_info("tlsrpt: writer thread at nice 10 (RLIMIT_NICE below 20)");
+    return 0;
+}
+
+/* Writer, at start (after the receive thread, which would inherit its policy). */
+static void tlsrpt_writer_start(int idles)
+{
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) < 0)
+        msg_warn("tlsrpt: cannot lower the writer thread's priority: %m");
+    if (idles)
+        tlsrpt_writer_rest();
+}
+
 static void *tlsrpt_receive(void *arg)
 {
     tlsrpt_rx *rx = arg;
@@ -89,6 +158,7 @@ static void *tlsrpt_receive(void *arg)
     struct iovec iov[RX_BATCH];
     struct timeval tv = {0, 200 * 1000};
     int draining = 0;
+    uint64_t last_hurry = 0;
 
     for (int i = 0; i < RX_BATCH; i++) {
         iov[i].iov_base = bufs + (size_t)i * (DGRAM_MAX_SIZE + 1);
@@ -115,6 +185,9 @@ static void *tlsrpt_receive(void *arg)
         int n = recvmmsg(rx->fd, msgs, RX_BATCH, draining ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
         /* Counts what was taken and ends the call in one step: never both or neither. */
         atomic_fetch_add(&rx->shared->taken, (uint64_t)(n > 0 ? n : 0) - ROLE_TAKING);
+        /* Also after a timeout: a writer starved of CPU needs raising even when no more
+         * datagrams come. */
+        tlsrpt_writer_hurry(rx, &last_hurry);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -161,8 +234,10 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
     spool_writer_set_max(w, cfg->journal_max_size);
     dgram_decoder *dec = dgram_decoder_new();
     sts_failures *fails = sts_failures_new(cfg->spool_directory);
-    tlsrpt_rx rx = {ctx->fds[0], dgram_queue_new((size_t)cfg->tlsrpt_queue_size), 0, 0, 0,
-                    ctx->shared};
+    tlsrpt_rx rx = {.fd = ctx->fds[0],
+                    .queue = dgram_queue_new((size_t)cfg->tlsrpt_queue_size),
+                    .shared = ctx->shared,
+                    .writer_tid = (pid_t)syscall(SYS_gettid)};
     uint64_t bad[DGRAM_NSTATUS] = {0}, repaired_total = 0, stored = 0, written_before = 0;
     msg_rate rate = MSG_RATE_INIT(10, 60);
     time_t last_sync = time(NULL);
@@ -172,12 +247,12 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
 
     outcome_init(&o);
     spool_writer_count(w, &metrics->role[METRICS_TLSRPT].spool);
+    rx.writer_idles = tlsrpt_writer_may_idle();
     if (pthread_create(&thr, NULL, tlsrpt_receive, &rx) != 0)
         msg_fatal("tlsrpt: cannot start the receive thread");
-    /* When the CPU is short, the receive thread must win: a datagram it does not take in
-     * time is lost, while the writer can catch up from the queue. Linux nice is per thread. */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) < 0)
-        msg_warn("tlsrpt: cannot lower the writer thread's priority: %m");
+    /* Named, so that top -H and perf sched tell the two threads apart. */
+    pthread_setname_np(thr, "otr-tlsrpt-rx");
+    tlsrpt_writer_start(rx.writer_idles);
     for (;;) {
         dgram_batch batch;
         int open = dgram_queue_take(rx.queue, &batch, 1000);
@@ -225,6 +300,9 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
             last_sync = now;
             dirty = 0;
         }
+        if (atomic_load(&rx.writer_hurried) && dgram_queue_used(rx.queue) == 0 &&
+            atomic_exchange(&rx.writer_hurried, 0))
+            tlsrpt_writer_rest();
         if (!open)
             break;
     }
@@ -233,17 +311,18 @@ static int tlsrpt_run(const config *cfg, role_ctx *ctx)
     const spool_writer_stats *ws = spool_writer_stats_get(w);
     msg_info("tlsrpt: stopping: received=%llu stored=%llu written=%llu lost_on_write=%llu "
              "dropped_over_journal_max_size=%llu "
-             "queue_full=%llu oversize=%llu repaired_utf8=%llu not_json=%llu bad_version=%llu "
+             "queue_full=%llu writer_hurried=%llu oversize=%llu repaired_utf8=%llu not_json=%llu "
+             "bad_version=%llu "
              "wrong_type=%llu unknown_code=%llu oversize_field=%llu bad_domain=%llu "
              "missing_field=%llu",
              (unsigned long long)rx.received, (unsigned long long)stored,
              (unsigned long long)ws->written, (unsigned long long)ws->lost,
              (unsigned long long)ws->dropped, (unsigned long long)rx.queue_full,
-             (unsigned long long)rx.truncated, (unsigned long long)repaired_total,
-             (unsigned long long)bad[DGRAM_ERR_JSON], (unsigned long long)bad[DGRAM_ERR_VERSION],
-             (unsigned long long)bad[DGRAM_ERR_TYPE], (unsigned long long)bad[DGRAM_ERR_CODE],
-             (unsigned long long)bad[DGRAM_ERR_SIZE], (unsigned long long)bad[DGRAM_ERR_DOMAIN],
-             (unsigned long long)bad[DGRAM_ERR_MISSING]);
+             (unsigned long long)rx.hurried, (unsigned long long)rx.truncated,
+             (unsigned long long)repaired_total, (unsigned long long)bad[DGRAM_ERR_JSON],
+             (unsigned long long)bad[DGRAM_ERR_VERSION], (unsigned long long)bad[DGRAM_ERR_TYPE],
+             (unsigned long long)bad[DGRAM_ERR_CODE], (unsigned long long)bad[DGRAM_ERR_SIZE],
+             (unsigned long long)bad[DGRAM_ERR_DOMAIN], (unsigned long long)bad[DGRAM_ERR_MISSING]);
     spool_writer_close(w);
     spool_close(sp);
     dgram_decoder_free(dec);

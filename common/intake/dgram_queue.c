@@ -9,9 +9,10 @@
 #include "mymalloc.h"
 
 #define DQ_ALIGN     16
-#define DQ_BATCH_MAX 4096
+#define DQ_BATCH_MAX 1024
 #define DQ_WRAP      UINT32_MAX
 #define DQ_POLL_MS   5
+#define DQ_STALL_MS  1000 /* held this long with nothing taken: the consumer is behind */
 
 typedef struct {
     uint32_t len; /* DQ_WRAP: the rest of the ring is unused, continue at 0 */
@@ -27,6 +28,8 @@ struct dgram_queue {
     _Atomic size_t head; /* consumer position (monotonic) */
     _Atomic size_t tail; /* producer position (monotonic) */
     _Atomic int closed;
+    size_t seen_head; /* producer: head when last seen moving (dgram_queue_behind) */
+    uint64_t seen_at; /* and when, in ms */
     dgram_item items[DQ_BATCH_MAX];
 };
 
@@ -81,6 +84,20 @@ int dgram_queue_put(dgram_queue *q, const void *data, size_t len, time_t receive
 
     atomic_store_explicit(&q->tail, tail + adv, memory_order_release);
     return 0;
+}
+
+int dgram_queue_behind(dgram_queue *q, uint64_t now_ms)
+{
+    size_t head = atomic_load_explicit(&q->head, memory_order_acquire);
+    size_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+
+    if (head != q->seen_head || head == tail || q->seen_at == 0) {
+        q->seen_head = head;
+        q->seen_at = now_ms;
+    }
+    if (tail - head > q->cap / 4)
+        return 1;
+    return head != tail && now_ms - q->seen_at >= DQ_STALL_MS;
 }
 
 void dgram_queue_close(dgram_queue *q)

@@ -3,6 +3,7 @@
 /* Single-producer single-consumer byte queue of datagrams, between a receive thread that
  * must never block and a writer thread that may. */
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 typedef struct dgram_queue dgram_queue;
@@ -24,6 +25,9 @@ dgram_queue *dgram_queue_new(size_t bytes);
 dgram_queue *dgram_queue_free(dgram_queue *q);
 /* Producer: copies a datagram in; returns 0, or -1 when there is no room (never blocks). */
 int dgram_queue_put(dgram_queue *q, const void *data, size_t len, time_t received);
+/* Producer: 1 when the consumer has fallen behind (the queue over a quarter full, or holding
+ * datagrams for a second while the consumer took none), else 0; now_ms is a monotonic clock. */
+int dgram_queue_behind(dgram_queue *q, uint64_t now_ms);
 /* Producer: no more datagrams will come. */
 void dgram_queue_close(dgram_queue *q);
 /* Consumer: waits (polling every few ms) up to timeout_ms for datagrams and describes them in

@@ -83,8 +83,48 @@ static void test_threads(void)
     dgram_queue_free(p.q);
 }
 
+/* When the receive thread must hurry the writer: a queue over a quarter full, or datagrams
+ * held for a second with none taken; never for an empty queue or a moving one. */
+static void test_behind(void)
+{
+    static const struct {
+        char op;      /* p: put 100 bytes, t: take everything, n: nothing */
+        uint64_t now; /* the clock at the check, ms */
+        int behind;   /* dgram_queue_behind's answer */
+    } steps[] = {
+        {'n', 1000, 0}, {'n', 5000, 0},                 /* empty: never behind */
+        {'p', 5000, 0}, {'n', 5999, 0}, {'n', 6000, 1}, /* held a second untaken */
+        {'t', 6000, 0}, {'p', 6000, 0},                 /* taken: the clock starts again */
+        {'p', 6500, 0}, {'t', 6999, 0}, {'p', 6999, 0}, /* moving: not behind */
+        {'n', 7998, 0}, {'n', 7999, 1},
+    };
+    dgram_queue *q = dgram_queue_new(4096);
+    dgram_batch b;
+    char buf[100] = {0};
+
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        if (steps[i].op == 'p')
+            CHECK_INT(dgram_queue_put(q, buf, sizeof(buf), 0), 0);
+        if (steps[i].op == 't') {
+            dgram_queue_take(q, &b, 0);
+            dgram_queue_release(q, &b);
+        }
+        CHECK_INT(dgram_queue_behind(q, steps[i].now), steps[i].behind);
+    }
+    /* Over a quarter full: behind at once, whatever the clock says. */
+    dgram_queue_take(q, &b, 0);
+    dgram_queue_release(q, &b);
+    for (int i = 0; i < 8; i++)
+        CHECK_INT(dgram_queue_put(q, buf, sizeof(buf), 0), 0);
+    CHECK_INT(dgram_queue_behind(q, 7999), 0);
+    CHECK_INT(dgram_queue_put(q, buf, sizeof(buf), 0), 0);
+    CHECK_INT(dgram_queue_behind(q, 7999), 1);
+    dgram_queue_free(q);
+}
+
 int main(void)
 {
+    test_behind();
     test_basic();
     test_threads();
     return t_done("dgram_queue_test");
