@@ -1,5 +1,6 @@
 /* opentlsrpt-agent report: the reports a day's outcomes yield, printed, never sent. */
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,23 @@ static int report_visit(const outcome *o, void *ctx)
 
     report_set_add(rw->rs, o, rw->only);
     return 0;
+}
+
+/* One report, one line; --pretty re-indents it through json-c (for people, not speed). */
+static void report_print(const vstring *text, int pretty)
+{
+    json_object *obj = pretty ? json_tokener_parse(text->data) : NULL;
+
+    if (obj) {
+        fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_NOSLASHESCAPE |
+                                                      JSON_C_TO_STRING_PRETTY |
+                                                      JSON_C_TO_STRING_SPACED),
+              stdout);
+        json_object_put(obj);
+    } else {
+        fwrite(text->data, 1, text->len, stdout);
+    }
+    fputc('\n', stdout);
 }
 
 /* --with-rua: a comment line before the report says where run would send it. */
@@ -83,6 +101,7 @@ int cmd_report(agent_ctx *ctx, int argc, char **argv)
         return 1;
     }
     report_walk rw = {report_set_new(day), domain};
+    vstring *text = vstring_alloc(0);
     report_set_limit(rw.rs, (size_t)ctx->cfg->report_memory_max);
     journal_stats js;
     size_t ndomains = 0;
@@ -96,10 +115,8 @@ int cmd_report(agent_ctx *ctx, int argc, char **argv)
         for (size_t i = 0; domains[i]; i++, ndomains++) {
             if (d)
                 report_print_rua(d, domains[i]);
-            json_object *obj = report_set_json(rw.rs, domains[i], &ro);
-            fputs(report_json_text(obj, pretty), stdout);
-            fputc('\n', stdout);
-            json_object_put(obj);
+            report_set_text(rw.rs, domains[i], &ro, text);
+            report_print(text, pretty);
         }
     }
     if (ctx->verbose && status == 0)
@@ -108,6 +125,7 @@ int cmd_report(agent_ctx *ctx, int argc, char **argv)
     discover_free(d);
     report_opts_done(&ro);
     report_set_free(rw.rs);
+    vstring_free(text);
     if (status)
         return status;
     return fflush(stdout) == 0 ? 0 : 1;

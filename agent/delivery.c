@@ -175,12 +175,13 @@ static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const re
         break;
     }
     json_object *eps = delivery_state_obj(dom, "endpoints");
-    json_object *report = report_set_json(rs, domain, ro);
-    const char *json = report_json_text(report, 0);
+    vstring *report = vstring_alloc(0);
+    report_set_text(rs, domain, ro, report);
+    const char *json = report->data;
     char rid[512];
     report_id(rid, sizeof(rid), day, domain, ro);
     delivery_state_set_str(dom, "report_id", rid);
-    mailmsg_report dr = {day, domain, rid, ro->submitter, json, strlen(json), 0, 0};
+    mailmsg_report dr = {day, domain, rid, ro->submitter, json, report->len, 0, 0};
     report_set_totals(rs, domain, &dr.ok, &dr.failed);
     int delivered = 0, open = 0, status = 0;
     time_t next = 0;
@@ -243,7 +244,7 @@ static int delivery_domain(agent_ctx *ctx, discover *d, report_set *rs, const re
         }
         testpoint_kill("after-failure");
     }
-    json_object_put(report);
+    vstring_free(report);
     if (status < 0)
         return -1;
     if (delivered || delivery_state_is(dom, "status", ST_DELIVERED)) {

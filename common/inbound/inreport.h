@@ -124,8 +124,6 @@ int inreport_message_is_report(const char *msg, size_t len);
  * as r; fields at their default (absent, "unknown", 0) are left out, so it is never larger
  * than INREPORT_STORED_MAX(r->json_len). */
 void inreport_json_text(const inreport *r, vstring *out);
-/* Appends s as a JSON string (quotes and escapes) to out. */
-void inreport_json_str(vstring *out, const char *s);
 /* Returns the normalized report as a new JSON object the caller puts (tests: a json-c tree
  * costs far more than the text). */
 json_object *inreport_json(const inreport *r);

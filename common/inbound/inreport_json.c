@@ -15,6 +15,7 @@
 #include "inreport.h"
 #include "inreport_int.h"
 #include "jsontok.h"
+#include "jsonw.h"
 #include "mymalloc.h"
 #include "utf8.h"
 
@@ -583,32 +584,6 @@ int inreport_parse_json(inreport *r, const char *text, size_t len, char *err, si
     return ret;
 }
 
-/* A JSON string of s; control characters cannot be in it (inreport_clean), but what was
- * never cleaned is escaped all the same. */
-void inreport_json_str(vstring *out, const char *s)
-{
-    static const char hex[] = "0123456789abcdef", shortc[] = "\b\t\n\f\r";
-    const char *c;
-
-    vstring_append_char(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            vstring_append_char(out, '\\');
-            vstring_append_char(out, *p);
-        } else if (*p < 0x20 && (c = strchr(shortc, *p)) != NULL) {
-            /* The short forms: a report's own line breaks cost 2 bytes, not 6. */
-            vstring_append_char(out, '\\');
-            vstring_append_char(out, "btnfr"[c - shortc]);
-        } else if (*p < 0x20) {
-            char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
-            vstring_append(out, u, sizeof(u));
-        } else {
-            vstring_append_char(out, *p);
-        }
-    }
-    vstring_append_char(out, '"');
-}
-
 /* ,"key":"value" when value is set; *first says whether a comma is due. */
 static void ij_put_opt(vstring *out, int *first, const char *key, const char *value)
 {
@@ -617,9 +592,9 @@ static void ij_put_opt(vstring *out, int *first, const char *key, const char *va
     if (!*first)
         vstring_append_char(out, ',');
     *first = 0;
-    inreport_json_str(out, key);
+    jsonw_str(out, key);
     vstring_append_char(out, ':');
-    inreport_json_str(out, value);
+    jsonw_str(out, value);
 }
 
 static void ij_put_count(vstring *out, int *first, const char *key, uint64_t n)
@@ -629,7 +604,7 @@ static void ij_put_count(vstring *out, int *first, const char *key, uint64_t n)
     if (!*first)
         vstring_append_char(out, ',');
     *first = 0;
-    inreport_json_str(out, key);
+    jsonw_str(out, key);
     vstring_sprintf_append(out, ":%llu", (unsigned long long)n);
 }
 
@@ -640,12 +615,12 @@ static void ij_put_list(vstring *out, int *first, const char *key, const char *c
     if (!*first)
         vstring_append_char(out, ',');
     *first = 0;
-    inreport_json_str(out, key);
+    jsonw_str(out, key);
     vstring_append(out, ":[", 2);
     for (size_t i = 0; i < n; i++) {
         if (i)
             vstring_append_char(out, ',');
-        inreport_json_str(out, s[i]);
+        jsonw_str(out, s[i]);
     }
     vstring_append_char(out, ']');
 }
@@ -657,9 +632,9 @@ static void ij_put_time(vstring *out, const char *key, time_t t)
 
     gmtime_r(&t, &tm);
     strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    inreport_json_str(out, key);
+    jsonw_str(out, key);
     vstring_append_char(out, ':');
-    inreport_json_str(out, buf);
+    jsonw_str(out, buf);
 }
 
 static const char *ij_known(const char *s)

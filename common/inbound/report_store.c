@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "htable.h"
+#include "jsonw.h"
 #include "jsontok.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -118,7 +119,7 @@ static void report_store_opt(vstring *out, const char *key, const char *value)
     if (value == NULL)
         return;
     vstring_sprintf_append(out, ",\"%s\":", key);
-    inreport_json_str(out, value);
+    jsonw_str(out, value);
 }
 
 int report_store_put(report_store *st, const inreport *r, const report_store_info *info)
@@ -150,9 +151,9 @@ int report_store_put(report_store *st, const inreport *r, const report_store_inf
         }
         vstring *text = vstring_alloc(0);
         vstring_append_str(text, "{\"key\":{\"submitter\":");
-        inreport_json_str(text, r->submitter);
+        jsonw_str(text, r->submitter);
         vstring_append_str(text, ",\"report-id\":");
-        inreport_json_str(text, r->report_id);
+        jsonw_str(text, r->report_id);
         vstring_sprintf_append(text, "},\"received\":%lld", (long long)info->received);
         report_store_opt(text, "source", info->source);
         report_store_opt(text, "dkim", info->dkim);

@@ -1,12 +1,12 @@
 #ifndef OTR_REPORT_H
 #define OTR_REPORT_H
 /* Aggregation of a day's outcomes into RFC 8460 reports, one per report domain. */
-#include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "outcome.h"
+#include "vstring.h"
 
 typedef struct report_opts {
     char *organization_name;
@@ -43,11 +43,10 @@ void report_set_add_to(report_set *rs, const char *report_domain, const outcome 
 const char *const *report_set_domains(report_set *rs);
 /* Sessions counted for domain: successes and failures over all its policies. */
 void report_set_totals(report_set *rs, const char *domain, uint64_t *ok, uint64_t *failed);
-/* Returns the report of domain as a new JSON object (the caller puts it), or NULL. */
-json_object *report_set_json(report_set *rs, const char *domain, const report_opts *opts);
+/* Writes the report of domain into out as compact JSON text; returns 0, or -1 (out empty)
+ * when domain has none. */
+int report_set_text(report_set *rs, const char *domain, const report_opts *opts, vstring *out);
 /* Writes the report-id for (day, domain) into out: stable, so retries carry the same id. */
 void report_id(char *out, size_t size, const char *day, const char *domain,
                const report_opts *opts);
-/* Returns the compact JSON text of a report (json-c owns it until obj is put). */
-const char *report_json_text(json_object *obj, int pretty);
 #endif

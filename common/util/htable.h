@@ -26,6 +26,21 @@ htable *htable_free(htable *t, void (*free_value)(void *));
 htable_entry *htable_locate(const htable *t, const void *key, size_t klen);
 /* Returns the entry for key, creating it with value NULL when absent (*created says which). */
 htable_entry *htable_enter(htable *t, const void *key, size_t klen, int *created);
+/* As htable_enter, but a new entry's value points to vsize zeroed bytes in the entry's own
+ * block, freed with the entry (a free_value callback must not free it). */
+htable_entry *htable_enter_sized(htable *t, const void *key, size_t klen, size_t vsize,
+                                 int *created);
+/* As htable_enter_sized, with hash = htable_key_hash(key, klen) computed already. */
+htable_entry *htable_enter_hashed(htable *t, const void *key, size_t klen, uint64_t hash,
+                                  size_t vsize, int *created);
+/* The tables' hash of a key (not stable across versions: use htable_hash for names). */
+uint64_t htable_key_hash(const void *key, size_t len);
+/* Hints that a lookup of hash will come: its bucket (htable_prefetch), or, once the bucket
+ * is at hand, its first entry (htable_prefetch_entry). Nothing else changes. */
+void htable_prefetch(const htable *t, uint64_t hash);
+void htable_prefetch_entry(const htable *t, uint64_t hash);
+/* Removes (and frees, with free_value if not NULL) every entry keep returns 0 for. */
+void htable_drop(htable *t, int (*keep)(const htable_entry *), void (*free_value)(void *));
 /* Returns a new array of the t->used entries sorted by key (memcmp order); the caller frees it. */
 htable_entry **htable_sorted(const htable *t);
 /* FNV-1a with an avalanche: stable across versions, for names and ids that outlive a run

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     int status = 1;
     const char *day = sc.day, *dom = sc.domain;
     char id[1024], why[512] = "";
-    json_object *obj = NULL;
+    vstring *text = vstring_alloc(0);
     report_opts ro;
     report_opts_init(&ro, ctx.cfg);
     report_set *rs = report_set_new(day);
@@ -77,13 +77,12 @@ int main(int argc, char **argv)
     otr_deliver_walk w = {rs, dom};
     if (spool_iterate_day(agent_spool(&ctx), day, otr_deliver_visit, &w, &js) < 0)
         goto done;
-    if ((obj = report_set_json(rs, dom, &ro)) == NULL) {
+    if (report_set_text(rs, dom, &ro, text) < 0) {
         fprintf(stderr, "no report for %s on %s\n", dom, day);
         goto done;
     }
     report_id(id, sizeof(id), day, dom, &ro);
-    const char *json = report_json_text(obj, 0);
-    mailmsg_report r = {day, dom, id, ro.submitter, json, strlen(json), 0, 0};
+    mailmsg_report r = {day, dom, id, ro.submitter, text->data, text->len, 0, 0};
     report_set_totals(rs, dom, &r.ok, &r.failed);
     /* As the agent does: file delivery must sign without deliver_mail_init. */
     if (mail && deliver_mail_init(&ctx) < 0)
@@ -95,8 +94,7 @@ int main(int argc, char **argv)
     status = st == DELIVER_OK ? 0 : st == DELIVER_TEMPFAIL ? 75 : 69;
 done:
     mailmsg_done();
-    if (obj)
-        json_object_put(obj);
+    vstring_free(text);
     report_opts_done(&ro);
     report_set_free(rs);
     spool_close(ctx.spool);
