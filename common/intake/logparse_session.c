@@ -57,34 +57,37 @@ int lp_map_known(lp_session *s, const char *t, const char *end)
 
 /* ---- per-process state ---- */
 
+static int lp_proc_live(const htable_entry *e, void *ctx)
+{
+    logparse *lp = ctx;
+    const lp_proc *pr = e->value;
+
+    /* An attempt just reported stays known for its further recipients' lines. */
+    if (pr->seen + LOGPARSE_EXPIRE >= lp->last &&
+        (pr->npend || pr->has_fail || pr->last_time + 2 >= lp->last))
+        return 1;
+    lp->st.unmatched += pr->npend + (size_t)pr->has_fail;
+    return 0;
+}
+
+static int lp_own_live(const htable_entry *e, void *ctx)
+{
+    const logparse *lp = ctx;
+
+    return (time_t)(uintptr_t)e->value + 2 * 86400 >= lp->last;
+}
+
+static void lp_proc_free(void *pr)
+{
+    myfree(pr);
+}
+
 void lp_expire(logparse *lp)
 {
-    /* htable has no removal: rebuild with the live entries (rare: on expiry or when full). */
-    htable *fresh = htable_create(lp->procs->used + 16);
-    htable_entry **all = htable_sorted(lp->procs);
-    for (size_t i = 0; all[i]; i++) {
-        lp_proc *pr = all[i]->value;
-        /* An attempt just reported stays known for its further recipients' lines. */
-        if (pr->seen + LOGPARSE_EXPIRE >= lp->last &&
-            (pr->npend || pr->has_fail || pr->last_time + 2 >= lp->last)) {
-            htable_enter(fresh, all[i]->key, all[i]->klen, NULL)->value = pr;
-        } else {
-            lp->st.unmatched += pr->npend + (size_t)pr->has_fail;
-            myfree(pr);
-        }
-    }
-    myfree(all);
-    htable_free(lp->procs, NULL);
-    lp->procs = fresh;
-
-    htable *own = htable_create(lp->own->used + 16);
-    all = htable_sorted(lp->own);
-    for (size_t i = 0; all[i]; i++)
-        if ((time_t)(uintptr_t)all[i]->value + 2 * 86400 >= lp->last)
-            htable_enter(own, all[i]->key, all[i]->klen, NULL)->value = all[i]->value;
-    myfree(all);
-    htable_free(lp->own, NULL);
-    lp->own = own;
+    /* In place: a rebuild through a sorted copy, once a minute of log time, was a fifth of
+     * import-log's CPU time. */
+    htable_drop(lp->procs, lp_proc_live, lp, lp_proc_free);
+    htable_drop(lp->own, lp_own_live, lp, NULL);
     lp->next_expire = lp->last + 60;
 }
 

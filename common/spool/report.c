@@ -166,8 +166,9 @@ static size_t rpt_cost(size_t klen, size_t vsize)
 /* An aggregate with a table of its own (a policy's details). */
 #define RPT_TABLE_COST (sizeof(htable) + 4 * sizeof(void *) + 8 * sizeof(void *))
 
-static int rpt_pair_kept(const htable_entry *e)
+static int rpt_pair_kept(const htable_entry *e, void *ctx)
 {
+    (void)ctx;
     return !((const rpt_policy *)e->value)->dom->dropped;
 }
 
@@ -186,7 +187,7 @@ static void report_set_split(report_set *rs)
     rs->splits[rs->nsplits++] = mystrdup(v[k]->key);
     for (size_t i = k; i < n; i++)
         ((rpt_domain *)v[i]->value)->dropped = 1;
-    htable_drop(rs->pairs, rpt_pair_kept, rpt_policy_done);
+    htable_drop(rs->pairs, rpt_pair_kept, NULL, rpt_policy_done);
     htable *t = htable_create(2 * k);
     for (size_t i = 0; i < k; i++)
         htable_enter(t, v[i]->key, v[i]->klen, NULL)->value = v[i]->value;

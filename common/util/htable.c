@@ -180,13 +180,14 @@ htable_entry *htable_enter_hashed(htable *t, const void *key, size_t klen, uint6
     return e;
 }
 
-void htable_drop(htable *t, int (*keep)(const htable_entry *), void (*free_value)(void *))
+void htable_drop(htable *t, int (*keep)(const htable_entry *, void *), void *ctx,
+                 void (*free_value)(void *))
 {
     for (size_t i = 0; i < t->size; i++) {
         htable_entry **pp = &t->buckets[i];
         while (*pp) {
             htable_entry *e = *pp;
-            if (keep(e)) {
+            if (keep(e, ctx)) {
                 pp = &e->next;
                 continue;
             }

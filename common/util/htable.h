@@ -39,8 +39,10 @@ uint64_t htable_key_hash(const void *key, size_t len);
  * is at hand, its first entry (htable_prefetch_entry). Nothing else changes. */
 void htable_prefetch(const htable *t, uint64_t hash);
 void htable_prefetch_entry(const htable *t, uint64_t hash);
-/* Removes (and frees, with free_value if not NULL) every entry keep returns 0 for. */
-void htable_drop(htable *t, int (*keep)(const htable_entry *), void (*free_value)(void *));
+/* Removes (and frees, with free_value if not NULL) every entry keep(entry, ctx) returns 0
+ * for: in place, without a rebuild. */
+void htable_drop(htable *t, int (*keep)(const htable_entry *, void *), void *ctx,
+                 void (*free_value)(void *));
 /* Returns a new array of the t->used entries sorted by key (memcmp order); the caller frees it. */
 htable_entry **htable_sorted(const htable *t);
 /* FNV-1a with an avalanche: stable across versions, for names and ids that outlive a run

@@ -15,8 +15,9 @@ typedef struct {
     char tag[40];
 } counted;
 
-static int keep_even(const htable_entry *e)
+static int keep_even(const htable_entry *e, void *ctx)
 {
+    ++*(int *)ctx;
     return ((const counted *)e->value)->count % 2 == 0;
 }
 
@@ -55,7 +56,9 @@ static void test_sized(void)
     htable_prefetch_entry(t, htable_key_hash("key-7", 5));
 
     /* count is 3i: even exactly for even i. */
-    htable_drop(t, keep_even, NULL);
+    int asked = 0;
+    htable_drop(t, keep_even, &asked, NULL);
+    CHECK_INT(asked, 5000);
     CHECK_INT(t->used, 2500);
     CHECK(htable_locate(t, "key-4321", 8) == NULL);
     CHECK(htable_locate(t, "key-4320", 8) != NULL);
