@@ -9,8 +9,10 @@ need python3
 OUTCOMES="$top_builddir/tests/tools/otr-outcomes"
 time_limit 120
 day=2026-11-21
-# ~57,000 report domains, a 43 MB journal: ~40 MiB of aggregates in one pass.
-"$OUTCOMES" --bench "$T/spool" "$day" 300000 100000 2>>"$T/outcomes.log" || fail "otr-outcomes"
+# ~155,000 report domains, a 43 MB journal: ~50 MiB of aggregates in one pass (with 57,000
+# domains the aggregates, since they are kept compactly, came too close to what a process
+# holds anyway for the comparison below to mean much under a sanitizer).
+"$OUTCOMES" --bench "$T/spool" "$day" 300000 1000000 2>>"$T/outcomes.log" || fail "otr-outcomes"
 # Freed memory must go back to the allocator for a sanitizer build's RSS to mean anything.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
 export ASAN_OPTIONS
@@ -34,7 +36,7 @@ echo "peak RSS: $one KiB in one pass, $small KiB under report_memory_max = 4M"
 grep "report domain" "$T/agent.log"
 
 n=$(wc -l < "$T/one.out")
-[ "$n" -gt 50000 ] || fail "only $n reports"
+[ "$n" -gt 150000 ] || fail "only $n reports"
 grep -q ", 1 pass(es)" "$T/agent.log" || fail "4G did not build the day in one pass"
 passes=$(sed -n 's/.*report domain(s), \([0-9]*\) pass(es)/\1/p' "$T/agent.log" | tail -1)
 [ "$passes" -gt 4 ] || fail "4M built the day in $passes pass(es)"
