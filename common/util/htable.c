@@ -158,7 +158,10 @@ htable_entry *htable_enter_hashed(htable *t, const void *key, size_t klen, uint6
                 *created = 0;
             return e;
         }
-    if (t->used >= t->size)
+    /* At most half full: a lookup that misses the caches then mostly finds its entry first
+     * in the chain (report building, 10M outcomes over 300k pairs: 5% of its CPU time, for
+     * 8 bytes more per entry). */
+    if (t->used >= t->size / 2)
         htable_grow(t);
     /* A value of vsize bytes shares the entry's block: a lookup that finds the key finds
      * the value in the same or the next cache line, not behind another pointer. */
