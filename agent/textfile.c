@@ -196,11 +196,6 @@ static void tf_domain_lines(vstring *out, const char *name, const tf_domain *t, 
     }
 }
 
-static void tf_free(void *p)
-{
-    myfree(p);
-}
-
 /* What others reported about our domains for the last finished day. */
 static void tf_received_day(agent_ctx *ctx, time_t now, vstring *out)
 {
@@ -237,7 +232,7 @@ static void tf_received_day(agent_ctx *ctx, time_t now, vstring *out)
             tf_domain_lines(out, "other", &rc.other, failures);
     }
     myfree(sorted);
-    htable_free(rc.domains, tf_free);
+    htable_free(rc.domains, myfree_value);
 }
 
 /* The last successful run's time, from the file the previous run wrote (0: none). */

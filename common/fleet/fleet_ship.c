@@ -75,16 +75,11 @@ fleet_ship *fleet_ship_new(const config *cfg, const char *spool_dir)
     return s;
 }
 
-static void fleet_ship_free_pos(void *v)
-{
-    myfree(v);
-}
-
 static void fleet_ship_disconnect(fleet_ship *s)
 {
     PQfinish(s->db);
     s->db = NULL;
-    s->pos = htable_free(s->pos, fleet_ship_free_pos);
+    s->pos = htable_free(s->pos, myfree_value);
     s->stats.connected = 0;
 }
 

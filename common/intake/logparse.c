@@ -32,15 +32,10 @@ logparse *logparse_new(logparse_format format, int source, logparse_emit_fn emit
     return lp;
 }
 
-static void lp_free_value(void *v)
-{
-    myfree(v);
-}
-
 logparse *logparse_free(logparse *lp)
 {
     if (lp) {
-        htable_free(lp->procs, lp_free_value);
+        htable_free(lp->procs, myfree_value);
         htable_free(lp->own, NULL);
         htable_free(lp->sts_cache, NULL);
         htable_free(lp->tlsa_cache, NULL);

@@ -28,11 +28,6 @@ static pthread_mutex_t sts_applied_lock = PTHREAD_MUTEX_INITIALIZER;
 static htable *sts_applied_seen;
 static char sts_applied_day[SPOOL_DAY_LEN + 1];
 
-static void sts_applied_free_hash(void *p)
-{
-    myfree(p);
-}
-
 static void sts_applied_escape(vstring *out, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -116,7 +111,7 @@ int sts_applied_record(const char *spool_dir, time_t when, const char *domain,
     uint64_t h = htable_hash(line->data, line->len);
     pthread_mutex_lock(&sts_applied_lock);
     if (strcmp(day, sts_applied_day) != 0) {
-        sts_applied_seen = htable_free(sts_applied_seen, sts_applied_free_hash);
+        sts_applied_seen = htable_free(sts_applied_seen, myfree_value);
         memcpy(sts_applied_day, day, sizeof(day));
     }
     if (!sts_applied_seen)

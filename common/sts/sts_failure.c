@@ -34,15 +34,10 @@ sts_failures *sts_failures_new(const char *spool_dir)
     return f;
 }
 
-static void sts_failures_free_state(void *v)
-{
-    myfree(v);
-}
-
 sts_failures *sts_failures_free(sts_failures *f)
 {
     if (f) {
-        htable_free(f->seen, sts_failures_free_state);
+        htable_free(f->seen, myfree_value);
         myfree(f->spool_dir);
         myfree(f);
     }
@@ -60,7 +55,7 @@ int sts_failures_get(sts_failures *f, const char *domain, time_t when, int *resu
     if (s == NULL || now - s->checked >= STS_FAILURES_TTL || now < s->checked) {
         if (s == NULL) {
             if (f->seen->used >= STS_FAILURES_MAX) {
-                htable_free(f->seen, sts_failures_free_state);
+                htable_free(f->seen, myfree_value);
                 f->seen = htable_create(64);
             }
             e = htable_enter(f->seen, domain, len, NULL);

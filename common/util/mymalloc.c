@@ -51,3 +51,8 @@ void *myfree(void *ptr)
     free(ptr);
     return NULL;
 }
+
+void myfree_value(void *ptr)
+{
+    free(ptr);
+}

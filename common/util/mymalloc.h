@@ -13,4 +13,6 @@ char *mystrdup(const char *str);
 char *mystrndup(const char *str, size_t len);
 /* Frees ptr (NULL is fine) and returns NULL, for `p = myfree(p);`. */
 void *myfree(void *ptr);
+/* Frees ptr; the value-freeing callback for htable_free and htable_drop. */
+void myfree_value(void *ptr);
 #endif
