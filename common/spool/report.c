@@ -76,6 +76,8 @@ struct report_set {
     size_t pipe_in, pipe_out; /* monotonic: pending are [pipe_out, pipe_in) */
 };
 
+static void rpt_pipe_flush(report_set *rs);
+
 report_set *report_set_new(const char *day)
 {
     report_set *rs = mycalloc(1, sizeof(*rs));
@@ -98,16 +100,11 @@ static void rpt_policy_done(void *p)
     htable_free(rp->details, NULL);
 }
 
-static void rpt_domain_free(void *p)
-{
-    myfree(p);
-}
-
 /* Empties the set's tables for another pass, or frees them (fresh 0). */
 static void report_set_clear(report_set *rs, int fresh)
 {
     htable_free(rs->pairs, rpt_policy_done);
-    htable_free(rs->domains, rpt_domain_free);
+    htable_free(rs->domains, myfree_value);
     rs->pairs = fresh ? htable_create(1024) : NULL;
     rs->domains = fresh ? htable_create(1024) : NULL;
 }
@@ -137,7 +134,7 @@ void report_set_limit(report_set *rs, size_t budget)
 
 int report_set_pass(report_set *rs)
 {
-    rs->pipe_in = rs->pipe_out = 0; /* a pass's outcomes were all taken when it was read */
+    rpt_pipe_flush(rs); /* a split it makes schedules one more range */
     if (rs->passes > 0) {
         if (rs->nsplits == 0)
             return 0;
@@ -172,6 +169,12 @@ static int rpt_pair_kept(const htable_entry *e, void *ctx)
     return !((const rpt_policy *)e->value)->dom->dropped;
 }
 
+static int rpt_domain_kept(const htable_entry *e, void *ctx)
+{
+    (void)ctx;
+    return !((const rpt_domain *)e->value)->dropped;
+}
+
 /* Over budget: keeps the lower half of the domains (by cost, at least one) and leaves the
  * rest to a later pass. A single domain over budget is kept whole: its report is one. */
 static void report_set_split(report_set *rs)
@@ -187,17 +190,11 @@ static void report_set_split(report_set *rs)
     rs->splits[rs->nsplits++] = mystrdup(v[k]->key);
     for (size_t i = k; i < n; i++)
         ((rpt_domain *)v[i]->value)->dropped = 1;
+    myfree(v);
     htable_drop(rs->pairs, rpt_pair_kept, NULL, rpt_policy_done);
-    htable *t = htable_create(2 * k);
-    for (size_t i = 0; i < k; i++)
-        htable_enter(t, v[i]->key, v[i]->klen, NULL)->value = v[i]->value;
-    for (size_t i = k; i < n; i++)
-        rpt_domain_free(v[i]->value);
-    htable_free(rs->domains, NULL);
-    rs->domains = t;
+    htable_drop(rs->domains, rpt_domain_kept, NULL, myfree_value);
     rs->cost = kept;
     rs->sorted = myfree(rs->sorted);
-    myfree(v);
 }
 
 /*
@@ -294,6 +291,22 @@ static int key_get_str(key_reader *r, vstring *out)
     return 0;
 }
 
+/* Whether domain is in this pass's range [lo, the lowest split). */
+static int rpt_in_pass(const report_set *rs, const char *domain)
+{
+    return !(rs->lo && strcmp(domain, rs->lo) < 0) &&
+           !(rs->nsplits && strcmp(domain, rs->splits[rs->nsplits - 1]) >= 0);
+}
+
+/* Adds cost bytes of new aggregates to rd and the set; splits the set when over budget. */
+static void rpt_charge(report_set *rs, rpt_domain *rd, size_t cost)
+{
+    rd->cost += cost;
+    rs->cost += cost;
+    if (rs->budget && rs->cost > rs->budget)
+        report_set_split(rs);
+}
+
 /* The domain's aggregate, created when new (its cost added to *cost). */
 static rpt_domain *rpt_domain_get(report_set *rs, const char *domain, size_t len, size_t *cost)
 {
@@ -353,7 +366,7 @@ static rpt_domain *rpt_pending_add(report_set *rs, rpt_pending *pd, size_t *cost
     int created;
 
     /* A split since it came in may have left its domain to a later pass. */
-    if (rs->nsplits && strcmp(k->data, rs->splits[rs->nsplits - 1]) >= 0)
+    if (!rpt_in_pass(rs, k->data))
         return NULL;
     htable_entry *e =
         htable_enter_hashed(rs->pairs, k->data, k->len, pd->hash, sizeof(rpt_policy), &created);
@@ -396,12 +409,8 @@ static void rpt_pipe_take(report_set *rs)
     size_t cost = 0;
     rpt_domain *rd = rpt_pending_add(rs, pd, &cost);
 
-    if (rd == NULL || cost == 0)
-        return;
-    rd->cost += cost;
-    rs->cost += cost;
-    if (rs->budget && rs->cost > rs->budget)
-        report_set_split(rs);
+    if (rd && cost)
+        rpt_charge(rs, rd, cost);
 }
 
 /* Counts every pending outcome: before anything reads the set. */
@@ -413,18 +422,14 @@ static void rpt_pipe_flush(report_set *rs)
 
 void report_set_add_to(report_set *rs, const char *report_domain, const outcome *o)
 {
-    if ((rs->lo && strcmp(report_domain, rs->lo) < 0) ||
-        (rs->nsplits && strcmp(report_domain, rs->splits[rs->nsplits - 1]) >= 0))
+    if (!rpt_in_pass(rs, report_domain))
         return; /* another pass's */
     size_t len = strlen(report_domain);
     if (o->npolicies == 0) {
         /* A report with no policies: rare enough to count at once. */
         size_t cost = 0;
         rpt_domain *rd = rpt_domain_get(rs, report_domain, len, &cost);
-        rd->cost += cost;
-        rs->cost += cost;
-        if (rs->budget && rs->cost > rs->budget)
-            report_set_split(rs);
+        rpt_charge(rs, rd, cost);
         return;
     }
     for (size_t i = 0; i < o->npolicies; i++) {
@@ -681,17 +686,16 @@ int report_set_text(report_set *rs, const char *domain, const report_opts *opts,
         vstring_append_str(out, "{\"policy\":{\"policy-type\":");
         jsonw_str(out, tname ? tname : "");
         /* The key holds policy-domain first; the report lists policy-string before it. */
+        key_reader pdomain = r;
         key_get_str(&r, tmp);
-        vstring *pdomain = vstring_alloc(0);
-        jsonw_strn(pdomain, tmp->data, tmp->len);
         key_reader strings = r;
         if (key_get_str(&strings, tmp) == 0 || type != OUTCOME_POLICY_NONE)
             key_text_list(out, ",\"policy-string\":", &r, tmp);
         else
             r = strings; /* past the empty list */
         vstring_append_str(out, ",\"policy-domain\":");
-        vstring_append(out, pdomain->data, pdomain->len);
-        vstring_free(pdomain);
+        key_get_str(&pdomain, tmp);
+        jsonw_strn(out, tmp->data, tmp->len);
         if (type == OUTCOME_POLICY_STS)
             key_text_list(out, ",\"mx-host\":", &r, tmp);
         vstring_append_str(out, "},\"summary\":{");
