@@ -112,7 +112,7 @@ int cmd_ingest(agent_ctx *ctx, int argc, char **argv)
                         "- reads stdin)\n");
         return 2;
     }
-    report_store *st = report_store_open(spool_dir(agent_spool(ctx)), REPORT_STORE_FILE_MAX(max));
+    report_store *st = report_store_open(spool_dir(agent_spool(ctx)), max);
     if (st == NULL) {
         msg_error("cannot use the report store in %s: %m", ctx->cfg->spool_directory);
         return 1;

@@ -213,7 +213,7 @@ int cmd_summary(agent_ctx *ctx, int argc, char **argv)
     if (optind != argc)
         goto usage;
     size_t max = (size_t)ctx->cfg->max_report_size;
-    report_store *st = report_store_open(spool_dir(agent_spool(ctx)), REPORT_STORE_FILE_MAX(max));
+    report_store *st = report_store_open(spool_dir(agent_spool(ctx)), max);
     if (st == NULL) {
         msg_error("cannot use the report store in %s: %m", ctx->cfg->spool_directory);
         return 1;

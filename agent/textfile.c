@@ -207,7 +207,7 @@ static void tf_received_day(agent_ctx *ctx, time_t now, vstring *out)
     rc.day = day;
     rc.domains = htable_create(TEXTFILE_DOMAINS_MAX);
     size_t max = (size_t)ctx->cfg->max_report_size;
-    report_store *st = report_store_open(spool_dir(agent_spool(ctx)), 4 * max);
+    report_store *st = report_store_open(spool_dir(agent_spool(ctx)), max);
     if (st) {
         report_store_iterate(st, day, tf_visit, &rc);
         report_store_close(st);

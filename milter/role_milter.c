@@ -586,8 +586,7 @@ static int milter_run(const config *cfg, role_ctx *ctx)
         msg_warn("milter: milter_memory_max (%lld) is less than a report of max_report_size "
                  "may need (%zu): such reports will be deferred (4xx) every time",
                  (long long)cfg->milter_memory_max, one);
-    mlt_store = report_store_open(cfg->spool_directory,
-                                  REPORT_STORE_FILE_MAX((size_t)cfg->max_report_size));
+    mlt_store = report_store_open(cfg->spool_directory, (size_t)cfg->max_report_size);
     if (mlt_store == NULL)
         msg_fatal("milter: cannot use %s/%s: %m", cfg->spool_directory, REPORT_STORE_DIR);
     if (cfg->record_inbound_tls)

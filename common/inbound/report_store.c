@@ -21,12 +21,12 @@ struct report_store {
     size_t max_file;
 };
 
-report_store *report_store_open(const char *spool_dir, size_t max_file)
+report_store *report_store_open(const char *spool_dir, size_t max_report_size)
 {
     report_store *st = mymalloc(sizeof(*st));
 
     st->root = mystrdup(spool_dir);
-    st->max_file = max_file;
+    st->max_file = REPORT_STORE_FILE_MAX(max_report_size);
     if (spool_store_prepare(st->root, SPOOL_AREA_REPORTS) < 0) {
         int saved = errno;
         report_store_close(st);

@@ -14,7 +14,7 @@
 #define REPORT_STORE_DIR "reports"
 /* The largest document the store writes for reports of at most max_report_size: the
  * normalized report, the text as received escaped (<= 2 x INREPORT_RAW_MAX) and the
- * envelope; what every reader of the store passes as max_file. */
+ * envelope; report_store_open reads nothing larger. */
 #define REPORT_STORE_FILE_MAX(max_report_size)                                                     \
     (INREPORT_STORED_MAX(max_report_size) + 2 * (size_t)INREPORT_RAW_MAX + 65536)
 
@@ -31,9 +31,10 @@ typedef struct report_store_info {
 
 typedef struct report_store report_store;
 
-/* Opens (creating) the store under spool_dir; files over max_file bytes are never read.
- * Returns NULL (errno set) when the directory cannot be made; free with report_store_close. */
-report_store *report_store_open(const char *spool_dir, size_t max_file);
+/* Opens (creating) the store under spool_dir for reports of at most max_report_size; files
+ * over REPORT_STORE_FILE_MAX of it are never read. Returns NULL (errno set) when the
+ * directory cannot be made; free with report_store_close. */
+report_store *report_store_open(const char *spool_dir, size_t max_report_size);
 report_store *report_store_close(report_store *st);
 /* Stores r; returns 1 when stored, 0 when it was already there, -1 on error (errno set). */
 int report_store_put(report_store *st, const inreport *r, const report_store_info *info);

@@ -239,7 +239,7 @@ static void test_store(void)
     CHECK_INT(r.npolicies, INREPORT_MAX_POLICIES);
     inreport_json_text(&r, text);
     CHECK(text->len <= INREPORT_STORED_MAX(json->len));
-    report_store *st = report_store_open(dir, REPORT_STORE_FILE_MAX(MAX));
+    report_store *st = report_store_open(dir, MAX);
     CHECK_INT(report_store_put(st, &r, &info), 1);
     CHECK_INT(report_store_put(st, &r, &info), 0);
     size_t n = 0;
