@@ -14,6 +14,7 @@
 #include "fleet_store.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "testpoint.h"
 #include "textfile.h"
 
 int cmd_run(agent_ctx *ctx, int argc, char **argv)
@@ -46,7 +47,7 @@ int cmd_run(agent_ctx *ctx, int argc, char **argv)
     }
     if (lock < 0)
         return 1;
-    time_t now = delivery_now();
+    time_t now = testpoint_now();
     spool_day_of(now, today);
     spool_day_of(now - (time_t)ctx->cfg->retention_days * 86400, oldest);
     memset(&st, 0, sizeof(st));

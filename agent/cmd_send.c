@@ -14,6 +14,7 @@
 #include "fleet_db.h"
 #include "fleet_store.h"
 #include "msg.h"
+#include "testpoint.h"
 
 int cmd_send(agent_ctx *ctx, int argc, char **argv)
 {
@@ -59,7 +60,7 @@ int cmd_send(agent_ctx *ctx, int argc, char **argv)
         close(lock);
         return 1;
     }
-    int status = delivery_day(ctx, d, day, delivery_now(), &o, &st) < 0 ? 1 : 0;
+    int status = delivery_day(ctx, d, day, testpoint_now(), &o, &st) < 0 ? 1 : 0;
     if (fleet)
         fleet_store_unlock_day(day);
     if (o.only_domain && st.domains == 0)

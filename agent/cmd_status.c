@@ -9,6 +9,7 @@
 #include "fleet_store.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "testpoint.h"
 
 /* Fleet mode: the hosts that have not shipped day (late, or silent). */
 static void status_fleet(agent_ctx *ctx, const char *day, FILE *out)
@@ -16,7 +17,7 @@ static void status_fleet(agent_ctx *ctx, const char *day, FILE *out)
     vstring *late = vstring_alloc(0);
 
     if (fleet_enabled(ctx->cfg) &&
-        fleet_store_day_ready(day, delivery_now(), ctx->cfg->fleet_max_lag, late) >= 0 &&
+        fleet_store_day_ready(day, testpoint_now(), ctx->cfg->fleet_max_lag, late) >= 0 &&
         vstring_len(late))
         fprintf(out, "%s: not shipped by host(s) %s\n", day, vstring_str(late));
     vstring_free(late);

@@ -3,10 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -19,11 +16,6 @@
 #include "report.h"
 #include "testpoint.h"
 #include "vstring.h"
-
-time_t delivery_now(void)
-{
-    return testpoint_now();
-}
 
 int delivery_lock(agent_ctx *ctx)
 {

@@ -33,8 +33,6 @@ typedef struct delivery_stats {
     unsigned long waiting;  /* reports not due yet or waiting for a retry */
 } delivery_stats;
 
-/* The current time (testpoint_now: the tests' copy of the agent may set it). */
-time_t delivery_now(void);
 /* Takes <spool>/agent.lock; returns the descriptor to keep open, -2 when another run holds
  * it, or -1 after logging an error. */
 int delivery_lock(agent_ctx *ctx);
