@@ -570,17 +570,31 @@ static int policy_client_idle(const policy_client *cl)
     return !cl->wait && cl->inlen == 0 && cl->outoff == cl->out->len;
 }
 
+/* The index of the client idle the longest, of peer's only unless peer is NULL; n when
+ * none is idle. *same counts peer's clients (all of them with NULL). */
+static size_t policy_oldest_idle(policy_client **clients, size_t n, const char *peer, size_t *same)
+{
+    size_t best = n;
+
+    *same = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (peer && strcmp(clients[i]->peer, peer) != 0)
+            continue;
+        ++*same;
+        if (policy_client_idle(clients[i]) &&
+            (best == n || clients[i]->since < clients[best]->since))
+            best = i;
+    }
+    return best;
+}
+
 /* Makes room for one more client when all places are taken: closes the client idle the
  * longest (an idle connection costs its owner nothing to reopen). 0, or -1 when every
  * client has a request in progress. */
 static int policy_evict_idle(policy_state *st, policy_client **clients, size_t *nclients)
 {
-    size_t best = *nclients;
+    size_t all, best = policy_oldest_idle(clients, *nclients, NULL, &all);
 
-    for (size_t i = 0; i < *nclients; i++)
-        if (policy_client_idle(clients[i]) &&
-            (best == *nclients || clients[i]->since < clients[best]->since))
-            best = i;
     if (best == *nclients)
         return -1;
     st->evicted++;
@@ -610,15 +624,7 @@ static void policy_accept(policy_state *st, int lfd, policy_client **clients, si
             return;
         policy_client *cl = mycalloc(1, sizeof(*cl));
         sockets_peer(fd, cl->peer, sizeof(cl->peer));
-        size_t same = 0, oldest = *nclients;
-        for (size_t i = 0; i < *nclients; i++) {
-            if (strcmp(clients[i]->peer, cl->peer) != 0)
-                continue;
-            same++;
-            if (policy_client_idle(clients[i]) &&
-                (oldest == *nclients || clients[i]->since < clients[oldest]->since))
-                oldest = i;
-        }
+        size_t same, oldest = policy_oldest_idle(clients, *nclients, cl->peer, &same);
         if (same >= POLICY_MAX_PER_PEER) {
             /* The peer makes room itself: its longest idle connection goes, or the new one
              * when all of its connections are busy. */
@@ -734,8 +740,7 @@ static int policy_run(const config *cfg, role_ctx *ctx)
                 drop = policy_client_process(&st, cl, now) < 0; /* pipelined after a wait */
             if (!drop && !cl->wait && cl->inlen > 0 && now - cl->since > POLICY_REQUEST_TIMEOUT)
                 drop = 1; /* a request started and never finished */
-            if (!drop && !cl->wait && cl->inlen == 0 && cl->outoff == cl->out->len &&
-                now - cl->since > POLICY_IDLE_TIMEOUT)
+            if (!drop && policy_client_idle(cl) && now - cl->since > POLICY_IDLE_TIMEOUT)
                 drop = 1;
             if (!drop && cl->outoff < cl->out->len)
                 drop = policy_client_flush(cl) < 0;
