@@ -101,10 +101,12 @@ static void tlsrpt_writer_hurry(tlsrpt_rx *rx, uint64_t *last)
     struct sched_param sp = {0};
     struct timespec ts;
 
+    if (!rx->writer_idles)
+        return;
     /* The coarse clock is a read of memory, no system call. */
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-    if (!rx->writer_idles || now - *last < TLSRPT_HURRY_MS || !dgram_queue_behind(rx->queue, now))
+    if (now - *last < TLSRPT_HURRY_MS || !dgram_queue_behind(rx->queue, now))
         return;
     *last = now;
     if (sched_setscheduler(rx->writer_tid, SCHED_OTHER, &sp) < 0 ||
