@@ -17,33 +17,22 @@ make -s -C "$build" opentlsrpt tests/tools/tlsrpt-send > /dev/null || exit 1
 mkdir -p "$build/bench"
 cc -O2 -Wall -o "$build/bench/bare_recv" bench/bare_recv.c || exit 1
 otr=${OTR:-$build/opentlsrpt}
-W=$(mktemp -d /tmp/otr-bench-point.XXXXXX)
-qf=/proc/sys/net/unix/max_dgram_qlen
-orig=$(cat $qf)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2> /dev/null
-    echo "$orig" > $qf
-    rm -rf "$W"
-}
-trap cleanup EXIT
-echo "$q" > $qf
-printf 'spool_directory = %s/spool\ntlsrpt_socket = %s/otr.sock\nuser = root\n' "$W" "$W" > "$W/c.conf"
+bench_tlsrpt_dir point "$q"
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
 
 # run WHO: one run; prints "WHO loss=% refused=% hurried=N rate=/s".
 run() {
     local who=$1 sock stored hurried=-
-    rm -rf "$W/spool" "$W"/*.sock
     if [ "$who" = opentlsrpt ]; then
-        "$otr" -f -c "$W/c.conf" 2> "$W/otr.log" &
+        bench_otr_start "$otr"
         sock=$W/otr.sock
     else
+        rm -f "$W/bare.sock"
         "$build/bench/bare_recv" "$W/bare.sock" > "$W/bare.out" &
+        pid=$!
         sock=$W/bare.sock
+        for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
     fi
-    pid=$!
-    for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
     sleep 0.2
     local rateopt=()
     [ "$rate" != flat ] && rateopt=(-r "$rate")

@@ -17,21 +17,8 @@ n=${2:-200000}
 command -v perf >/dev/null || { echo "# intake_sched: no perf here (package linux-perf)"; exit 0; }
 [ "$(id -u)" = 0 ] || { echo "# intake_sched: needs root for max_dgram_qlen and perf sched"; exit 0; }
 make -s -C "$build" opentlsrpt tests/tools/tlsrpt-send >/dev/null || exit 1
-W=$(mktemp -d /tmp/otr-bench-sched.XXXXXX)
-qf=/proc/sys/net/unix/max_dgram_qlen
-orig=$(cat $qf)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    echo "$orig" > $qf
-    rm -rf "$W"
-}
-trap cleanup EXIT
-echo 10 > $qf
-printf 'spool_directory = %s/spool\ntlsrpt_socket = %s/otr.sock\nuser = root\n' "$W" "$W" > "$W/c.conf"
-"$otr" -f -c "$W/c.conf" 2> "$W/otr.log" &
-pid=$!
-for _ in $(seq 100); do [ -S "$W/otr.sock" ] && break; sleep 0.05; done
+bench_tlsrpt_dir sched 10
+bench_otr_start "$otr"
 sleep 0.3
 # The role process is the daemon's child; its first thread writes, its second receives.
 role=$(pgrep -P "$pid" | head -n 1)

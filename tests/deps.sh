@@ -22,7 +22,7 @@ apt-get install -y -qq --no-install-recommends $BUILD_DEPS clang libclang-rt-14-
     postgresql postfix unbound nginx-light postfix-mta-sts-resolver opendkim-tools miltertest ldnsutils knot-dnsutils swaks \
     chromium prometheus prometheus-node-exporter curl \
     iproute2 procps openssl ca-certificates \
-    valgrind debhelper lintian fakeroot dpkg-dev systemd \
+    valgrind debhelper lintian fakeroot dpkg-dev systemd linux-perf time \
     m4 libwrap0 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libicu-dev >/dev/null
 # The metrics test starts its own prometheus and node_exporter on free ports; the
 # packages' system services are not wanted.
